@@ -1,0 +1,173 @@
+"""Decide which of a chat's posted questions a participant's message answers."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Collection
+from functools import cache, lru_cache
+
+# Invisible characters are dropped so "A\u200b1" cannot hide a tag; odd line breaks become "\n".
+_INVISIBLE: dict[int, str | None] = dict.fromkeys(
+    map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060")
+)
+_INVISIBLE.update(dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069\ufeff")))
+_INVISIBLE.update(dict.fromkeys(map(ord, "\r\v\f\x85\u2028\u2029"), "\n"))
+
+_BLOCK_TAG = re.compile(
+    r"</?(?:br|p|div|li|ul|ol|tr|td|th|h[1-6]|blockquote|table|pre|hr)\b[^<>]*>", re.I
+)
+_ANY_TAG = re.compile(r"<!--[^<>]*-->|</?[a-z][a-z0-9-]*\b[^<>]*>", re.I)
+# Paired Markdown delimiters not glued to letters, so "2*3*4" and snake_case survive.
+_EMPHASIS = re.compile(r"(?<![^\W_])(\*{1,3}|_{1,3}|~~|`{1,3})(?=\S)([^\n]{0,300}?\S)\1(?![^\W_])")
+
+# Text in which a tag is never an answer, masked in this order (a URL may hold "@", an e-mail
+# address holds what looks like a mention); a space keeps what surrounds it readable.
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,30}://\S*|\bwww\.\S*", re.I)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = re.compile(r"(?<![\w@#])[@#][\w.-]*\w(?:@[\w.-]*\w)?")
+
+_LIST_WORD = r"(?i:and|or|et|ou|y|o|e|und|oder|en)"
+_CONNECTOR = rf"(?:[ \t]*[,/&+;][ \t]*(?:{_LIST_WORD}[ \t]+)?|[ \t]+{_LIST_WORD}[ \t]+|[-\u2013])"
+_PART = re.compile(r"(?P<dash>[-\u2013])|[A-Za-z][ \t]?(?P<num>[0-9]+)")
+_SPACED_SINGLE = re.compile(r"[A-Za-z][ \t][0-9]+")
+_SEPARATOR = re.compile(r"[ \t]*(?:[:\-\u2013\u2014\u2192](?![0-9])|[)\]])")
+_JUNK = re.compile(r"(?:[^\w\n]|_)*")
+
+_MAX_DIGITS = 9
+_ANSWER_WORD_LETTER = {"fr": "R", "es": "R", "pt": "R", "it": "R", "ca": "R"}
+
+
+def _language(locale: str) -> str:
+    return locale.replace("-", "_").partition("_")[0].lower()
+
+
+def answer_letters(locale: str) -> frozenset[str]:
+    """Letters that tag an answer: "A" everywhere, plus the initial of the local word for it.
+
+    Only languages whose word for "answer" starts with another letter add one (Réponse,
+    Respuesta, Resposta, Risposta); German and Dutch (Antwort, Antwoord) need nothing extra.
+    """
+    return frozenset("A" + _ANSWER_WORD_LETTER.get(_language(locale), ""))
+
+
+@lru_cache(maxsize=64)
+def _tag_group(locale: str) -> re.Pattern[str]:
+    return _compile_tag_group("".join(sorted(answer_letters(locale))))
+
+
+@cache
+def _compile_tag_group(letters: str) -> re.Pattern[str]:
+    both = letters + letters.lower()
+    # The letter comes first and the lookbehinds after it, so the scan can skip ahead quickly.
+    first = (
+        rf"[{both}](?<![\w@#/\\=$%][{both}])(?<!\w[-.'\u2019&+][{both}])"
+        rf"(?:(?<=[{letters}])[ \t])?[0-9]+"
+    )
+    tag = rf"(?:[{both}][0-9]+|[{letters}][ \t][0-9]+)"
+    return re.compile(rf"{first}(?:{_CONNECTOR}{tag})*(?![\w@]|[-.'\u2019/]\w)")
+
+
+def normalise(text: str) -> str:
+    """Reduce a message to the plain text a reader sees.
+
+    Markup, look-alike forms and invisible characters must neither hide a tag nor fake one,
+    and block-level HTML must keep its line breaks because a tag may start any line.
+    """
+    if "<" in text:
+        text = _ANY_TAG.sub("", _BLOCK_TAG.sub("\n", text))
+    text = html.unescape(text).replace("\r\n", "\n")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    elif "\r" in text or "\v" in text or "\f" in text:
+        text = text.translate(_INVISIBLE)
+    for _ in range(3 if any(c in text for c in "*_~`") else 0):
+        text, changed = _EMPHASIS.subn(r"\2", text)
+        if not changed:
+            break
+    return text
+
+
+def _number(digits: str) -> int | None:
+    significant = digits.lstrip("0")
+    if not significant or len(significant) > _MAX_DIGITS:
+        return None
+    return int(significant)
+
+
+def _in_answer_position(text: str, start: int, end: int, group: str) -> bool:
+    if _SEPARATOR.match(text, end):
+        return True
+    if _SPACED_SINGLE.fullmatch(group):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    if _JUNK.fullmatch(text, line_start, start):
+        return True
+    line_end = text.find("\n", end)
+    return _JUNK.fullmatch(text, end, len(text) if line_end < 0 else line_end) is not None
+
+
+def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
+    previous: int | None = None
+    is_range = False
+    for part in _PART.finditer(group):
+        if part["dash"]:
+            is_range = True
+            continue
+        number = _number(part["num"])
+        if is_range and previous is not None and number is not None:
+            low, high = sorted((previous, number))
+            found.update(q for q in posted if low <= q <= high)
+        elif number is not None and number in posted:
+            found.add(number)
+        previous, is_range = number, False
+
+
+def attribute(
+    text: str,
+    *,
+    posted: Collection[int],
+    locale: str = "en",
+    reply_question: int | None = None,
+) -> frozenset[int]:
+    """Question numbers a message answers; empty means general discussion.
+
+    People tag answers loosely, so a tag ("A3", "a3", "A 3", "A03"; in French, Spanish,
+    Portuguese, Italian and Catalan also "R3") counts only where tags are written, never
+    as an ordinary word:
+
+    * at the start of a line, after anything that is not a letter or digit (mentions,
+      hashtags, emoji, quotes, bullets);
+    * before a separator ``:``, a dash or arrow, ``)`` or ``]``, even mid-sentence;
+      ``.`` and ``,`` are not separators mid-line ("take the A1. Then..." is prose and
+      "A1, A2 and A3:" is a list);
+    * at the end of a line, followed only by hashtags, mentions, emoji or punctuation.
+
+    ``A 3`` with a space must be upper case and followed by a separator, because
+    "A 2 day trip" and "a 2" are ordinary words.  ``A.3`` is never a tag (it reads as
+    section numbering).  Tags joined by ``,`` ``/`` ``&`` ``+`` ``;`` or a conjunction
+    (and, et, y, e, und, en, or, ou, o, oder) form a list that counts as a whole.  A range
+    ``A1-A3`` (no spaces, either order) means every posted question from 1 to 3: people
+    write it to answer several questions at once, and unposted ones are dropped anyway.
+    ``A0``, numbers over nine significant digits, and tags glued to words, URLs, e-mail
+    addresses, hashtags or mentions never count.  Replying to a question's post answers
+    it too.  Only questions in ``posted`` can be answered.
+    """
+    found: set[int] = set()
+    if reply_question is not None and reply_question in posted:
+        found.add(reply_question)
+    if not text:
+        return frozenset(found)
+    prose = normalise(text)
+    if "://" in prose or "www." in prose.lower():
+        prose = _URL.sub(" ", prose)
+    if "@" in prose:
+        prose = _EMAIL.sub(" ", prose)
+    if "@" in prose or "#" in prose:
+        prose = _HANDLE.sub(" ", prose)
+    for match in _tag_group(locale).finditer(prose):
+        group = match.group()
+        if _in_answer_position(prose, match.start(), match.end(), group):
+            _collect(group, posted, found)
+    return frozenset(found)

@@ -1,0 +1,159 @@
+"""The ``hashchat`` command line: check, schedule, run and demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.alarm import SchedulerAlarm
+from bot.app import App
+from bot.clock import SystemClock
+from bot.config import Config, load_config
+from bot.errors import ConfigError
+from bot.planning import load_session_agenda, schedule_of, upcoming
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("hashchat.toml"),
+    show_default=True,
+    help="The configuration file.",
+)
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail(exc)
+
+
+def _fail(exc: ConfigError) -> None:
+    click.secho(f"{len(exc.problems)} problem(s) found:", fg="red", err=True)
+    for problem in exc.problems:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what the bot does.")
+def main(verbose: bool) -> None:
+    """hashchat runs scheduled, moderated question-and-answer chats."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@CONFIG_OPTION
+def check(config_path: Path) -> None:
+    """Validate the configuration and every agenda, and show each series' next session."""
+    config = _load(config_path)
+    problems = []
+    now = SystemClock().now()
+    for item in upcoming(config, now):
+        try:
+            agenda = load_session_agenda(config, item)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        local = item.starts_at.astimezone(ZoneInfo(item.community.timezone))
+        click.echo(
+            f"{item.community.id}/{item.series_id}: next on {local:%a %Y-%m-%d %H:%M} "
+            f"{item.community.timezone} ({item.starts_at:%H:%M} UTC), "
+            f"{len(agenda.questions)} questions: {agenda.title}"
+        )
+    if problems:
+        _fail(ConfigError(problems))
+    click.secho(f"{config_path}: OK", fg="green")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("-n", "--count", default=5, show_default=True, help="Sessions per series.")
+def schedule(config_path: Path, count: int) -> None:
+    """List the next sessions of every series, in the community's zone and in UTC."""
+    config = _load(config_path)
+    now = datetime.now(UTC)
+    for community in config.communities:
+        zone = ZoneInfo(community.timezone)
+        click.secho(f"{community.id} ({community.hashtag}, {community.timezone})", bold=True)
+        for series in community.series:
+            click.echo(f"  {series.id}: {series.schedule}")
+            for start in schedule_of(community, series).occurrences(now, count):
+                local = start.astimezone(zone)
+                click.echo(
+                    f"    {local:%a %Y-%m-%d %H:%M %Z}   {start.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+                )
+        for item in [u for u in upcoming(config, now) if u.community is community]:
+            if item.series_id in {s.id for s in community.sessions}:
+                local = item.starts_at.astimezone(zone)
+                click.echo(f"  {item.series_id} (one-off): {local:%a %Y-%m-%d %H:%M %Z}")
+
+
+@main.command()
+@CONFIG_OPTION
+def run(config_path: Path) -> None:
+    """Run the bot: announce, remind, post questions, track answers, publish transcripts."""
+    config = _load(config_path)
+    asyncio.run(_run(config))
+
+
+async def _run(config: Config) -> None:
+    from bot.platforms.registry import build_platforms
+
+    clock = SystemClock()
+    alarm = SchedulerAlarm()
+    try:
+        platforms = build_platforms(config, clock)
+    except ConfigError as exc:
+        _fail(exc)
+    app = App(config, platforms=platforms, clock=clock, alarm=alarm)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    alarm.start()
+    await app.start()
+    click.echo("hashchat is running; press Ctrl+C to stop.")
+    try:
+        await stop.wait()
+    finally:
+        alarm.shutdown()
+        await app.stop()
+
+
+@main.command()
+@click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@click.option(
+    "--speed",
+    default=120.0,
+    show_default=True,
+    help="How many times faster than real time; 0 runs without pauses.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where the demo's database and transcript go (emptied first).",
+)
+def demo(locale: str, speed: float, out: Path) -> None:
+    """Run a complete chat on the built-in local platform, with simulated participants."""
+    from bot.demo import run_demo
+
+    folder = asyncio.run(run_demo(out.resolve(), locale=locale, speed=speed))
+    click.echo()
+    click.secho("The chat is over. Transcript:", bold=True)
+    click.echo(f"  {(folder / 'index.html').as_uri()}")
+    click.echo(f"  {folder / 'transcript.md'}")
+    click.echo(f"  {folder / 'transcript.json'}")

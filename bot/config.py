@@ -1,0 +1,248 @@
+"""The TOML configuration, validated into typed models with errors that point at the field."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.domain import ChannelRef, UserRef
+from bot.errors import ConfigError, Problem
+from bot.schedule import parse_duration
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _identifier(text: str) -> str:
+    if not _ID.match(text):
+        raise ValueError("use lower-case letters, digits, '-' or '_' (it appears in page URLs)")
+    return text
+
+
+def _zone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {text!r}; use an IANA name such as 'Europe/Paris'"
+        ) from None
+    return text
+
+
+def _env_name(text: str) -> str:
+    if not _ENV_NAME.match(text):
+        raise ValueError(
+            "give the NAME of an environment variable holding the secret (e.g. "
+            "'TELEGRAM_BOT_TOKEN'), never the secret itself"
+        )
+    return text
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("write a duration as text, such as '60m' or '1h30m'")
+    return parse_duration(value)
+
+
+def _reminder_list(value: Any) -> list[timedelta]:
+    if not isinstance(value, list):
+        raise ValueError("write reminders as a list such as ['24h', '1h', '10m']")
+    return sorted({_duration(v) for v in value}, reverse=True)
+
+
+DurationText = Annotated[timedelta, BeforeValidator(_duration)]
+Reminders = Annotated[list[timedelta], BeforeValidator(_reminder_list)]
+_DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=10))
+Identifier = Annotated[str, AfterValidator(_identifier)]
+Zone = Annotated[str, AfterValidator(_zone)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BotSettings(_Model):
+    database: Path = Path("hashchat.db")
+    public_url: str | None = None
+    transcripts_dir: Path = Path("transcripts")
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8080, ge=0, le=65535)
+    grace: DurationText = timedelta(minutes=5)
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must start with http:// or https:// and name a host")
+        return value
+
+
+class PlatformSettings(_Model):
+    """A platform section; adapters read their own extra keys from ``options``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    token_env: EnvName | None = None
+
+
+class SeriesConfig(_Model):
+    id: Identifier
+    title: str = ""
+    schedule: str
+    duration: DurationText = timedelta(hours=1)
+    agenda: Path
+    agendas: dict[date, Path] = Field(default_factory=dict)
+    reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
+    start_date: date | None = None
+    skip: list[date] = Field(default_factory=list)
+
+
+class OneOffConfig(_Model):
+    id: Identifier
+    title: str = ""
+    at: datetime  # wall time in the community's zone, e.g. 2026-12-10T18:00
+    duration: DurationText = timedelta(hours=1)
+    agenda: Path
+    reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
+
+
+class CommunityConfig(_Model):
+    id: Identifier
+    name: str = ""
+    hashtag: str
+    locale: str = "en"
+    timezone: Zone
+    moderators: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(min_length=1)
+    moderator_channels: list[str] = Field(default_factory=list)
+    series: list[SeriesConfig] = Field(default_factory=list)
+    sessions: list[OneOffConfig] = Field(default_factory=list)
+
+    @field_validator("hashtag")
+    @classmethod
+    def _hashtag(cls, value: str) -> str:
+        if not re.match(r"^#\w+$", value):
+            raise ValueError("must be one hashtag such as '#hcsmeu'")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if not re.match(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$", value):
+            raise ValueError("must be a language code such as 'en', 'fr' or 'fr_CA'")
+        return value.replace("-", "_")
+
+    @field_validator("channels", "moderator_channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        for text in value:
+            ChannelRef.parse(text)
+        return value
+
+    @field_validator("moderators")
+    @classmethod
+    def _moderators(cls, value: list[str]) -> list[str]:
+        for text in value:
+            UserRef.parse(text)
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> CommunityConfig:
+        ids = [s.id for s in self.series] + [s.id for s in self.sessions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"series and session ids must be unique; repeated: {dupes}")
+        return self
+
+    @property
+    def channel_refs(self) -> list[ChannelRef]:
+        return [ChannelRef.parse(c) for c in self.channels]
+
+    @property
+    def moderator_refs(self) -> list[UserRef]:
+        return [UserRef.parse(m) for m in self.moderators]
+
+
+class Config(_Model):
+    bot: BotSettings = Field(default_factory=BotSettings)
+    platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
+    communities: list[CommunityConfig] = Field(min_length=1)
+    source: Path = Path("<memory>")
+    # Relative paths in the file are relative to the file, not to the working directory.
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _unique_communities(self) -> Config:
+        ids = [c.id for c in self.communities]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"community ids must be unique; repeated: {dupes}")
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.base_dir / path
+
+    def community(self, community_id: str) -> CommunityConfig:
+        for c in self.communities:
+            if c.id == community_id:
+                return c
+        raise KeyError(community_id)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _toml_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def parse_config(text: str, *, source: str = "<memory>", base_dir: Path = Path(".")) -> Config:
+    """Validate ``text``; every problem is reported at once, each with its field path."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError.single(
+            source, f"not valid TOML: {exc}", line=_toml_line(str(exc))
+        ) from None
+    try:
+        return Config.model_validate({**data, "source": Path(source), "base_dir": base_dir})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown setting (check the spelling against config.example.toml)"
+            problems.append(Problem(source, message, field=_field_path(err["loc"])))
+        raise ConfigError(problems) from None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError.single(path, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(path, f"not UTF-8 text ({exc.reason})") from None
+    return parse_config(text, source=str(path), base_dir=path.resolve().parent)

@@ -1,0 +1,181 @@
+"""``hashchat demo``: a complete chat on the local platform, with simulated participants,
+at accelerated time, printed live, ending with a written transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.alarm import ManualAlarm
+from bot.app import App
+from bot.clock import ManualClock, SystemClock
+from bot.config import Config, parse_config
+from bot.domain import ChannelRef, MessageRef, UserRef
+from bot.platforms.local import LocalMessage, LocalPlatform
+
+ZONE = "Europe/Paris"
+MAIN, SIDE = "local:hcsmeu", "local:hcsmeu-mirror"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at: timedelta  # from the start of the chat
+    act: Callable[[], object]
+
+
+def demo_config(out: Path, locale: str, start: datetime) -> Config:
+    agenda = resources.files("bot") / "demo_data" / f"{'fr' if locale == 'fr' else 'en'}.toml"
+    hashtag = "#hcsmeufr" if locale == "fr" else "#hcsmeu"
+    local_start = start.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat()
+    return parse_config(
+        f"""
+[bot]
+database = "{out / "demo.db"}"
+transcripts_dir = "{out / "transcripts"}"
+
+[[communities]]
+id = "hcsmeu"
+name = "Healthcare social media Europe"
+hashtag = "{hashtag}"
+locale = "{locale}"
+timezone = "{ZONE}"
+moderators = ["local:moderator"]
+channels = ["{MAIN}", "{SIDE}"]
+
+[[communities.sessions]]
+id = "demo"
+at = {local_start}
+duration = "60m"
+agenda = "{agenda}"
+""",
+        source="<demo>",
+    )
+
+
+class Printer:
+    """The terminal view of the local platform: one line per post, edit or deletion."""
+
+    def __init__(self, clock: ManualClock, echo: Callable[[str], None]) -> None:
+        self.clock = clock
+        self.echo = echo
+
+    def __call__(self, change: str, m: LocalMessage) -> None:
+        stamp = m.sent_at.astimezone(ZoneInfo(ZONE)).strftime("%a %H:%M")
+        where = f"#{m.ref.channel.id}" + (" ↳thread" if m.ref.channel.thread else "")
+        text = m.text.replace("\n", "\n" + " " * 12)
+        if change == "edit":
+            self.echo(click.style(f"{stamp}  {where:<22} {m.author.name} edited: {text}", dim=True))
+        elif change == "delete":
+            self.echo(
+                click.style(f"{stamp}  {where:<22} {m.author.name} deleted a message", dim=True)
+            )
+        elif m.by_bot:
+            self.echo(click.style(f"{stamp}  {where:<22} hashchat: {text}", fg="cyan", bold=True))
+        else:
+            reply = " ↩" if m.reply_to else ""
+            self.echo(
+                f"{stamp}  {where:<22} {click.style(m.author.name, fg='yellow')}{reply}: {text}"
+            )
+
+
+def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
+    """What the simulated participants do, relative to the start; questions are found on
+    the platform when each action runs, as a person would see them."""
+    data = tomllib.loads((resources.files("bot") / "demo_data" / "people.toml").read_text("utf-8"))
+    lines = data["fr" if locale == "fr" else "en"]
+    rng = random.Random(seed)
+    people = [UserRef("local", f"u{i}", name) for i, name in enumerate(data["names"], 1)]
+    hashtag = "#hcsmeufr" if locale == "fr" else "#hcsmeu"
+    steps: list[Step] = []
+
+    def question(channel: str, n: int) -> MessageRef:
+        for post in local.bot_posts(channel):
+            if post.text.startswith(f"Q{n}:"):
+                return post.ref
+        raise LookupError(f"Q{n} not posted in {channel}")
+
+    def answer(person: UserRef, channel: str, text: str, form: str, n: int) -> None:
+        if form == "reply":
+            local.say(person, channel, text, reply_to=question(channel, n))
+        elif form == "thread":
+            ref = question(channel, n)
+            local.say(person, ChannelRef("local", ref.channel.id, thread=ref.id), text)
+        elif form == "trailing":
+            local.say(person, channel, f"{text} {hashtag} A{n}")
+        elif form == "bold":
+            local.say(person, channel, f"**A{n}** {text}")
+        else:
+            local.say(person, channel, f"A{n}: {text}")
+
+    def at(minutes: float, act: Callable[[], object]) -> None:
+        steps.append(Step(timedelta(minutes=minutes), act))
+
+    for i, person in enumerate(rng.sample(people, 8)):
+        hello = lines["hello"][i % len(lines["hello"])]
+        at(0.5 + i * 0.4, partial(local.say, person, MAIN if i % 3 else SIDE, hello))
+    for n in range(1, 7):
+        posted = 5 + (n - 1) * 8
+        for k in range(rng.randint(9, 13)):
+            form = rng.choice(["tag", "tag", "tag", "reply", "thread", "trailing", "bold"])
+            channel = SIDE if k % 4 == 3 else MAIN
+            act = partial(
+                answer, rng.choice(people), channel, rng.choice(lines["answers"]), form, n
+            )
+            at(posted + 0.4 + k * 0.5, act)
+        at(posted + 3.1, partial(local.say, rng.choice(people), MAIN, rng.choice(lines["chatter"])))
+    # One answer corrected after posting, and one message taken back.
+    typo: list[MessageRef] = []
+    at(13.7, lambda: typo.append(local.say(people[4], MAIN, f"A2: {lines['typo']}")))
+    at(14.6, lambda: local.edit(typo[0], f"A2: {lines['typo_fixed']}"))
+    oops: list[MessageRef] = []
+    at(22.0, lambda: oops.append(local.say(people[7], MAIN, lines["oops"])))
+    at(22.4, lambda: local.remove(oops[0]))
+    return sorted(steps, key=lambda s: s.at)
+
+
+async def run_demo(
+    out: Path,
+    *,
+    locale: str = "en",
+    speed: float = 120.0,
+    echo: Callable[[str], None] = click.echo,
+    seed: int = 7,
+) -> Path:
+    """Run the whole chat and return the transcript folder; ``speed`` 0 means no pauses."""
+    shutil.rmtree(out, ignore_errors=True)
+    tomorrow = SystemClock().now().astimezone(ZoneInfo(ZONE)).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(13, 0), ZoneInfo(ZONE))
+    clock = ManualClock(start - timedelta(days=1, minutes=5))
+    alarm = ManualAlarm(clock)
+    config = demo_config(out, locale, start)
+    local = LocalPlatform(clock, admins=[UserRef("local", "moderator")], view=Printer(clock, echo))
+    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
+    await app.start()
+    try:
+        paced_from = start
+        for step in [*_script(local, locale, seed), Step(timedelta(minutes=61), lambda: None)]:
+            when = start + step.at
+            await alarm.run_until(when - timedelta(microseconds=1))
+            if speed > 0 and when > paced_from:
+                await asyncio.sleep((when - paced_from).total_seconds() / speed)
+                paced_from = when
+            await alarm.run_until(when)
+            step.act()
+            await app.settle()
+        session = (await app.store.open_sessions() or [None])[0]
+        if session is not None:
+            raise RuntimeError(f"the demo session {session.plan.slug} did not close")
+    finally:
+        await app.stop()
+    return app.transcripts_root / "hcsmeu" / start.date().isoformat()

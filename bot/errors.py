@@ -1,0 +1,37 @@
+"""Errors a user can act on: each names the file, the field or line, and what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in one file, located as precisely as the parser allows."""
+
+    file: str
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.field:
+            where = f"{where}: {self.field}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """A config or agenda file cannot be used; carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(
+        cls, file: str | Path, message: str, *, field: str | None = None, line: int | None = None
+    ) -> ConfigError:
+        return cls([Problem(str(file), message, field, line)])

@@ -1,0 +1,111 @@
+"""From configuration to session plans: which sessions come next, with which agenda."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.agenda import Agenda, load_agenda
+from bot.config import CommunityConfig, Config, OneOffConfig, SeriesConfig
+from bot.domain import ChannelRef
+from bot.platforms.base import TEXT_LIMITS
+from bot.schedule import Schedule, parse_schedule
+from bot.timeline import QuestionPlan, SessionPlan
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    community: CommunityConfig
+    series_id: str
+    starts_at: datetime
+
+
+def strictest_limit(community: CommunityConfig) -> int:
+    """The shortest message limit among the platforms the community posts to."""
+    platforms = {ChannelRef.parse(c).platform for c in community.channels}
+    return min(TEXT_LIMITS.get(p, 500) for p in platforms)
+
+
+def schedule_of(community: CommunityConfig, series: SeriesConfig) -> Schedule:
+    return parse_schedule(
+        series.schedule,
+        timezone=community.timezone,
+        start_date=series.start_date,
+        skip=series.skip,
+    )
+
+
+def one_off_start(community: CommunityConfig, one_off: OneOffConfig) -> datetime:
+    at = one_off.at
+    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(community.timezone))
+
+
+def upcoming(config: Config, now: datetime, per_series: int = 1) -> list[Upcoming]:
+    """The next sessions of every series and one-off, soonest first; one still running
+    at ``now`` counts, so a bot started mid-chat picks it up."""
+    found: list[Upcoming] = []
+    for community in config.communities:
+        for series in community.series:
+            after = now - series.duration
+            for start in schedule_of(community, series).occurrences(after, per_series):
+                found.append(Upcoming(community, series.id, start))
+        for one_off in community.sessions:
+            start = one_off_start(community, one_off)
+            if start + one_off.duration > now:
+                found.append(Upcoming(community, one_off.id, start))
+    return sorted(found, key=lambda u: u.starts_at)
+
+
+def agenda_path(
+    config: Config, community: CommunityConfig, series_id: str, start: datetime
+) -> Path:
+    local_day = start.astimezone(ZoneInfo(community.timezone)).date()
+    for series in community.series:
+        if series.id == series_id:
+            return config.resolve(series.agendas.get(local_day, series.agenda))
+    for one_off in community.sessions:
+        if one_off.id == series_id:
+            return config.resolve(one_off.agenda)
+    raise KeyError(series_id)
+
+
+def _timing(community: CommunityConfig, series_id: str) -> tuple[timedelta, list[timedelta], str]:
+    for item in [*community.series, *community.sessions]:
+        if item.id == series_id:
+            return item.duration, item.reminders, item.title
+    raise KeyError(series_id)
+
+
+def load_session_agenda(config: Config, item: Upcoming) -> Agenda:
+    duration, _, _ = _timing(item.community, item.series_id)
+    path = agenda_path(config, item.community, item.series_id, item.starts_at)
+    return load_agenda(path, duration=duration, text_limit=strictest_limit(item.community))
+
+
+def session_plan(config: Config, item: Upcoming) -> SessionPlan:
+    community = item.community
+    duration, reminders, title = _timing(community, item.series_id)
+    agenda = load_session_agenda(config, item)
+    local_day = item.starts_at.astimezone(ZoneInfo(community.timezone)).date()
+    return SessionPlan(
+        community=community.id,
+        series=item.series_id,
+        slug=f"{community.id}/{local_day.isoformat()}",
+        title=agenda.title or title or community.name or community.hashtag,
+        topic=agenda.topic,
+        hashtag=community.hashtag,
+        locale=community.locale,
+        timezone=community.timezone,
+        starts_at=item.starts_at,
+        ends_at=item.starts_at + duration,
+        channels=tuple(community.channels),
+        moderator_channels=tuple(community.moderator_channels),
+        moderators=tuple(community.moderators),
+        welcome=agenda.welcome,
+        rules=agenda.rules,
+        closing=agenda.closing,
+        questions=tuple(QuestionPlan(q.number, q.text, q.offset) for q in agenda.questions),
+        reminders=tuple(reminders),
+    )

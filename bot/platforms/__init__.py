@@ -1,0 +1,1 @@
+"""Platform adapters: each turns one chat service into the port of ``base``."""

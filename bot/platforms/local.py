@@ -1,0 +1,189 @@
+"""The built-in local platform: channels, people and messages in memory, shown in a terminal.
+
+It is a real implementation of the port, not a mock: the demo runs on it, and the core's
+end-to-end tests drive participants through it and read what the bot posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.domain import (
+    ChannelRef,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    MessageRef,
+    PlatformEvent,
+    UserRef,
+)
+from bot.platforms.base import TEXT_LIMITS, Capabilities, PlatformError
+
+BOT = UserRef("local", "hashchat", "hashchat")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMessage:
+    ref: MessageRef
+    author: UserRef
+    text: str
+    sent_at: datetime
+    reply_to: str | None = None
+    edited: bool = False
+    deleted: bool = False
+
+    @property
+    def by_bot(self) -> bool:
+        return self.author == BOT
+
+
+View = Callable[[str, LocalMessage], None]
+"""Called with ("post" | "edit" | "delete", message) for every change, e.g. to print it."""
+
+
+class LocalPlatform:
+    name = "local"
+    capabilities = Capabilities(
+        max_text_length=TEXT_LIMITS["local"],
+        threads=True,
+        delete=True,
+        edit_events=True,
+        delete_events=True,
+        history=True,
+        idempotent_send=True,
+    )
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        admins: Iterable[UserRef] = (),
+        view: View | None = None,
+    ) -> None:
+        self.clock = clock
+        self.view = view
+        self.admins = {u.id for u in admins}
+        self.messages: dict[str, LocalMessage] = {}
+        self.acknowledged: list[str] = []
+        self.refuse_sends = 0  # tests: refuse this many sends, as a platform outage would
+        self._ids = itertools.count(1)
+        self._sent_keys: dict[str, MessageRef] = {}
+        self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
+
+    # the port -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._events.put_nowait(None)
+
+    async def events(self) -> AsyncIterator[PlatformEvent]:
+        while True:
+            event = await self._events.get()
+            try:
+                if event is None:
+                    return
+                yield event
+            finally:
+                # Resumed only when the consumer asks for more, i.e. has handled this one.
+                self._events.task_done()
+
+    async def drained(self) -> None:
+        """Wait until the core has taken every event so far (tests and the demo use it)."""
+        await self._events.join()
+
+    async def acknowledge(self, event: PlatformEvent) -> None:
+        self.acknowledged.append(event.ref.id)
+
+    async def send(
+        self,
+        channel: ChannelRef,
+        text: str,
+        *,
+        reply_to: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> MessageRef:
+        if idempotency_key is not None and idempotency_key in self._sent_keys:
+            return self._sent_keys[idempotency_key]
+        if self.refuse_sends > 0:
+            self.refuse_sends -= 1
+            raise PlatformError("local platform refused the message (simulated outage)")
+        if len(text) > self.capabilities.max_text_length:
+            raise PlatformError(f"message of {len(text)} characters is over the limit")
+        ref = self._add(BOT, channel, text, reply_to)
+        if idempotency_key is not None:
+            self._sent_keys[idempotency_key] = ref
+        return ref
+
+    async def delete(self, message: MessageRef) -> None:
+        self._change(message.id, deleted=True)
+
+    async def is_moderator(self, user: UserRef, channel: ChannelRef) -> bool:
+        return user.platform == self.name and user.id in self.admins
+
+    async def history(self, channel: ChannelRef, since: datetime) -> list[IncomingMessage]:
+        return [
+            self._incoming(m)
+            for m in self.messages.values()
+            if m.ref.channel == channel and m.sent_at >= since and not m.by_bot and not m.deleted
+        ]
+
+    # what participants do (the demo's people and the tests) ---------------------------
+
+    def say(
+        self,
+        user: UserRef,
+        channel: ChannelRef | str,
+        text: str,
+        *,
+        reply_to: MessageRef | None = None,
+    ) -> MessageRef:
+        target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
+        ref = self._add(user, target, text, reply_to.id if reply_to else None)
+        self._events.put_nowait(self._incoming(self.messages[ref.id]))
+        return ref
+
+    def edit(self, ref: MessageRef, text: str) -> None:
+        self._change(ref.id, text=text, edited=True)
+        self._events.put_nowait(MessageEdited(ref=ref, text=text, edited_at=self.clock.now()))
+
+    def remove(self, ref: MessageRef) -> None:
+        self._change(ref.id, deleted=True)
+        self._events.put_nowait(MessageDeleted(ref=ref, deleted_at=self.clock.now()))
+
+    def bot_posts(self, channel: ChannelRef | str) -> list[LocalMessage]:
+        target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
+        return [m for m in self.messages.values() if m.by_bot and m.ref.channel == target]
+
+    # internals --------------------------------------------------------------------------
+
+    def _add(
+        self, author: UserRef, channel: ChannelRef, text: str, reply_to: str | None
+    ) -> MessageRef:
+        ident = str(next(self._ids))
+        ref = MessageRef(channel, ident, url=f"local://{channel.id}/{ident}")
+        message = LocalMessage(ref, author, text, self.clock.now(), reply_to)
+        self.messages[ident] = message
+        if self.view:
+            self.view("post", message)
+        return ref
+
+    def _change(self, ident: str, **changes: object) -> None:
+        if ident not in self.messages:
+            raise PlatformError(f"no message {ident} on the local platform")
+        message = replace(self.messages[ident], **changes)  # type: ignore[arg-type]
+        self.messages[ident] = message
+        if self.view:
+            self.view("delete" if message.deleted else "edit", message)
+
+    @staticmethod
+    def _incoming(m: LocalMessage) -> IncomingMessage:
+        return IncomingMessage(
+            ref=m.ref, author=m.author, text=m.text, sent_at=m.sent_at, reply_to=m.reply_to
+        )

@@ -1,0 +1,34 @@
+"""Publishes a closed session's transcript as HTML, Markdown and JSON, and returns its link."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from bot.i18n import Messages
+from bot.store import MessageWriter, Store
+from bot.transcript.build import build_transcript
+from bot.transcript.publish import transcript_url, write_transcript
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    def __init__(
+        self, *, store: Store, writer: MessageWriter, root: Path, public_url: str | None
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.root = root
+        self.public_url = public_url
+
+    async def __call__(self, session_id: int) -> str:
+        await self.writer.flush()  # every message received so far belongs in the record
+        source = await self.store.transcript_source(session_id)
+        transcript = build_transcript(source)
+        messages = Messages(source.session.locale)
+        # Rendering a large chat takes most of a second: keep the event loop free meanwhile.
+        folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages)
+        log.info("%s: transcript written to %s", source.session.slug, folder)
+        return transcript_url(self.public_url, source.session.slug, self.root)

@@ -1,0 +1,86 @@
+"""Ordered schema migrations; ``PRAGMA user_version`` records how many have run."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+# Append only: never edit a migration that has shipped, add the next one instead.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        community TEXT NOT NULL,
+        series TEXT NOT NULL,
+        slug TEXT NOT NULL UNIQUE,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'live', 'closed')),
+        plan_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        transcript_url TEXT,
+        UNIQUE (community, series, starts_at)
+    );
+    CREATE TABLE steps (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        question INTEGER,
+        seq INTEGER NOT NULL,
+        due_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, key)
+    );
+    CREATE TABLE posts (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        step_key TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'uncertain', 'skipped')),
+        message_id TEXT,
+        url TEXT,
+        posted_at TEXT,
+        late INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, step_key, channel)
+    );
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        thread TEXT,
+        platform_id TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        edited_at TEXT,
+        deleted_at TEXT,
+        reply_to TEXT,
+        url TEXT,
+        questions TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL,
+        UNIQUE (platform, channel, platform_id)
+    );
+    CREATE INDEX messages_by_session ON messages (session_id, sent_at);
+    CREATE TABLE cursors (
+        platform TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (platform, key)
+    );
+    """,
+)
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Bring the schema up to date; returns the version now in force."""
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database is at schema version {version}, newer than this hashchat "
+            f"({len(MIGRATIONS)}); upgrade hashchat"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    return len(MIGRATIONS)

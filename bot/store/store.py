@@ -1,0 +1,322 @@
+"""The store API used by the core: sessions, steps, posts, cursors and transcript reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.codec import (
+    decode_questions,
+    parse_ts,
+    parse_ts_or_none,
+    ts,
+)
+from bot.store.connection import connect
+from bot.store.migrations import migrate
+from bot.timeline import PlannedStep, SessionPlan, StepKind
+from bot.transcript.model import (
+    MessageRecord,
+    QuestionRecord,
+    SessionRecord,
+    TranscriptSource,
+)
+
+
+class PostState(StrEnum):
+    SENDING = "sending"  # claimed before the request: a crash leaves this behind
+    SENT = "sent"
+    UNCERTAIN = "uncertain"  # may have reached the platform; never resent blindly
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: int
+    plan: SessionPlan
+    state: str
+    created_at: datetime
+    transcript_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    key: str
+    kind: StepKind
+    question: int | None
+    seq: int
+    due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    step_key: str
+    channel: str
+    state: PostState
+    message_id: str | None
+    late: bool
+
+
+class Store:
+    """One SQLite file in WAL mode; open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        db = await connect(path)
+        await migrate(db)
+        return cls(db, path)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    # sessions -------------------------------------------------------------------------
+
+    async def ensure_session(
+        self, plan: SessionPlan, steps: list[PlannedStep], now: datetime
+    ) -> int:
+        """Store a planned session once; calling again for the same start is a no-op."""
+        async with self.db.execute(
+            "SELECT id FROM sessions WHERE community = ? AND series = ? AND starts_at = ?",
+            (plan.community, plan.series, ts(plan.starts_at)),
+        ) as cur:
+            row = await cur.fetchone()
+        if row:
+            return int(row[0])
+        cur = await self.db.execute(
+            "INSERT INTO sessions (community, series, slug, starts_at, ends_at, plan_json,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                plan.community,
+                plan.series,
+                plan.slug,
+                ts(plan.starts_at),
+                ts(plan.ends_at),
+                plan.to_json(),
+                ts(now),
+            ),
+        )
+        session_id = int(cur.lastrowid or 0)
+        await self.db.executemany(
+            "INSERT INTO steps (session_id, key, kind, question, seq, due_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(session_id, s.key, s.kind.value, s.question, s.seq, ts(s.due_at)) for s in steps],
+        )
+        await self.db.commit()
+        return session_id
+
+    async def slug_taken(self, slug: str) -> bool:
+        async with self.db.execute("SELECT 1 FROM sessions WHERE slug = ?", (slug,)) as cur:
+            return await cur.fetchone() is not None
+
+    def _session(self, row: aiosqlite.Row | tuple[object, ...]) -> SessionRow:
+        sid, plan_json, state, created, url = row
+        return SessionRow(
+            int(str(sid)),
+            SessionPlan.from_json(str(plan_json)),
+            str(state),
+            parse_ts(str(created)),
+            None if url is None else str(url),
+        )
+
+    _SESSION_COLS = "id, plan_json, state, created_at, transcript_url"
+
+    async def session(self, session_id: int) -> SessionRow:
+        async with self.db.execute(
+            f"SELECT {self._SESSION_COLS} FROM sessions WHERE id = ?", (session_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise KeyError(session_id)
+        return self._session(row)
+
+    async def open_sessions(self) -> list[SessionRow]:
+        async with self.db.execute(
+            f"SELECT {self._SESSION_COLS} FROM sessions WHERE state != 'closed' ORDER BY starts_at"
+        ) as cur:
+            return [self._session(r) for r in await cur.fetchall()]
+
+    async def set_state(self, session_id: int, state: str) -> None:
+        await self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session_id))
+        await self.db.commit()
+
+    async def set_transcript_url(self, session_id: int, url: str) -> None:
+        await self.db.execute(
+            "UPDATE sessions SET transcript_url = ? WHERE id = ?", (url, session_id)
+        )
+        await self.db.commit()
+
+    # steps and posts ------------------------------------------------------------------
+
+    async def steps(self, session_id: int) -> list[StepRow]:
+        async with self.db.execute(
+            "SELECT key, kind, question, seq, due_at FROM steps WHERE session_id = ?"
+            " ORDER BY due_at, seq",
+            (session_id,),
+        ) as cur:
+            return [
+                StepRow(k, StepKind(kind), q, seq, parse_ts(due))
+                for k, kind, q, seq, due in await cur.fetchall()
+            ]
+
+    async def set_step_due(self, session_id: int, key: str, due: datetime) -> None:
+        await self.db.execute(
+            "UPDATE steps SET due_at = ? WHERE session_id = ? AND key = ?",
+            (ts(due), session_id, key),
+        )
+        await self.db.commit()
+
+    async def posts(self, session_id: int) -> dict[tuple[str, str], PostRow]:
+        async with self.db.execute(
+            "SELECT step_key, channel, state, message_id, late FROM posts WHERE session_id = ?",
+            (session_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return {
+            (k, ch): PostRow(k, ch, PostState(st), mid, bool(late)) for k, ch, st, mid, late in rows
+        }
+
+    async def claim_post(self, session_id: int, step: str, channel: str, now: datetime) -> bool:
+        """Record the intent to post before sending; False if another attempt got there first."""
+        cur = await self.db.execute(
+            "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state, updated_at)"
+            " VALUES (?, ?, ?, 'sending', ?)",
+            (session_id, step, channel, ts(now)),
+        )
+        await self.db.commit()
+        return cur.rowcount == 1
+
+    async def finish_post(
+        self,
+        session_id: int,
+        step: str,
+        channel: str,
+        state: PostState,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        url: str | None = None,
+        late: bool = False,
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO posts (session_id, step_key, channel, state, message_id, url,"
+            " posted_at, late, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id, step_key, channel) DO UPDATE SET state = excluded.state,"
+            " message_id = excluded.message_id, url = excluded.url,"
+            " posted_at = excluded.posted_at, late = excluded.late,"
+            " updated_at = excluded.updated_at",
+            (
+                session_id,
+                step,
+                channel,
+                state.value,
+                message_id,
+                url,
+                ts(now) if state is PostState.SENT else None,
+                int(late),
+                ts(now),
+            ),
+        )
+        await self.db.commit()
+
+    async def release_post(self, session_id: int, step: str, channel: str) -> None:
+        """Forget a claim whose send the platform refused, so the step can be tried again."""
+        await self.db.execute(
+            "DELETE FROM posts WHERE session_id = ? AND step_key = ? AND channel = ?"
+            " AND state = 'sending'",
+            (session_id, step, channel),
+        )
+        await self.db.commit()
+
+    # cursors ---------------------------------------------------------------------------
+
+    async def cursor(self, platform: str, key: str) -> str | None:
+        async with self.db.execute(
+            "SELECT value FROM cursors WHERE platform = ? AND key = ?", (platform, key)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_cursor(self, platform: str, key: str, value: str) -> None:
+        await self.db.execute(
+            "INSERT INTO cursors (platform, key, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value",
+            (platform, key, value),
+        )
+        await self.db.commit()
+
+    # messages (reads; writes go through MessageWriter) ------------------------------
+
+    async def message_context(
+        self, platform: str, channel: str, platform_id: str
+    ) -> tuple[int, str | None, str | None] | None:
+        """(session, reply_to, thread) of a stored message, to re-attribute it after an edit."""
+        async with self.db.execute(
+            "SELECT session_id, reply_to, thread FROM messages"
+            " WHERE platform = ? AND channel = ? AND platform_id = ?",
+            (platform, channel, platform_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else (int(row[0]), row[1], row[2])
+
+    async def transcript_source(self, session_id: int) -> TranscriptSource:
+        row = await self.session(session_id)
+        plan = row.plan
+        posted: dict[int, datetime] = {}
+        async with self.db.execute(
+            "SELECT s.question, MIN(p.posted_at) FROM steps s JOIN posts p"
+            " ON p.session_id = s.session_id AND p.step_key = s.key"
+            " WHERE s.session_id = ? AND s.kind = 'question' AND p.state = 'sent'"
+            " GROUP BY s.question",
+            (session_id,),
+        ) as cur:
+            for number, at in await cur.fetchall():
+                posted[int(number)] = parse_ts(at)
+        async with self.db.execute(
+            "SELECT id, platform, channel, thread, author_key, author_name, text, sent_at,"
+            " edited_at, url, questions FROM messages"
+            " WHERE session_id = ? AND deleted_at IS NULL ORDER BY sent_at, id",
+            (session_id,),
+        ) as cur:
+            messages = tuple(_message_record(row) for row in await cur.fetchall())
+        return TranscriptSource(
+            session=SessionRecord(
+                community=plan.community,
+                hashtag=plan.hashtag,
+                title=plan.title,
+                locale=plan.locale,
+                timezone=plan.timezone,
+                slug=plan.slug,
+                starts_at=plan.starts_at,
+                ends_at=plan.ends_at,
+                channels=plan.channels,
+            ),
+            questions=tuple(
+                QuestionRecord(number=q.number, text=q.text, posted_at=posted.get(q.number))
+                for q in plan.questions
+            ),
+            messages=messages,
+        )
+
+
+def _message_record(row: aiosqlite.Row | tuple[Any, ...]) -> MessageRecord:
+    mid, platform, channel, thread, author_key, author_name, text, sent, edited, url, qs = row
+    return MessageRecord(
+        id=mid,
+        platform=platform,
+        channel=f"{platform}:{channel}" + (f"/{thread}" if thread else ""),
+        author_key=author_key,
+        author_name=author_name,
+        text=text,
+        sent_at=parse_ts(sent),
+        edited_at=parse_ts_or_none(edited),
+        link=url,
+        questions=decode_questions(qs),
+    )

@@ -1,0 +1,207 @@
+"""One writer task that stores incoming messages in group commits.
+
+Every hot-path write goes through one queue so that inserts, edits and deletions of the
+same message stay in order, and so that a burst of messages costs one transaction instead
+of one per message. Each write's future resolves only after its batch is committed: that
+is the moment a platform's read cursor may move past the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot.store.codec import encode_questions, ts
+from bot.store.connection import connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredMessage:
+    session_id: int
+    platform: str
+    channel: str
+    thread: str | None
+    platform_id: str
+    author_key: str
+    author_name: str
+    text: str
+    sent_at: datetime
+    reply_to: str | None
+    url: str | None
+    questions: frozenset[int]
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageEdit:
+    platform: str
+    channel: str
+    platform_id: str
+    text: str
+    questions: frozenset[int]
+    edited_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRemoval:
+    platform: str
+    channel: str
+    platform_id: str
+    deleted_at: datetime
+
+
+Write = StoredMessage | MessageEdit | MessageRemoval
+
+_INSERT = (
+    "INSERT OR IGNORE INTO messages (session_id, platform, channel, thread, platform_id,"
+    " author_key, author_name, text, sent_at, reply_to, url, questions, received_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EDIT = (
+    "UPDATE messages SET text = ?, questions = ?, edited_at = ?"
+    " WHERE platform = ? AND channel = ? AND platform_id = ?"
+)
+_DELETE = (
+    "UPDATE messages SET deleted_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
+)
+
+
+def insert_row(m: StoredMessage) -> tuple[object, ...]:
+    return (
+        m.session_id,
+        m.platform,
+        m.channel,
+        m.thread,
+        m.platform_id,
+        m.author_key,
+        m.author_name,
+        m.text,
+        ts(m.sent_at),
+        m.reply_to,
+        m.url,
+        encode_questions(m.questions),
+        ts(m.received_at),
+    )
+
+
+class MessageWriter:
+    """Batches writes: at most ``max_batch`` rows, waiting at most ``max_delay`` seconds."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_batch: int = 500,
+        max_delay: float = 0.005,
+        attempts: int = 5,
+    ) -> None:
+        self._path = path
+        self._db: aiosqlite.Connection | None = None
+        self._max_batch = max_batch
+        self._max_delay = max_delay
+        self._attempts = attempts
+        self._queue: asyncio.Queue[tuple[Write, asyncio.Future[None]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Open a connection of its own, so no other commit can split a batch."""
+        self._db = await connect(self._path)
+        self._task = asyncio.create_task(self._run(), name="message-writer")
+
+    async def close(self) -> None:
+        """Commit everything already submitted, then stop."""
+        await self.flush()
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._db:
+            await self._db.close()
+
+    async def flush(self) -> None:
+        """Wait until everything submitted so far is committed (or has failed)."""
+        await self._queue.join()
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, write: Write) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((write, future))
+        return future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            if self._queue.qsize() < self._max_batch:
+                await asyncio.sleep(self._max_delay)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit([w for w, _ in batch])
+            except Exception as exc:
+                log.exception(
+                    "could not store %d message(s); the platform will redeliver them", len(batch)
+                )
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+            else:
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_result(None)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, writes: list[Write]) -> None:
+        assert self._db is not None, "start() the writer first"
+        db = self._db
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=0.05, max=2),
+            retry=retry_if_exception_type(aiosqlite.OperationalError),
+            reraise=True,
+        ):
+            with attempt:
+                try:
+                    await self._apply(db, writes)
+                    await db.commit()
+                except BaseException:
+                    await db.rollback()
+                    raise
+
+    @staticmethod
+    async def _apply(db: aiosqlite.Connection, writes: list[Write]) -> None:
+        inserts: list[tuple[object, ...]] = []
+        for w in writes:
+            if isinstance(w, StoredMessage):
+                inserts.append(insert_row(w))
+                continue
+            if inserts:  # keep order: earlier inserts land before an edit of the same message
+                await db.executemany(_INSERT, inserts)
+                inserts = []
+            if isinstance(w, MessageEdit):
+                await db.execute(
+                    _EDIT,
+                    (
+                        w.text,
+                        encode_questions(w.questions),
+                        ts(w.edited_at),
+                        w.platform,
+                        w.channel,
+                        w.platform_id,
+                    ),
+                )
+            else:
+                await db.execute(_DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
+        if inserts:
+            await db.executemany(_INSERT, inserts)

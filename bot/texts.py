@@ -1,0 +1,107 @@
+"""What the bot says at each step, composed from the catalog in the community's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time, format_timedelta
+
+from bot.i18n import Messages
+from bot.timeline import SessionPlan
+
+
+class Texts:
+    """Every post of one session; participants' words never pass through a format string."""
+
+    def __init__(self, plan: SessionPlan) -> None:
+        self.plan = plan
+        self.m = Messages(plan.locale)
+
+    def _when(self) -> str:
+        local = self.plan.starts_at.astimezone(ZoneInfo(self.plan.timezone))
+        day = format_date(local, format="full", locale=self.plan.locale)
+        hour = format_time(local, format="short", locale=self.plan.locale)
+        return f"{day}, {hour} ({self.plan.timezone})"
+
+    def reminder(self, before: timedelta) -> str:
+        return self.m.gettext(
+            "Reminder: the {hashtag} chat “{title}” starts in {delay}, on {when}.",
+            hashtag=self.plan.hashtag,
+            title=self.plan.title,
+            delay=format_timedelta(before, locale=self.plan.locale),
+            when=self._when(),
+        )
+
+    def welcome(self) -> str:
+        parts = [
+            self.m.gettext(
+                "Welcome to the {hashtag} chat: {title}",
+                hashtag=self.plan.hashtag,
+                title=self.plan.title,
+            )
+        ]
+        parts += [p for p in (self.plan.welcome, self.plan.rules) if p]
+        parts.append(
+            self.m.gettext(
+                "Answer with A1, A2, … or reply to a question, and use {hashtag}.",
+                hashtag=self.plan.hashtag,
+            )
+        )
+        return "\n\n".join(parts)
+
+    def question(self, number: int) -> str:
+        return f"Q{number}: {self.plan.question(number).text} {self.plan.hashtag}"
+
+    def closing(self) -> str:
+        parts = [p for p in (self.plan.closing,) if p]
+        parts.append(
+            self.m.gettext(
+                "That was the {hashtag} chat. Thank you all! The transcript follows.",
+                hashtag=self.plan.hashtag,
+            )
+        )
+        return "\n\n".join(parts)
+
+    def transcript_link(self, url: str) -> str:
+        return self.m.gettext(
+            "The transcript of today's {hashtag} chat is ready: {url}",
+            hashtag=self.plan.hashtag,
+            url=url,
+        )
+
+    def late_note(self, behind: timedelta) -> str:
+        minutes = max(1, round(behind.total_seconds() / 60))
+        return self.m.ngettext(
+            "(posted {n} minute late: the bot was offline)",
+            "(posted {n} minutes late: the bot was offline)",
+            minutes,
+        )
+
+    def missed_notice(self, steps: Sequence[str]) -> str:
+        return self.m.gettext(
+            "hashchat, to the moderators of {hashtag}: the bot was offline and these steps"
+            " were missed by more than the grace window, so they were skipped: {steps}.",
+            hashtag=self.plan.hashtag,
+            steps=", ".join(steps),
+        )
+
+    def uncertain_notice(self, step: str, channel: str) -> str:
+        return self.m.gettext(
+            "hashchat, to the moderators of {hashtag}: it is not certain that {step} reached"
+            " {channel}. Please check and post it by hand if it is missing.",
+            hashtag=self.plan.hashtag,
+            step=step,
+            channel=channel,
+        )
+
+    def step_label(self, key: str) -> str:
+        if key.startswith("q") and key[1:].isdigit():
+            return f"Q{key[1:]}"
+        labels = {
+            "welcome": self.m.gettext("the welcome"),
+            "closing": self.m.gettext("the closing"),
+            "transcript": self.m.gettext("the transcript link"),
+        }
+        return labels.get(key, self.m.gettext("a reminder"))

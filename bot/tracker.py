@@ -1,0 +1,147 @@
+"""Turns platform events into stored messages with their answers, and acknowledges them
+to the platform only once they are committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from datetime import datetime
+
+from bot.attribution import attribute
+from bot.clock import Clock
+from bot.domain import IncomingMessage, MessageDeleted, MessageEdited, MessageRef, PlatformEvent
+from bot.live import LiveIndex, LiveSession
+from bot.platforms.base import Platform
+from bot.store import Store, StoredMessage
+from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter
+
+log = logging.getLogger(__name__)
+
+_RECENT = 50_000
+
+
+class Tracker:
+    def __init__(
+        self, *, store: Store, writer: MessageWriter, live: LiveIndex, clock: Clock
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.live = live
+        self.clock = clock
+        # Context of messages seen lately, so an edit that overtakes its own commit
+        # can still be attributed without a database read.
+        self._recent: OrderedDict[tuple[str, str, str], tuple[int, str | None]] = OrderedDict()
+
+    async def consume(self, platform: Platform) -> None:
+        """Read one platform's events until it closes, acknowledging each after its commit."""
+        pending: asyncio.Queue[tuple[asyncio.Future[None] | None, PlatformEvent] | None]
+        pending = asyncio.Queue()
+        acker = asyncio.create_task(self._acknowledge(platform, pending), name="acknowledge")
+        try:
+            async for event in platform.events():
+                pending.put_nowait((await self.handle(event), event))
+        finally:
+            pending.put_nowait(None)
+            await acker
+
+    async def _acknowledge(
+        self,
+        platform: Platform,
+        pending: asyncio.Queue[tuple[asyncio.Future[None] | None, PlatformEvent] | None],
+    ) -> None:
+        while (item := await pending.get()) is not None:
+            future, event = item
+            if future is not None:
+                try:
+                    await future
+                except Exception:
+                    # Not acknowledged, so the platform's cursor stays put and it comes back.
+                    log.error("message %s was not stored; leaving it unacknowledged", event.ref.id)
+                    continue
+            await platform.acknowledge(event)
+
+    async def handle(self, event: PlatformEvent) -> asyncio.Future[None] | None:
+        """Queue the write for ``event``; None when there is nothing to store."""
+        if isinstance(event, IncomingMessage):
+            live = self.live.for_channel(event.ref.channel)
+            if live is None:
+                return None
+            return self._store_new(live, event)
+        if isinstance(event, MessageEdited):
+            return await self._store_edit(event)
+        return self._store_removal(event)
+
+    def _store_new(self, live: LiveSession, msg: IncomingMessage) -> asyncio.Future[None]:
+        channel = msg.ref.channel
+        questions = attribute(
+            msg.text,
+            posted=live.posted,
+            locale=live.plan.locale,
+            reply_question=live.question_for(channel, msg.reply_to),
+        )
+        key = (channel.platform, channel.id, msg.ref.id)
+        self._recent[key] = (live.id, msg.reply_to)
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        return self.writer.submit(
+            StoredMessage(
+                session_id=live.id,
+                platform=channel.platform,
+                channel=channel.id,
+                thread=channel.thread,
+                platform_id=msg.ref.id,
+                author_key=msg.author.key,
+                author_name=msg.author.name or msg.author.id,
+                text=msg.text,
+                sent_at=msg.sent_at,
+                reply_to=msg.reply_to,
+                url=msg.ref.url,
+                questions=questions,
+                received_at=self.clock.now(),
+            )
+        )
+
+    async def _store_edit(self, event: MessageEdited) -> asyncio.Future[None] | None:
+        channel = event.ref.channel
+        key = (channel.platform, channel.id, event.ref.id)
+        context = self._recent.get(key)
+        if context is None:
+            stored = await self.store.message_context(*key)
+            context = None if stored is None else (stored[0], stored[1])
+        if context is None:
+            return None  # not a message of any session
+        session_id, reply_to = context
+        live = self.live.get(session_id)
+        if live is None:
+            return None  # the session is closed and its transcript final
+        questions = attribute(
+            event.text,
+            posted=live.posted,
+            locale=live.plan.locale,
+            reply_question=live.question_for(channel, reply_to),
+        )
+        return self.writer.submit(
+            MessageEdit(
+                platform=channel.platform,
+                channel=channel.id,
+                platform_id=event.ref.id,
+                text=event.text,
+                questions=questions,
+                edited_at=event.edited_at,
+            )
+        )
+
+    def _store_removal(self, event: MessageDeleted) -> asyncio.Future[None]:
+        return self.remove(event.ref, event.deleted_at)
+
+    def remove(self, ref: MessageRef, when: datetime) -> asyncio.Future[None]:
+        """Take a message out of the transcript (a platform deletion or a moderator's hide)."""
+        return self.writer.submit(
+            MessageRemoval(
+                platform=ref.channel.platform,
+                channel=ref.channel.id,
+                platform_id=ref.id,
+                deleted_at=when,
+            )
+        )

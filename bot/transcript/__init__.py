@@ -1,0 +1,1 @@
+"""Transcripts: built from the store when a session closes, rendered, and published."""

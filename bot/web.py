@@ -1,0 +1,62 @@
+"""The built-in web server: published transcripts under their stable slugs, and a health check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+_TYPES = {
+    ".html": "text/html",
+    ".md": "text/markdown",
+    ".json": "application/json",
+}
+
+
+def make_app(root: Path) -> web.Application:
+    root = root.resolve()
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        target = (root / request.match_info["path"]).resolve()
+        if not target.is_relative_to(root):
+            raise web.HTTPNotFound()
+        if target.is_dir():
+            if not request.path.endswith("/"):
+                raise web.HTTPFound(request.path + "/")
+            target = target / "index.html"
+        if not target.is_file() or target.suffix not in _TYPES:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=target.read_bytes(),
+            content_type=_TYPES[target.suffix],
+            charset="utf-8",
+            headers={
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    app.router.add_get("/{path:.*}", page)
+    return app
+
+
+class WebServer:
+    def __init__(self, root: Path, host: str, port: int) -> None:
+        self._runner = web.AppRunner(make_app(root), access_log=None)
+        self.host = host
+        self.port = port
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:  # an ephemeral port: report the one the system chose
+            self.port = int(self._runner.addresses[0][1])
+
+    async def close(self) -> None:
+        await self._runner.cleanup()

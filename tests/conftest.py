@@ -1,0 +1,115 @@
+"""Shared fixtures: a whole hashchat on the local platform, driven by a manual clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.alarm import ManualAlarm
+from bot.app import App
+from bot.clock import ManualClock
+from bot.config import Config, parse_config
+from bot.domain import UserRef
+from bot.platforms.local import LocalPlatform
+
+PARIS = ZoneInfo("Europe/Paris")
+START = datetime(2026, 3, 4, 13, 0, tzinfo=PARIS)  # a Wednesday
+MOD = UserRef("local", "mod", "Moderator")
+
+AGENDA = """
+title = "Patients as partners"
+topic = "Co-design in digital health"
+welcome = "Welcome everyone!"
+rules = "Be kind."
+closing = "Thanks all."
+
+[[questions]]
+text = "What does partnership mean to you?"
+at = "10m"
+
+[[questions]]
+text = "Which tool helped most?"
+at = "20m"
+
+[[questions]]
+text = "What should change first?"
+at = "30m"
+"""
+
+
+def chat_config(tmp: Path, *, channels: tuple[str, ...] = ("local:main", "local:side")) -> Config:
+    (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
+    text = f"""
+[bot]
+database = "chat.db"
+transcripts_dir = "pages"
+grace = "5m"
+
+[[communities]]
+id = "hcsmeu"
+hashtag = "#hcsmeu"
+locale = "en"
+timezone = "Europe/Paris"
+moderators = ["local:mod"]
+channels = {list(channels)!r}
+moderator_channels = ["local:mods"]
+
+[[communities.sessions]]
+id = "march"
+at = {START.replace(tzinfo=None).isoformat()}
+duration = "60m"
+agenda = "agenda.toml"
+reminders = ["1h", "10m"]
+""".replace("'", '"')
+    return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
+
+
+class Chat:
+    """One community's chat: the platform and the clock outlive the bot, so it can restart."""
+
+    def __init__(self, tmp: Path, config: Config) -> None:
+        self.tmp = tmp
+        self.config = config
+        self.clock = ManualClock(START - timedelta(hours=2))
+        self.local = LocalPlatform(self.clock, admins=[MOD])
+        self.app: App | None = None
+
+    async def boot(self) -> App:
+        self.alarm = ManualAlarm(self.clock)
+        self.app = App(
+            self.config,
+            platforms={"local": self.local},
+            clock=self.clock,
+            alarm=self.alarm,
+            serve_web=False,
+        )
+        await self.app.start()
+        return self.app
+
+    async def stop(self) -> None:
+        assert self.app is not None
+        await self.app.stop()
+        self.app = None
+
+    async def at(self, minutes: float) -> None:
+        """Run the bot until ``minutes`` after the chat's start (negative: before it)."""
+        assert self.app is not None
+        await self.app.settle()
+        await self.alarm.run_until(START + timedelta(minutes=minutes))
+        await self.app.settle()
+
+    def posts(self, channel: str = "local:main") -> list[str]:
+        return [m.text for m in self.local.bot_posts(channel)]
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
+    c = Chat(tmp_path, chat_config(tmp_path))
+    await c.boot()
+    yield c
+    if c.app is not None:
+        await c.stop()
