@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench check clean
+.PHONY: demo test lint bench check catalogs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -29,6 +29,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
 check: lint test
+
+# After changing any text the bot shows: refresh the catalogs, translate what is new.
+catalogs: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+	  -o bot/locale/messages.pot .
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale --no-location \
+	  --ignore-obsolete --width 100
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

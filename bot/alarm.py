@@ -61,7 +61,7 @@ class SchedulerAlarm:
 
     def next_wake(self, job_id: str) -> datetime | None:
         job = self.scheduler.get_job(job_id)
-        return None if job is None else job.next_run_time  # type: ignore[no-any-return]
+        return None if job is None else job.next_run_time
 
 
 class ManualAlarm:

@@ -8,6 +8,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 import click
@@ -36,7 +37,7 @@ def _load(path: Path) -> Config:
         _fail(exc)
 
 
-def _fail(exc: ConfigError) -> None:
+def _fail(exc: ConfigError) -> NoReturn:
     click.secho(f"{len(exc.problems)} problem(s) found:", fg="red", err=True)
     for problem in exc.problems:
         click.echo(f"  {problem}", err=True)

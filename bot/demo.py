@@ -173,9 +173,9 @@ async def run_demo(
             await alarm.run_until(when)
             step.act()
             await app.settle()
-        session = (await app.store.open_sessions() or [None])[0]
-        if session is not None:
-            raise RuntimeError(f"the demo session {session.plan.slug} did not close")
+        still_open = await app.store.open_sessions()
+        if still_open:
+            raise RuntimeError(f"the demo session {still_open[0].plan.slug} did not close")
     finally:
         await app.stop()
     return app.transcripts_root / "hcsmeu" / start.date().isoformat()

@@ -72,7 +72,8 @@ def agenda_path(
 
 
 def _timing(community: CommunityConfig, series_id: str) -> tuple[timedelta, list[timedelta], str]:
-    for item in [*community.series, *community.sessions]:
+    items: list[SeriesConfig | OneOffConfig] = [*community.series, *community.sessions]
+    for item in items:
         if item.id == series_id:
             return item.duration, item.reminders, item.title
     raise KeyError(series_id)

@@ -63,7 +63,8 @@ class Schedule:
     Starts are wall times in ``timezone``: a wall time skipped by a spring-forward change
     (02:30 in Paris on the last Sunday of March) is read with the offset in force before
     the change, i.e. moved forward by the gap (02:30 -> 03:30 CEST); an ambiguous wall
-    time on a fall-back day is the first of the two (fold=0). ``extra`` starts are
+    time on a fall-back day is the first of the two (fold=0). "Every other week" counts
+    weeks (Monday first) from the one holding ``start_date``. ``extra`` starts are
     explicit, so neither ``skip`` nor ``start_date`` removes them.
     """
 
@@ -147,6 +148,7 @@ def parse_schedule(
     skip: Collection[date] = (),
     extra: Collection[datetime] = (),
 ) -> Schedule:
+    """Fail here, at config load, with a message a moderator can act on, not at session time."""
     tz = _zone(timezone)
     norm = " ".join(text.strip().rstrip(".").split())
     kind: Literal["rrule", "cron"] = "rrule"
@@ -162,19 +164,13 @@ def parse_schedule(
             "no fixed weekday): set start_date to the date of the first session, "
             "e.g. start_date = 2026-03-06"
         )
-    days = frozenset(_local_date(d, tz) for d in skip)
+    days = frozenset(date(d.year, d.month, d.day) for d in skip)
     extras = list(extra)
     for e in extras:
         if e.tzinfo is None or e.utcoffset() is None:
             raise ScheduleError(f"the extra session {e.isoformat()} needs a time zone")
     moments = tuple(sorted({e.astimezone(UTC) for e in extras}))
     return Schedule(timezone, kind, rule, start_date, days, moments, text)
-
-
-def _local_date(day: date, tz: ZoneInfo) -> date:
-    if isinstance(day, datetime):
-        return (day.astimezone(tz) if day.tzinfo else day).date()
-    return day
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -194,8 +190,12 @@ def _check_rrule(text: str, tz: ZoneInfo) -> str:
     # Calendar exports write UNTIL in UTC; the rule runs in wall time, so convert it.
     rule = re.sub(
         r"UNTIL=(\d{8}T\d{6})Z",
-        lambda m: "UNTIL=" + datetime.strptime(m[1] + "+0000", "%Y%m%dT%H%M%S%z")
-        .astimezone(tz).strftime("%Y%m%dT%H%M%S"),
+        lambda m: (
+            "UNTIL="
+            + datetime.strptime(m[1] + "+0000", "%Y%m%dT%H%M%S%z")
+            .astimezone(tz)
+            .strftime("%Y%m%dT%H%M%S")
+        ),
         rule,
     )
     example = "e.g. 'FREQ=MONTHLY;BYDAY=1WE;BYHOUR=13;BYMINUTE=0'"
@@ -207,11 +207,13 @@ def _check_rrule(text: str, tz: ZoneInfo) -> str:
         raise ScheduleError(f"cannot read the RRULE {text!r} ({exc}); {example}") from None
     parts = _rule_parts(rule)
     if parts.get("FREQ") not in {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}:
-        raise ScheduleError(f"sessions repeat at most daily: use FREQ=DAILY, WEEKLY, MONTHLY or "
-                            f"YEARLY; {example}")
+        raise ScheduleError(
+            f"sessions repeat at most daily: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY; {example}"
+        )
     if "BYHOUR" not in parts:
-        raise ScheduleError(f"the RRULE {text!r} has no time of day: add BYHOUR and BYMINUTE; "
-                            f"{example}")
+        raise ScheduleError(
+            f"the RRULE {text!r} has no time of day: add BYHOUR and BYMINUTE; {example}"
+        )
     return rule
 
 
@@ -240,8 +242,10 @@ def _cron_weekdays(spec: str, text: str) -> str:
             continue
         m = re.fullmatch(r"(\*|[0-7])(?:-([0-7]))?(?:/([1-7]))?", part)
         if not m or (m[2] and int(m[2]) < int(m[1])):
-            raise ScheduleError(f"cannot read the weekday field {spec!r} of the cron line {text!r}:"
-                                " use 0-7 (0 and 7 are Sunday) or names, e.g. '1-5' or 'mon,thu'")
+            raise ScheduleError(
+                f"cannot read the weekday field {spec!r} of the cron line {text!r}:"
+                " use 0-7 (0 and 7 are Sunday) or names, e.g. '1-5' or 'mon,thu'"
+            )
         low = 0 if m[1] == "*" else int(m[1])
         high = int(m[2]) if m[2] else 6 if (m[1] == "*" or m[3]) else low
         out.extend(_CRON_DAYS[d % 7] for d in range(low, high + 1, int(m[3] or 1)))
@@ -250,8 +254,10 @@ def _cron_weekdays(spec: str, text: str) -> str:
 
 def _phrase_rule(phrase: str, text: str) -> str:
     if phrase == "once":
-        raise ScheduleError("'once' is not a recurrence: give one-off sessions as extra dates, "
-                            f"or use a repeating form: {FORMS}")
+        raise ScheduleError(
+            "'once' is not a recurrence: give one-off sessions as extra dates, "
+            f"or use a repeating form: {FORMS}"
+        )
     if m := _DAILY.fullmatch(phrase):
         return f"FREQ=DAILY{_interval(m['n'])};{_clock(m['time'], text)}"
     if m := _WEEKDAYS.fullmatch(phrase):
@@ -266,13 +272,22 @@ def _phrase_rule(phrase: str, text: str) -> str:
         nths = ",".join(dict.fromkeys(f"{_ORDINALS[o]}{day}" for o in _split(m["ords"])))
         return f"FREQ=MONTHLY{_interval(m['n'])};BYDAY={nths};{_clock(m['time'], text)}"
     if not re.search(r"\d|noon|midnight", phrase):
-        raise ScheduleError(f"the schedule {text!r} has no time of day: add one, "
-                            "e.g. 'every friday at 12:00'")
+        raise ScheduleError(
+            f"the schedule {text!r} has no time of day: add one, e.g. 'every friday at 12:00'"
+        )
     words = re.findall(r"[a-z]+", phrase)
     hints = [
-        f"{w!r} -> {c[0]!r}" for w in words if w not in _DAYS
-        for c in [difflib.get_close_matches(w, ["monday", "tuesday", "wednesday", "thursday",
-                                               "friday", "saturday", "sunday"], n=1, cutoff=0.75)]
+        f"{w!r} -> {c[0]!r}"
+        for w in words
+        if w not in _DAYS
+        for c in [
+            difflib.get_close_matches(
+                w,
+                ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+                n=1,
+                cutoff=0.75,
+            )
+        ]
         if c
     ]
     hint = f" (check the spelling: {', '.join(hints)})" if hints else ""
@@ -309,8 +324,10 @@ def _clock(spec: str, text: str) -> str:
     if m and m[3]:
         hour = hour % 12 + (12 if m[3] == "pm" else 0) if 1 <= hour <= 12 else 99
     if hour > 23 or minute > 59:
-        raise ScheduleError(f"{spec!r} in {text!r} is not a time of day: write 24-hour time "
-                            "like 13:00 or 09:30, or 1pm")
+        raise ScheduleError(
+            f"{spec!r} in {text!r} is not a time of day: write 24-hour time "
+            "like 13:00 or 09:30, or 1pm"
+        )
     return f"BYHOUR={hour};BYMINUTE={minute}"
 
 

@@ -81,16 +81,16 @@ class Texts:
 
     def missed_notice(self, steps: Sequence[str]) -> str:
         return self.m.gettext(
-            "hashchat, to the moderators of {hashtag}: the bot was offline and these steps"
-            " were missed by more than the grace window, so they were skipped: {steps}.",
+            "To the moderators of {hashtag}: the bot was offline, so these steps were missed"
+            " by more than the grace window and skipped: {steps}.",
             hashtag=self.plan.hashtag,
             steps=", ".join(steps),
         )
 
     def uncertain_notice(self, step: str, channel: str) -> str:
         return self.m.gettext(
-            "hashchat, to the moderators of {hashtag}: it is not certain that {step} reached"
-            " {channel}. Please check and post it by hand if it is missing.",
+            "To the moderators of {hashtag}: it is not certain that {step} reached {channel}."
+            " Please check, and post it by hand if it is missing.",
             hashtag=self.plan.hashtag,
             step=step,
             channel=channel,

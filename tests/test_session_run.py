@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from bot.domain import ChannelRef, UserRef
@@ -23,12 +24,16 @@ async def test_full_session_posts_every_step_in_order_in_every_channel(chat: Cha
     for channel in ("local:main", "local:side"):
         posts = chat.posts(channel)
         assert len(posts) == 8, posts
-        assert posts[0].startswith("Reminder: the #hcsmeu chat “Patients as partners” starts in 1 hour, on Wednesday, March 4, 2026")
+        assert posts[0].startswith(
+            "Reminder: the #hcsmeu chat “Patients as partners” starts in 1 hour,"
+            " on Wednesday, March 4, 2026"
+        )
         assert "10 minutes" in posts[1]
         assert posts[2].startswith("Welcome to the #hcsmeu chat: Patients as partners")
         assert "Be kind." in posts[2]
         assert posts[3] == "Q1: What does partnership mean to you? #hcsmeu"
-        assert posts[4].startswith("Q2: ") and posts[5].startswith("Q3: ")
+        assert posts[4].startswith("Q2: ")
+        assert posts[5].startswith("Q3: ")
         assert posts[6].startswith("Thanks all.")
         assert posts[7].startswith("The transcript of today's #hcsmeu chat is ready: file://")
     index = chat.tmp / "pages" / "hcsmeu" / "2026-03-04" / "index.html"
@@ -42,8 +47,7 @@ async def test_questions_are_posted_at_their_times(chat: Chat) -> None:
     await chat.at(10)
     assert chat.posts()[-1].startswith("Q1:")
     q1 = chat.local.bot_posts("local:main")[-1]
-    assert q1.sent_at == START.astimezone(q1.sent_at.tzinfo) + (q1.sent_at - START)
-    assert (q1.sent_at - START).total_seconds() == 600
+    assert q1.sent_at - START == timedelta(minutes=10)
 
 
 async def test_answers_by_tag_reply_and_thread_are_attributed_and_merged(chat: Chat) -> None:
@@ -110,7 +114,8 @@ async def test_every_stored_message_is_acknowledged_after_commit(chat: Chat) -> 
     assert chat.app is not None
     async with chat.app.store.db.execute("SELECT COUNT(*) FROM messages") as cur:
         row = await cur.fetchone()
-    assert row is not None and row[0] == 5
+    assert row is not None
+    assert row[0] == 5
 
 
 async def test_hostile_answers_come_out_inert_in_the_page(chat: Chat) -> None:
@@ -135,7 +140,7 @@ async def test_a_refused_send_is_retried_and_then_posted(chat: Chat) -> None:
     await chat.at(10.5)
     q1 = [m for m in chat.local.bot_posts("local:main") if m.text.startswith("Q1:")]
     assert len(q1) == 1
-    assert (q1[0].sent_at - START).total_seconds() == 630
+    assert q1[0].sent_at - START == timedelta(minutes=10, seconds=30)
     assert "late" not in q1[0].text
 
 
