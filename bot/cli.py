@@ -65,12 +65,13 @@ def check(config_path: Path) -> None:
         try:
             agenda = load_session_agenda(config, item)
         except ConfigError as exc:
-            problems.extend(exc.problems)
+            # An agenda shared by several series is reported once.
+            problems.extend(p for p in exc.problems if p not in problems)
             continue
         local = item.starts_at.astimezone(ZoneInfo(item.community.timezone))
         click.echo(
             f"{item.community.id}/{item.series_id}: next on {local:%a %Y-%m-%d %H:%M} "
-            f"{item.community.timezone} ({item.starts_at:%H:%M} UTC), "
+            f"{item.community.timezone} ({item.starts_at.astimezone(UTC):%H:%M} UTC), "
             f"{len(agenda.questions)} questions: {agenda.title}"
         )
     if problems:

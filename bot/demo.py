@@ -25,7 +25,27 @@ from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.local import LocalMessage, LocalPlatform
 
 ZONE = "Europe/Paris"
-MAIN, SIDE = "local:hcsmeu", "local:hcsmeu-mirror"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCommunity:
+    id: str
+    hashtag: str
+    letter: str  # the answer letter people of this language use most
+
+    @property
+    def main(self) -> str:
+        return f"local:{self.id}"
+
+    @property
+    def side(self) -> str:
+        return f"local:{self.id}-mirror"
+
+
+COMMUNITIES = {
+    "en": DemoCommunity("hcsmeu", "#hcsmeu", "A"),
+    "fr": DemoCommunity("hcsmeufr", "#hcsmeufr", "R"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +55,8 @@ class Step:
 
 
 def demo_config(out: Path, locale: str, start: datetime) -> Config:
-    agenda = resources.files("bot") / "demo_data" / f"{'fr' if locale == 'fr' else 'en'}.toml"
-    hashtag = "#hcsmeufr" if locale == "fr" else "#hcsmeu"
+    agenda = resources.files("bot") / "demo_data" / f"{locale}.toml"
+    community = COMMUNITIES[locale]
     local_start = start.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat()
     return parse_config(
         f"""
@@ -45,13 +65,13 @@ database = "{out / "demo.db"}"
 transcripts_dir = "{out / "transcripts"}"
 
 [[communities]]
-id = "hcsmeu"
+id = "{community.id}"
 name = "Healthcare social media Europe"
-hashtag = "{hashtag}"
+hashtag = "{community.hashtag}"
 locale = "{locale}"
 timezone = "{ZONE}"
 moderators = ["local:moderator"]
-channels = ["{MAIN}", "{SIDE}"]
+channels = ["{community.main}", "{community.side}"]
 
 [[communities.sessions]]
 id = "demo"
@@ -93,10 +113,11 @@ def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
     """What the simulated participants do, relative to the start; questions are found on
     the platform when each action runs, as a person would see them."""
     data = tomllib.loads((resources.files("bot") / "demo_data" / "people.toml").read_text("utf-8"))
-    lines = data["fr" if locale == "fr" else "en"]
+    lines = data[locale]
     rng = random.Random(seed)
     people = [UserRef("local", f"u{i}", name) for i, name in enumerate(data["names"], 1)]
-    hashtag = "#hcsmeufr" if locale == "fr" else "#hcsmeu"
+    community = COMMUNITIES[locale]
+    main, side, tag = community.main, community.side, community.letter
     steps: list[Step] = []
 
     def question(channel: str, n: int) -> MessageRef:
@@ -112,34 +133,34 @@ def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
             ref = question(channel, n)
             local.say(person, ChannelRef("local", ref.channel.id, thread=ref.id), text)
         elif form == "trailing":
-            local.say(person, channel, f"{text} {hashtag} A{n}")
+            local.say(person, channel, f"{text} {community.hashtag} {tag}{n}")
         elif form == "bold":
-            local.say(person, channel, f"**A{n}** {text}")
+            local.say(person, channel, f"**{tag}{n}** {text}")
         else:
-            local.say(person, channel, f"A{n}: {text}")
+            local.say(person, channel, f"A{n}: {text}")  # "A" is understood everywhere
 
     def at(minutes: float, act: Callable[[], object]) -> None:
         steps.append(Step(timedelta(minutes=minutes), act))
 
     for i, person in enumerate(rng.sample(people, 8)):
         hello = lines["hello"][i % len(lines["hello"])]
-        at(0.5 + i * 0.4, partial(local.say, person, MAIN if i % 3 else SIDE, hello))
+        at(0.5 + i * 0.4, partial(local.say, person, main if i % 3 else side, hello))
     for n in range(1, 7):
         posted = 5 + (n - 1) * 8
         for k in range(rng.randint(9, 13)):
             form = rng.choice(["tag", "tag", "tag", "reply", "thread", "trailing", "bold"])
-            channel = SIDE if k % 4 == 3 else MAIN
+            channel = side if k % 4 == 3 else main
             act = partial(
                 answer, rng.choice(people), channel, rng.choice(lines["answers"]), form, n
             )
             at(posted + 0.4 + k * 0.5, act)
-        at(posted + 3.1, partial(local.say, rng.choice(people), MAIN, rng.choice(lines["chatter"])))
+        at(posted + 3.1, partial(local.say, rng.choice(people), main, rng.choice(lines["chatter"])))
     # One answer corrected after posting, and one message taken back.
     typo: list[MessageRef] = []
-    at(13.7, lambda: typo.append(local.say(people[4], MAIN, f"A2: {lines['typo']}")))
+    at(13.7, lambda: typo.append(local.say(people[4], main, f"A2: {lines['typo']}")))
     at(14.6, lambda: local.edit(typo[0], f"A2: {lines['typo_fixed']}"))
     oops: list[MessageRef] = []
-    at(22.0, lambda: oops.append(local.say(people[7], MAIN, lines["oops"])))
+    at(22.0, lambda: oops.append(local.say(people[7], main, lines["oops"])))
     at(22.4, lambda: local.remove(oops[0]))
     return sorted(steps, key=lambda s: s.at)
 
@@ -178,4 +199,4 @@ async def run_demo(
             raise RuntimeError(f"the demo session {still_open[0].plan.slug} did not close")
     finally:
         await app.stop()
-    return app.transcripts_root / "hcsmeu" / start.date().isoformat()
+    return app.transcripts_root / COMMUNITIES[locale].id / start.date().isoformat()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,8 @@ def schedule_of(community: CommunityConfig, series: SeriesConfig) -> Schedule:
 
 def one_off_start(community: CommunityConfig, one_off: OneOffConfig) -> datetime:
     at = one_off.at
-    return at if at.tzinfo else at.replace(tzinfo=ZoneInfo(community.timezone))
+    local = at if at.tzinfo else at.replace(tzinfo=ZoneInfo(community.timezone))
+    return local.astimezone(UTC)
 
 
 def upcoming(config: Config, now: datetime, per_series: int = 1) -> list[Upcoming]:
