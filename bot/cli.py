@@ -17,7 +17,7 @@ from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Config, load_config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, Problem
 from bot.planning import load_session_agenda, schedule_of, upcoming
 
 CONFIG_OPTION = click.option(
@@ -59,7 +59,7 @@ def main(verbose: bool) -> None:
 def check(config_path: Path) -> None:
     """Validate the configuration and every agenda, and show each series' next session."""
     config = _load(config_path)
-    problems = []
+    problems: list[Problem] = []
     now = SystemClock().now()
     for item in upcoming(config, now):
         try:
