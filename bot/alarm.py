@@ -35,12 +35,16 @@ class SchedulerAlarm:
 
     def __init__(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running = False
 
     def start(self) -> None:
         self.scheduler.start()
+        self._running = True
 
     def shutdown(self) -> None:
-        if self.scheduler.running:
+        # The asyncio scheduler stops on the next loop turn, so `running` lags behind.
+        if self._running:
+            self._running = False
             self.scheduler.shutdown(wait=False)
 
     def wake_at(self, job_id: str, when: datetime, callback: Wake) -> None:
@@ -61,7 +65,7 @@ class SchedulerAlarm:
 
     def next_wake(self, job_id: str) -> datetime | None:
         job = self.scheduler.get_job(job_id)
-        return None if job is None else job.next_run_time
+        return getattr(job, "next_run_time", None)  # unset until the scheduler starts
 
 
 class ManualAlarm:

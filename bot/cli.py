@@ -98,8 +98,9 @@ def schedule(config_path: Path, count: int) -> None:
                 )
         for item in [u for u in upcoming(config, now) if u.community is community]:
             if item.series_id in {s.id for s in community.sessions}:
-                local = item.starts_at.astimezone(zone)
-                click.echo(f"  {item.series_id} (one-off): {local:%a %Y-%m-%d %H:%M %Z}")
+                local, utc = item.starts_at.astimezone(zone), item.starts_at.astimezone(UTC)
+                click.echo(f"  {item.series_id}: one-off")
+                click.echo(f"    {local:%a %Y-%m-%d %H:%M %Z}   {utc:%Y-%m-%d %H:%M} UTC")
 
 
 @main.command()

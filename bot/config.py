@@ -17,15 +17,14 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from bot.domain import ChannelRef, UserRef
 from bot.errors import ConfigError, Problem
-from bot.schedule import parse_duration
+from bot.schedule import ScheduleError, parse_duration, parse_schedule
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 
 
 def _identifier(text: str) -> str:
@@ -47,8 +46,8 @@ def _zone(text: str) -> str:
 def _env_name(text: str) -> str:
     if not _ENV_NAME.match(text):
         raise ValueError(
-            "give the NAME of an environment variable holding the secret (e.g. "
-            "'TELEGRAM_BOT_TOKEN'), never the secret itself"
+            "give the NAME of an environment variable holding the secret, in capitals "
+            "(e.g. 'TELEGRAM_BOT_TOKEN'), never the secret itself"
         )
     return text
 
@@ -163,22 +162,6 @@ class CommunityConfig(_Model):
             UserRef.parse(text)
         return value
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> CommunityConfig:
-        ids = [s.id for s in self.series] + [s.id for s in self.sessions]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"series and session ids must be unique; repeated: {dupes}")
-        return self
-
-    @property
-    def channel_refs(self) -> list[ChannelRef]:
-        return [ChannelRef.parse(c) for c in self.channels]
-
-    @property
-    def moderator_refs(self) -> list[UserRef]:
-        return [UserRef.parse(m) for m in self.moderators]
-
 
 class Config(_Model):
     bot: BotSettings = Field(default_factory=BotSettings)
@@ -187,14 +170,6 @@ class Config(_Model):
     source: Path = Path("<memory>")
     # Relative paths in the file are relative to the file, not to the working directory.
     base_dir: Path = Path(".")
-
-    @model_validator(mode="after")
-    def _unique_communities(self) -> Config:
-        ids = [c.id for c in self.communities]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"community ids must be unique; repeated: {dupes}")
-        return self
 
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
@@ -218,6 +193,41 @@ def _toml_line(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _cross_checks(config: Config, source: str) -> list[Problem]:
+    """What no single field can check: unique ids, and schedules read in their zone."""
+    problems: list[Problem] = []
+    first_use: dict[str, str] = {}
+    for i, community in enumerate(config.communities):
+        where = f"communities[{i}].id"
+        if community.id in first_use:
+            message = f"{community.id!r} is already the id of {first_use[community.id]}"
+            problems.append(Problem(source, message, field=where))
+        first_use.setdefault(community.id, f"communities[{i}]")
+        seen: dict[str, str] = {}
+        named = [("series", s.id) for s in community.series]
+        named += [("sessions", s.id) for s in community.sessions]
+        counters = {"series": 0, "sessions": 0}
+        for kind, ident in named:
+            path = f"communities[{i}].{kind}[{counters[kind]}]"
+            counters[kind] += 1
+            if ident in seen:
+                message = f"{ident!r} is already used by {seen[ident]}; ids must be unique"
+                problems.append(Problem(source, message, field=f"{path}.id"))
+            seen.setdefault(ident, path)
+        for j, series in enumerate(community.series):
+            try:
+                parse_schedule(
+                    series.schedule,
+                    timezone=community.timezone,
+                    start_date=series.start_date,
+                    skip=series.skip,
+                )
+            except ScheduleError as exc:
+                field = f"communities[{i}].series[{j}].schedule"
+                problems.append(Problem(source, str(exc), field=field))
+    return problems
+
+
 def parse_config(text: str, *, source: str = "<memory>", base_dir: Path = Path(".")) -> Config:
     """Validate ``text``; every problem is reported at once, each with its field path."""
     try:
@@ -227,7 +237,7 @@ def parse_config(text: str, *, source: str = "<memory>", base_dir: Path = Path("
             source, f"not valid TOML: {exc}", line=_toml_line(str(exc))
         ) from None
     try:
-        return Config.model_validate({**data, "source": Path(source), "base_dir": base_dir})
+        config = Config.model_validate({**data, "source": Path(source), "base_dir": base_dir})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -236,6 +246,10 @@ def parse_config(text: str, *, source: str = "<memory>", base_dir: Path = Path("
                 message = "unknown setting (check the spelling against config.example.toml)"
             problems.append(Problem(source, message, field=_field_path(err["loc"])))
         raise ConfigError(problems) from None
+    problems = _cross_checks(config, source)
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
 def load_config(path: Path) -> Config:

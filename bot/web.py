@@ -20,7 +20,10 @@ def make_app(root: Path) -> web.Application:
         return web.json_response({"status": "ok"})
 
     async def page(request: web.Request) -> web.StreamResponse:
-        target = (root / request.match_info["path"]).resolve()
+        path = request.match_info["path"]
+        if path.startswith("/") or "//" in path:
+            raise web.HTTPNotFound()  # an absolute path, or a redirect to another host
+        target = (root / path).resolve()
         if not target.is_relative_to(root):
             raise web.HTTPNotFound()
         if target.is_dir():

@@ -4,7 +4,9 @@ acknowledgements, read cursors and post claims, all on a real database file."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
+import tomllib
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from bot.store.writer import MessageEdit, MessageRemoval
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
 from bot.tracker import Tracker
 
+REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 ANN = UserRef("local", "ann", "Ann")
 
@@ -46,7 +49,9 @@ def plan(channel: str = "local:main", *, series: str = "march") -> SessionPlan:
     )
 
 
-def message(session_id: int, platform_id: str, text: str = "A1: sharing decisions") -> StoredMessage:
+def message(
+    session_id: int, platform_id: str, text: str = "A1: sharing decisions"
+) -> StoredMessage:
     sent = START + timedelta(minutes=11)
     return StoredMessage(
         session_id=session_id,
@@ -159,11 +164,6 @@ def _connections_in(tb: TracebackType | None) -> list[aiosqlite.Connection]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store.open leaks its connection when migrate() refuses the file: its non-daemon "
-    "worker thread keeps `hashchat run` from exiting after printing the upgrade error",
-)
 async def test_refusing_a_newer_database_leaves_no_connection_open(tmp_path: Path) -> None:
     path = await newer_database(tmp_path)
     with pytest.raises(RuntimeError, match="upgrade hashchat") as excinfo:
@@ -180,6 +180,16 @@ async def test_refusing_a_newer_database_leaves_no_connection_open(tmp_path: Pat
 
 
 # the message writer -------------------------------------------------------------------
+
+
+def test_the_writers_retry_library_is_a_declared_dependency() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {
+        re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower()
+        for requirement in pyproject["project"]["dependencies"]
+    }
+    assert "aiosqlite" in declared  # the parsing above reads the list it should
+    assert "tenacity" in declared
 
 
 async def test_a_burst_of_a_thousand_messages_is_all_stored(
@@ -228,8 +238,10 @@ async def test_insert_edit_and_removal_in_one_batch_are_applied_in_order(
     await asyncio.gather(*futures)
     text, edited, deleted = (await rows(store))["9"]
     assert text == "A1: sharing decisions"
-    assert edited is not None and datetime.fromisoformat(edited) == edited_at
-    assert deleted is not None and datetime.fromisoformat(deleted) == deleted_at
+    assert edited is not None
+    assert datetime.fromisoformat(edited) == edited_at
+    assert deleted is not None
+    assert datetime.fromisoformat(deleted) == deleted_at
     assert (await store.transcript_source(session_id)).messages == ()
 
 
@@ -243,10 +255,11 @@ async def test_a_write_that_cannot_be_stored_fails_alone_and_later_batches_still
     assert set(await rows(store)) == {"1", "3", "4", "5"}
 
 
-async def test_with_one_write_per_batch_only_the_bad_write_fails(
-    store: Store, session_id: int
+@pytest.mark.parametrize("max_batch", [1, 500], ids=["one-per-batch", "same-batch"])
+async def test_only_the_bad_write_fails_even_in_the_same_batch(
+    store: Store, session_id: int, max_batch: int
 ) -> None:
-    writer = MessageWriter(store.path, max_batch=1)
+    writer = MessageWriter(store.path, max_batch=max_batch)
     await writer.start()
     try:
         good_before = writer.submit(message(session_id, "1"))
@@ -286,9 +299,7 @@ async def test_close_commits_what_was_submitted_before_stopping(
 # the tracker: acknowledged only once stored ---------------------------------------------
 
 
-async def test_a_message_that_could_not_be_stored_is_never_acknowledged(
-    store: Store, tmp_path: Path
-) -> None:
+async def test_a_message_that_could_not_be_stored_is_never_acknowledged(store: Store) -> None:
     clock = ManualClock(START + timedelta(minutes=11))
     main, side = plan("local:main", series="main"), plan("local:side", series="side")
     main_id = await store.ensure_session(main, plan_steps(main), START)
@@ -329,21 +340,26 @@ async def test_a_message_that_could_not_be_stored_is_never_acknowledged(
 # cursors -------------------------------------------------------------------------------
 
 
-async def test_cursors_are_stored_overwritten_and_kept_per_platform(store: Store) -> None:
-    assert await store.cursor("telegram", "updates") is None
-    await store.set_cursor("telegram", "updates", "100")
-    await store.set_cursor("mastodon", "updates", "abc")
-    assert await store.cursor("telegram", "updates") == "100"
-    await store.set_cursor("telegram", "updates", "101")
-    assert await store.cursor("telegram", "updates") == "101"
-    assert await store.cursor("mastodon", "updates") == "abc"
+async def test_cursors_are_stored_overwritten_and_kept_per_platform(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    store = await Store.open(path)
+    try:
+        assert await store.cursor("telegram", "updates") is None
+        await store.set_cursor("telegram", "updates", "100")
+        await store.set_cursor("mastodon", "updates", "abc")
+        assert await store.cursor("telegram", "updates") == "100"
+        await store.set_cursor("telegram", "updates", "101")
+        assert await store.cursor("telegram", "updates") == "101"
+        assert await store.cursor("mastodon", "updates") == "abc"
+    finally:
+        await store.close()
 
-    await store.close()
-    reopened = await Store.open(store.path)
+    reopened = await Store.open(path)  # a restart resumes where the bot stopped reading
     try:
         assert await reopened.cursor("telegram", "updates") == "101"
+        assert await reopened.cursor("mastodon", "updates") == "abc"
     finally:
-        store.db = reopened.db  # the fixture closes this one
+        await reopened.close()
 
 
 # post claims ---------------------------------------------------------------------------

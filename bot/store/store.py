@@ -71,7 +71,11 @@ class Store:
     @classmethod
     async def open(cls, path: Path) -> Store:
         db = await connect(path)
-        await migrate(db)
+        try:
+            await migrate(db)
+        except BaseException:
+            await db.close()  # its worker thread would keep the process alive
+            raise
         return cls(db, path)
 
     async def close(self) -> None:

@@ -146,21 +146,34 @@ class MessageWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self._commit([w for w, _ in batch])
-            except Exception as exc:
-                log.exception(
-                    "could not store %d message(s); the platform will redeliver them", len(batch)
-                )
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-            else:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_result(None)
+                await self._commit_batch(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    async def _commit_batch(self, batch: list[tuple[Write, asyncio.Future[None]]]) -> None:
+        """Commit a batch. If one write's data is refused, commit the writes one by one so
+        it fails alone; a database that cannot write at all (after retries) fails them all."""
+        try:
+            await self._commit([w for w, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1 and not isinstance(exc, aiosqlite.OperationalError):
+                for item in batch:
+                    await self._commit_batch([item])
+                return
+            log.error(
+                "could not store %d write(s), left unacknowledged for the platform to"
+                " deliver again: %s",
+                len(batch),
+                exc,
+            )
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
 
     async def _commit(self, writes: list[Write]) -> None:
         assert self._db is not None, "start() the writer first"
