@@ -275,8 +275,16 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [("", "60m"), ("abc", "1h30m"), ("0m", "zero"),
-                                                ("-5m", "cannot read"), ("1.5h", "cannot read")])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "60m"),
+        ("abc", "1h30m"),
+        ("0m", "zero"),
+        ("-5m", "cannot read"),
+        ("1.5h", "cannot read"),
+    ],
+)
 def test_parse_duration_errors(text: str, expected: str) -> None:
     with pytest.raises(ValueError, match=expected):
         parse_duration(text)
