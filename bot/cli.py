@@ -112,12 +112,13 @@ def run(config_path: Path) -> None:
 
 
 async def _run(config: Config) -> None:
+    from bot.platforms.local_view import TerminalView
     from bot.platforms.registry import build_platforms
 
     clock = SystemClock()
     alarm = SchedulerAlarm()
     try:
-        platforms = build_platforms(config, clock)
+        platforms = build_platforms(config, clock, view=TerminalView())
     except ConfigError as exc:
         _fail(exc)
     app = App(config, platforms=platforms, clock=clock, alarm=alarm)

@@ -22,7 +22,8 @@ from bot.app import App
 from bot.clock import ManualClock, SystemClock
 from bot.config import Config, parse_config
 from bot.domain import ChannelRef, MessageRef, UserRef
-from bot.platforms.local import LocalMessage, LocalPlatform
+from bot.platforms.local import LocalPlatform
+from bot.platforms.local_view import TerminalView
 
 ZONE = "Europe/Paris"
 
@@ -81,32 +82,6 @@ agenda = "{agenda}"
 """,
         source="<demo>",
     )
-
-
-class Printer:
-    """The terminal view of the local platform: one line per post, edit or deletion."""
-
-    def __init__(self, clock: ManualClock, echo: Callable[[str], None]) -> None:
-        self.clock = clock
-        self.echo = echo
-
-    def __call__(self, change: str, m: LocalMessage) -> None:
-        stamp = m.sent_at.astimezone(ZoneInfo(ZONE)).strftime("%a %H:%M")
-        where = f"#{m.ref.channel.id}" + (" ↳thread" if m.ref.channel.thread else "")
-        text = m.text.replace("\n", "\n" + " " * 12)
-        if change == "edit":
-            self.echo(click.style(f"{stamp}  {where:<22} {m.author.name} edited: {text}", dim=True))
-        elif change == "delete":
-            self.echo(
-                click.style(f"{stamp}  {where:<22} {m.author.name} deleted a message", dim=True)
-            )
-        elif m.by_bot:
-            self.echo(click.style(f"{stamp}  {where:<22} hashchat: {text}", fg="cyan", bold=True))
-        else:
-            reply = " ↩" if m.reply_to else ""
-            self.echo(
-                f"{stamp}  {where:<22} {click.style(m.author.name, fg='yellow')}{reply}: {text}"
-            )
 
 
 def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
@@ -180,7 +155,9 @@ async def run_demo(
     clock = ManualClock(start - timedelta(days=1, minutes=5))
     alarm = ManualAlarm(clock)
     config = demo_config(out, locale, start)
-    local = LocalPlatform(clock, admins=[UserRef("local", "moderator")], view=Printer(clock, echo))
+    local = LocalPlatform(
+        clock, admins=[UserRef("local", "moderator")], view=TerminalView(ZONE, echo)
+    )
     app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
     await app.start()
     try:
