@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from fractions import Fraction
@@ -31,7 +32,21 @@ class Agenda:
     questions: tuple[Question, ...]
 
 
-def load_agenda(path: Path, *, duration: timedelta, text_limit: int | None = None) -> Agenda:
+AsPosted = Callable[[int, str], str]
+"""How question ``n`` with ``text`` reads when posted, so its length is checked as posted."""
+
+
+def _bare(number: int, text: str) -> str:
+    return f"Q{number}: {text}"
+
+
+def load_agenda(
+    path: Path,
+    *,
+    duration: timedelta,
+    text_limit: int | None = None,
+    as_posted: AsPosted = _bare,
+) -> Agenda:
     suffix = path.suffix.lower()
     if suffix not in {".toml", ".md", ".markdown"}:
         raise ConfigError.single(path, "an agenda file must end in .toml, .md or .markdown")
@@ -49,7 +64,12 @@ def load_agenda(path: Path, *, duration: timedelta, text_limit: int | None = Non
         raise ConfigError.single(path, message, line=line) from None
     fmt: Literal["toml", "md"] = "toml" if suffix == ".toml" else "md"
     return parse_agenda_text(
-        text, source=str(path), fmt=fmt, duration=duration, text_limit=text_limit
+        text,
+        source=str(path),
+        fmt=fmt,
+        duration=duration,
+        text_limit=text_limit,
+        as_posted=as_posted,
     )
 
 
@@ -60,12 +80,13 @@ def parse_agenda_text(
     fmt: Literal["toml", "md"],
     duration: timedelta,
     text_limit: int | None = None,
+    as_posted: AsPosted = _bare,
 ) -> Agenda:
     """Collect every problem at once, so a moderator fixes the file in one pass."""
     if duration <= timedelta(0):
         raise ValueError(f"duration must be positive, got {duration}")
     d = read_toml(text, source) if fmt == "toml" else read_markdown(text, source)
-    questions = () if d.broken else _check(d, duration, text_limit)
+    questions = () if d.broken else _check(d, duration, text_limit, as_posted)
     if d.texts.get("title") == "":
         d.add("the title is empty: write one", "title", d.line)
     if d.problems:
@@ -82,7 +103,9 @@ def parse_agenda_text(
     )
 
 
-def _check(d: Draft, duration: timedelta, text_limit: int | None) -> tuple[Question, ...]:
+def _check(
+    d: Draft, duration: timedelta, text_limit: int | None, as_posted: AsPosted
+) -> tuple[Question, ...]:
     if not d.items:
         how = "a heading like '## Q1 What ...?'" if d.md else '[[questions]] with text = "..."'
         d.add(f"the agenda has no questions: add at least one, as {how}", line=d.line)
@@ -91,7 +114,7 @@ def _check(d: Draft, duration: timedelta, text_limit: int | None) -> tuple[Quest
     for n, q in enumerate(d.items, 1):
         if q.text is None:
             continue
-        key, label = " ".join(q.text.casefold().split()), f"Q{n}: {q.text}"
+        key, label = " ".join(q.text.casefold().split()), as_posted(n, q.text)
         if not key:
             d.add("the question is empty: write the question, or remove it", *q.text_where)
         elif key in seen:
@@ -99,7 +122,7 @@ def _check(d: Draft, duration: timedelta, text_limit: int | None) -> tuple[Quest
         seen.setdefault(key, n)
         if text_limit is not None and len(label) > text_limit:
             d.add(
-                f"Q{n} is {len(label)} characters long as posted ('Q{n}: ' included) but the "
+                f"Q{n} is {len(label)} characters long as the bot posts it, but the "
                 f"limit is {text_limit} on the strictest platform this community uses: shorten "
                 f"it by {len(label) - text_limit} characters",
                 *q.text_where,

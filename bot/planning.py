@@ -12,6 +12,7 @@ from bot.config import CommunityConfig, Config, OneOffConfig, SeriesConfig
 from bot.domain import ChannelRef
 from bot.platforms.base import TEXT_LIMITS
 from bot.schedule import Schedule, parse_schedule
+from bot.texts import question_post
 from bot.timeline import QuestionPlan, SessionPlan
 
 
@@ -83,7 +84,13 @@ def _timing(community: CommunityConfig, series_id: str) -> tuple[timedelta, list
 def load_session_agenda(config: Config, item: Upcoming) -> Agenda:
     duration, _, _ = _timing(item.community, item.series_id)
     path = agenda_path(config, item.community, item.series_id, item.starts_at)
-    return load_agenda(path, duration=duration, text_limit=strictest_limit(item.community))
+    hashtag = item.community.hashtag
+    return load_agenda(
+        path,
+        duration=duration,
+        text_limit=strictest_limit(item.community),
+        as_posted=lambda number, text: question_post(number, text, hashtag),
+    )
 
 
 def session_plan(config: Config, item: Upcoming) -> SessionPlan:

@@ -12,6 +12,11 @@ from bot.i18n import Messages
 from bot.timeline import SessionPlan
 
 
+def question_post(number: int, text: str, hashtag: str) -> str:
+    """A question as posted; agendas are checked against platform limits in this form."""
+    return f"Q{number}: {text} {hashtag}"
+
+
 class Texts:
     """Every post of one session; participants' words never pass through a format string."""
 
@@ -52,7 +57,7 @@ class Texts:
         return "\n\n".join(parts)
 
     def question(self, number: int) -> str:
-        return f"Q{number}: {self.plan.question(number).text} {self.plan.hashtag}"
+        return question_post(number, self.plan.question(number).text, self.plan.hashtag)
 
     def closing(self) -> str:
         parts = [p for p in (self.plan.closing,) if p]
