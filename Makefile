@@ -34,8 +34,8 @@ check: lint test
 catalogs: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
 	  -o bot/locale/messages.pot .
-	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale --no-location \
-	  --ignore-obsolete --width 100
+	$(BIN)/pybabel update -i bot/locale/messages.pot -d bot/locale \
+	  --ignore-obsolete --no-fuzzy-matching --width 100
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

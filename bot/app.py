@@ -11,6 +11,7 @@ from bot.alarm import Alarm
 from bot.clock import Clock
 from bot.config import Config
 from bot.live import LiveIndex
+from bot.moderation import Moderation
 from bot.planning import session_plan, upcoming
 from bot.platforms.base import Platform
 from bot.publishing import Publisher
@@ -65,8 +66,19 @@ class App:
             grace=settings.grace,
             on_closed=self._closed,
         )
+        self.moderation = Moderation(
+            config=self.config,
+            store=self.store,
+            runner=self.runner,
+            live=self.live,
+            platforms=self.platforms,
+        )
         self.tracker = Tracker(
-            store=self.store, writer=self.writer, live=self.live, clock=self.clock
+            store=self.store,
+            writer=self.writer,
+            live=self.live,
+            clock=self.clock,
+            commands=self.moderation.handle,
         )
         # Live sessions are restored before any event is read: a message sent while the
         # bot was down must find its session, not be taken for chatter outside a chat.

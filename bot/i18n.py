@@ -38,6 +38,11 @@ def translations(locale: str) -> NullTranslations:
     return NullTranslations()
 
 
+def N_(message: str) -> str:
+    """Marks a text for the catalog where it is defined; it is translated where it is used."""
+    return message
+
+
 class Messages:
     """The catalog bound to one locale, passed to whatever composes text for a community."""
 

@@ -114,6 +114,23 @@ class Runner:
             await self.notify_moderators(row.plan, texts.missed_notice(sorted(set(missed))))
         await self._set_alarm(session_id)
 
+    async def end_now(self, session_id: int) -> None:
+        """Close a live chat at once: unposted questions are dropped, the closing and the
+        transcript follow now. The change is stored, so a restart agrees with it."""
+        now = self.clock.now()
+        row = await self.store.session(session_id)
+        posts = await self.store.posts(session_id)
+        for step in await self.store.steps(session_id):
+            if step.kind in (StepKind.CLOSING, StepKind.TRANSCRIPT):
+                await self.store.set_step_due(session_id, step.key, now)
+            elif step.due_at > now:
+                for channel in row.plan.channels:
+                    if (step.key, channel) not in posts:
+                        await self.store.finish_post(
+                            session_id, step.key, channel, PostState.SKIPPED, now
+                        )
+        await self.wake(session_id)
+
     async def _set_alarm(self, session_id: int) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""
         posts = await self.store.posts(session_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.attribution import attribute
@@ -18,13 +19,23 @@ from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter
 
 log = logging.getLogger(__name__)
 
+Commands = Callable[[Platform, IncomingMessage], Awaitable[bool]]
+"""Answers a message if it is a command; True means it was one."""
+
 _RECENT = 50_000
 
 
 class Tracker:
     def __init__(
-        self, *, store: Store, writer: MessageWriter, live: LiveIndex, clock: Clock
+        self,
+        *,
+        store: Store,
+        writer: MessageWriter,
+        live: LiveIndex,
+        clock: Clock,
+        commands: Commands | None = None,
     ) -> None:
+        self.commands = commands
         self.store = store
         self.writer = writer
         self.live = live
@@ -40,6 +51,13 @@ class Tracker:
         acker = asyncio.create_task(self._acknowledge(platform, pending), name="acknowledge")
         try:
             async for event in platform.events():
+                if (
+                    isinstance(event, IncomingMessage)
+                    and self.commands is not None
+                    and await self.commands(platform, event)
+                ):
+                    pending.put_nowait((None, event))  # answered; not part of the chat
+                    continue
                 pending.put_nowait((await self.handle(event), event))
         finally:
             pending.put_nowait(None)

@@ -47,6 +47,8 @@ class Platform(Protocol):
 
     name: str
     capabilities: Capabilities
+    # What the bot is called there, for "/end@name" and "@name end" commands.
+    bot_names: frozenset[str]
 
     async def start(self) -> None: ...
 

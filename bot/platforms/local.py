@@ -48,6 +48,7 @@ View = Callable[[str, LocalMessage], None]
 
 class LocalPlatform:
     name = "local"
+    bot_names = frozenset({BOT.id})
     capabilities = Capabilities(
         max_text_length=TEXT_LIMITS["local"],
         threads=True,

@@ -1,0 +1,125 @@
+"""Commands in the chat: who may use which, what they answer, and `end` for real."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import UserRef
+from bot.moderation import Command, parse_command
+from tests.conftest import MOD, Chat
+from tests.test_session_run import transcript
+
+ANN = UserRef("local", "ann", "Ann")
+NAMES = frozenset({"hashchat", "hashchatbot"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/end", Command("end", "", explicit=True)),
+        ("  /status  ", Command("status", "", explicit=True)),
+        ("/end@hashchatbot", Command("end", "", explicit=True)),
+        ("/END@HashChatBot", Command("end", "", explicit=True)),
+        ("/end@otherbot", None),
+        ("!agenda", Command("agenda", "", explicit=False)),
+        ("!important news everyone", None),
+        ("@hashchat help", Command("help", "", explicit=True)),
+        ("@hashchat@bots.social status", Command("status", "", explicit=True)),
+        ("@hashchat /agenda", Command("agenda", "", explicit=True)),
+        ("@someone help", None),
+        ("/frobnicate now", Command("frobnicate", "now", explicit=True)),
+        ("A1: /status is my favourite command", None),
+        ("hello /end", None),
+        ("", None),
+    ],
+    ids=repr,
+)
+def test_parse_command(text: str, expected: Command | None) -> None:
+    assert parse_command(text, NAMES) == expected
+
+
+def replies(chat: Chat) -> list[str]:
+    return [m.text for m in chat.local.bot_posts("local:main") if m.reply_to]
+
+
+async def test_a_participant_is_refused_end_and_the_chat_goes_on(chat: Chat) -> None:
+    await chat.at(15)
+    chat.local.say(ANN, "local:main", "/end")
+    await chat.at(16)
+    assert replies(chat) == ["Sorry, only the moderators of #hcsmeu can use “end”."]
+    await chat.at(61)
+    assert any(p.startswith("Q3:") for p in chat.posts())
+
+
+async def test_a_moderator_ends_the_chat_now_and_it_stays_ended(chat: Chat) -> None:
+    await chat.at(15)
+    chat.local.say(ANN, "local:main", "A1: my answer")
+    chat.local.say(MOD, "local:main", "/end")
+    await chat.at(15)
+    posts = chat.posts()
+    assert posts[-3].startswith("Thanks all.")
+    assert posts[-2].startswith("The transcript of today's #hcsmeu chat is ready")
+    assert posts[-1] == "The chat is closed and its transcript published."
+    assert chat.posts("local:side")[-1].startswith("The transcript")
+    data = transcript(chat)
+    assert [m["text"] for m in data["messages"]] == ["A1: my answer"]  # not the command
+    assert [q["posted_at"] is not None for q in data["questions"]] == [True, False, False]
+    await chat.stop()
+    await chat.boot()
+    await chat.at(61)
+    assert not any(p.startswith(("Q2:", "Q3:")) for p in chat.posts())
+
+
+async def test_a_platform_admin_counts_as_a_moderator(chat: Chat) -> None:
+    owner = UserRef("local", "owner", "Group owner")  # not in the configured list
+    chat.local.admins.add(owner.id)
+    await chat.at(12)
+    chat.local.say(owner, "local:main", "/end")
+    await chat.at(12)
+    assert chat.posts()[-1] == "The chat is closed and its transcript published."
+
+
+async def test_help_lists_what_the_caller_may_use(chat: Chat) -> None:
+    chat.local.say(ANN, "local:main", "/help")
+    chat.local.say(MOD, "local:main", "@hashchat help")
+    await chat.at(-100)
+    participant, moderator = replies(chat)
+    assert participant.startswith("What you can ask me:")
+    assert "• status: where the chat stands" in participant
+    assert "• end:" not in participant
+    assert "• end: close the chat now and publish the transcript (moderators)" in moderator
+
+
+async def test_status_and_agenda_before_and_during_the_chat(chat: Chat) -> None:
+    chat.local.say(ANN, "local:main", "/status")
+    await chat.at(-30)
+    chat.local.say(ANN, "local:main", "!agenda")
+    await chat.at(21)
+    chat.local.say(ANN, "local:side", "/status")
+    chat.local.say(ANN, "local:main", "/end")
+    await chat.at(22)
+    before, agenda, refused = replies(chat)
+    assert before == (
+        "The next #hcsmeu chat, “Patients as partners”, starts on"
+        " Wednesday, March 4, 2026, 1:00\u202fPM (Europe/Paris)."
+    )
+    assert agenda.splitlines()[1:] == [
+        "Q1 (1:10\u202fPM (Europe/Paris)) What does partnership mean to you?",
+        "Q2 (1:20\u202fPM (Europe/Paris)) Which tool helped most?",
+        "Q3 (1:30\u202fPM (Europe/Paris)) What should change first?",
+    ]
+    during = [m.text for m in chat.local.bot_posts("local:side") if m.reply_to]
+    assert during == [
+        "“Patients as partners” is live: 2 of 3 questions asked; Q3 at 1:30\u202fPM (Europe/Paris)."
+    ]
+    assert refused.startswith("Sorry")
+
+
+async def test_an_unknown_slash_command_gets_a_hint_and_stays_out_of_the_transcript(
+    chat: Chat,
+) -> None:
+    await chat.at(10)
+    chat.local.say(ANN, "local:main", "/frobnicate")
+    await chat.at(61)
+    assert "I do not know “frobnicate”. Send help to see what I can do." in replies(chat)
+    assert transcript(chat)["messages"] == []
