@@ -35,6 +35,7 @@ _SPACED_SINGLE = re.compile(r"[A-Za-z][ \t][0-9]+")
 _SEPARATOR = re.compile(r"[ \t]*(?:[:\-\u2013\u2014\u2192](?![0-9])|[)\]])")
 _JUNK = re.compile(r"(?:[^\w\n]|_)*")
 
+_ANY_DIGIT = re.compile(r"\d")
 _MAX_DIGITS = 9
 _ANSWER_WORD_LETTER = {"fr": "R", "es": "R", "pt": "R", "it": "R", "ca": "R"}
 
@@ -157,8 +158,8 @@ def attribute(
     found: set[int] = set()
     if reply_question is not None and reply_question in posted:
         found.add(reply_question)
-    if not text:
-        return frozenset(found)
+    if not _ANY_DIGIT.search(text):
+        return frozenset(found)  # no number, no tag (\d matches full-width digits too)
     prose = normalise(text)
     if "://" in prose or "www." in prose.lower():
         prose = _URL.sub(" ", prose)

@@ -36,6 +36,7 @@ class Command:
     explicit: bool  # written as /name: an unknown one deserves an answer
 
 
+_COMMAND_STARTS = frozenset("/!@")
 _SLASH = re.compile(r"\s*[/!](?P<name>[A-Za-z]\w*)(?:@(?P<bot>[\w.]+))?(?:\s+(?P<args>.*))?", re.S)
 _MENTION = re.compile(r"\s*@(?P<bot>[\w.@-]+)\s+/?(?P<name>[A-Za-z]\w*)(?:\s+(?P<args>.*))?", re.S)
 
@@ -43,6 +44,8 @@ _MENTION = re.compile(r"\s*@(?P<bot>[\w.@-]+)\s+/?(?P<name>[A-Za-z]\w*)(?:\s+(?P
 def parse_command(text: str, bot_names: Collection[str]) -> Command | None:
     """``/end``, ``/end@hashchatbot``, ``!end`` or ``@hashchat end``; None for anything
     else, including a command addressed to another bot."""
+    if text.lstrip()[:1] not in _COMMAND_STARTS:
+        return None  # nearly every message: decided without a regex
     names = {n.casefold().lstrip("@") for n in bot_names}
     if match := _SLASH.fullmatch(text):
         if match["bot"] and match["bot"].casefold() not in names:
@@ -94,15 +97,18 @@ class Moderation:
         self.runner = runner
         self.live = live
         self.platforms = platforms
-
-    def community_for(self, channel: ChannelRef) -> CommunityConfig | None:
-        for community in self.config.communities:
+        # Every incoming message is looked up here, so the config is indexed once.
+        self._channels: dict[tuple[str, str], list[tuple[str | None, CommunityConfig]]] = {}
+        for community in config.communities:
             for text in [*community.channels, *community.moderator_channels]:
                 ref = ChannelRef.parse(text)
-                if (ref.platform, ref.id) == (channel.platform, channel.id) and (
-                    ref.thread is None or ref.thread == channel.thread
-                ):
-                    return community
+                entry = (ref.thread, community)
+                self._channels.setdefault((ref.platform, ref.id), []).append(entry)
+
+    def community_for(self, channel: ChannelRef) -> CommunityConfig | None:
+        for thread, community in self._channels.get((channel.platform, channel.id), ()):
+            if thread is None or thread == channel.thread:
+                return community
         return None
 
     async def handle(self, platform: Platform, message: IncomingMessage) -> bool:

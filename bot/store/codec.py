@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 
 def ts(value: datetime) -> str:
-    if value.tzinfo is None:
-        raise ValueError(f"refusing to store naive datetime {value!r}")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to store naive datetime {value!r}")
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
 
 
 def ts_or_none(value: datetime | None) -> str | None:

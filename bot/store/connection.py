@@ -7,9 +7,10 @@ from pathlib import Path
 import aiosqlite
 
 
-async def connect(path: Path) -> aiosqlite.Connection:
+async def connect(path: Path, *, autocommit: bool = False) -> aiosqlite.Connection:
+    """``autocommit`` leaves transactions to the caller (``BEGIN`` ... ``COMMIT``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(path)
+    db = await aiosqlite.connect(path, isolation_level=None if autocommit else "")
     await db.execute("PRAGMA journal_mode = WAL")
     # NORMAL is durable against process crashes in WAL mode, and far faster than FULL.
     await db.execute("PRAGMA synchronous = NORMAL")
