@@ -78,14 +78,14 @@ class Chat:
         self.local = LocalPlatform(self.clock, admins=[MOD])
         self.app: App | None = None
 
-    async def boot(self) -> App:
+    async def boot(self, *, serve_web: bool = False) -> App:
         self.alarm = ManualAlarm(self.clock)
         self.app = App(
             self.config,
             platforms={"local": self.local},
             clock=self.clock,
             alarm=self.alarm,
-            serve_web=False,
+            serve_web=serve_web,
         )
         await self.app.start()
         return self.app
