@@ -6,6 +6,7 @@ is due, and asks the alarm for the next wake-up, so a restart simply wakes up ag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ class Runner:
         self.publish = publish
         self.grace = grace
         self.on_closed = on_closed
+        self._locks: dict[int, asyncio.Lock] = {}
 
     async def add(self, plan: SessionPlan, steps: list[PlannedStep]) -> int:
         """Store a session (once) and set its alarm; steps already past at creation are
@@ -83,6 +85,11 @@ class Runner:
 
     async def wake(self, session_id: int) -> None:
         """Do what is due now, then set the alarm for the next pending step."""
+        # An alarm and a moderator's command may wake the same session at once.
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            await self._wake(session_id)
+
+    async def _wake(self, session_id: int) -> None:
         row = await self.store.session(session_id)
         if row.state == "closed":
             self.alarm.cancel(f"session:{session_id}")
@@ -107,16 +114,25 @@ class Runner:
                         missed.append(texts.step_label(step.key))
                 elif post.state is PostState.SENDING:
                     await self._interrupted(row, step, channel, texts)
-            if step.kind is StepKind.TRANSCRIPT:
+            if step.kind is StepKind.TRANSCRIPT and await self._posted_everywhere(row, step):
                 await self._close(row)
                 return
         if missed:
             await self.notify_moderators(row.plan, texts.missed_notice(sorted(set(missed))))
         await self._set_alarm(session_id)
 
+    async def _posted_everywhere(self, row: SessionRow, step: StepRow) -> bool:
+        """True once no channel still waits for ``step`` (a refused post is retried)."""
+        posts = await self.store.posts(row.id)
+        return all((step.key, channel) in posts for channel in row.plan.channels)
+
     async def end_now(self, session_id: int) -> None:
         """Close a live chat at once: unposted questions are dropped, the closing and the
         transcript follow now. The change is stored, so a restart agrees with it."""
+        async with self._locks.setdefault(session_id, asyncio.Lock()):
+            await self._end_now(session_id)
+
+    async def _end_now(self, session_id: int) -> None:
         now = self.clock.now()
         row = await self.store.session(session_id)
         posts = await self.store.posts(session_id)
@@ -129,7 +145,7 @@ class Runner:
                         await self.store.finish_post(
                             session_id, step.key, channel, PostState.SKIPPED, now
                         )
-        await self.wake(session_id)
+        await self._wake(session_id)
 
     async def _set_alarm(self, session_id: int) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""
@@ -179,12 +195,11 @@ class Runner:
             case StepKind.CLOSING:
                 return texts.closing()
             case StepKind.TRANSCRIPT:
-                if row.transcript_url is None:
+                url = (await self.store.session(row.id)).transcript_url
+                if url is None:  # published once, however many channels link to it
                     url = await self.publish(row.id)
                     await self.store.set_transcript_url(row.id, url)
-                    row = await self.store.session(row.id)
-                assert row.transcript_url is not None
-                return texts.transcript_link(row.transcript_url)
+                return texts.transcript_link(url)
 
     async def _send(
         self, row: SessionRow, step: StepRow, channel: str, text: str, *, late: bool
@@ -250,6 +265,7 @@ class Runner:
         await self.store.set_state(row.id, "closed")
         self.live.close(row.id)
         self.alarm.cancel(f"session:{row.id}")
+        self._locks.pop(row.id, None)
         log.info("%s: closed", row.plan.slug)
         if self.on_closed is not None:
             await self.on_closed(row.plan)

@@ -133,10 +133,11 @@ async def test_hostile_answers_come_out_inert_in_the_page(chat: Chat) -> None:
 
 async def test_a_refused_send_is_retried_and_then_posted(chat: Chat) -> None:
     await chat.at(9)
-    chat.local.refuse_sends = 1  # the first attempt at Q1 (main channel) fails
+    chat.local.refuse = lambda channel, text: channel.id == "main" and text.startswith("Q1:")
     await chat.at(10)
     assert [p for p in chat.posts("local:main") if p.startswith("Q1:")] == []
     assert any(p.startswith("Q1:") for p in chat.posts("local:side"))
+    chat.local.refuse = None  # the outage is over
     await chat.at(10.5)
     q1 = [m for m in chat.local.bot_posts("local:main") if m.text.startswith("Q1:")]
     assert len(q1) == 1
@@ -149,3 +150,18 @@ def test_transcript_folder_is_under_the_configured_root(tmp_path: Path) -> None:
 
     config = chat_config(tmp_path)
     assert config.resolve(config.bot.transcripts_dir) == tmp_path / "pages"
+
+
+async def test_a_refused_transcript_link_is_retried_before_the_chat_closes(chat: Chat) -> None:
+    chat.local.refuse = lambda channel, text: channel.id == "side" and "transcript of" in text
+    await chat.at(60)
+    assert chat.posts("local:main")[-1].startswith("The transcript of today's")
+    assert not chat.posts("local:side")[-1].startswith("The transcript of today's")
+    assert chat.app is not None
+    assert [s.state for s in await chat.app.store.open_sessions()] == ["live"]
+    chat.local.refuse = None
+    await chat.at(60.5)
+    assert chat.posts("local:side")[-1].startswith("The transcript of today's")
+    assert await chat.app.store.open_sessions() == []
+    pages = list((chat.tmp / "pages").rglob("index.html"))
+    assert len(pages) == 1

@@ -71,7 +71,8 @@ class LocalPlatform:
         self.admins = {u.id for u in admins}
         self.messages: dict[str, LocalMessage] = {}
         self.acknowledged: list[str] = []
-        self.refuse_sends = 0  # tests: refuse this many sends, as a platform outage would
+        # Tests: refuse the sends this says yes to, as a platform outage would.
+        self.refuse: Callable[[ChannelRef, str], bool] | None = None
         self._ids = itertools.count(1)
         self._sent_keys: dict[str, MessageRef] = {}
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
@@ -112,8 +113,7 @@ class LocalPlatform:
     ) -> MessageRef:
         if idempotency_key is not None and idempotency_key in self._sent_keys:
             return self._sent_keys[idempotency_key]
-        if self.refuse_sends > 0:
-            self.refuse_sends -= 1
+        if self.refuse is not None and self.refuse(channel, text):
             raise PlatformError("local platform refused the message (simulated outage)")
         if len(text) > self.capabilities.max_text_length:
             raise PlatformError(f"message of {len(text)} characters is over the limit")
