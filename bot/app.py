@@ -6,14 +6,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from datetime import timedelta
 
 from bot.alarm import Alarm
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import CommunityConfig, Config
+from bot.domain import ChannelRef
+from bot.errors import ConfigError
+from bot.i18n import Messages
 from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.planning import session_plan, upcoming
-from bot.platforms.base import Platform
+from bot.platforms.base import Platform, PlatformError
 from bot.publishing import Publisher
 from bot.runner import Runner
 from bot.store import MessageWriter, Store
@@ -22,6 +27,8 @@ from bot.tracker import Tracker
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
+
+REPLAN_EVERY = timedelta(hours=1)
 
 
 class App:
@@ -42,13 +49,28 @@ class App:
         self.live = LiveIndex()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
+        self._reported: set[str] = set()  # planning problems already told to moderators
+        self._exit = AsyncExitStack()
 
     async def start(self) -> None:
+        """Start everything; if any part fails, what was already started is stopped again."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        # Each resource registers its own shutdown as soon as it exists; stop() runs them
+        # in reverse: web server, platforms, event readers, writer (commits), store.
         settings = self.config.bot
         db_path = self.config.resolve(settings.database)
         self.store = await Store.open(db_path)
+        self._exit.push_async_callback(self.store.close)
         self.writer = MessageWriter(db_path)
         await self.writer.start()
+        self._exit.push_async_callback(self.writer.close)
+        self._exit.push_async_callback(self._drain_readers)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)
         publisher = Publisher(
             store=self.store,
@@ -84,6 +106,7 @@ class App:
         # bot was down must find its session, not be taken for chatter outside a chat.
         for platform in self.platforms.values():
             await platform.start()
+            self._exit.push_async_callback(platform.close)
         await self.runner.resume()
         await self.plan_upcoming()
         for platform in self.platforms.values():
@@ -93,15 +116,44 @@ class App:
         if self.serve_web:
             self.web = WebServer(self.transcripts_root, settings.listen_host, settings.listen_port)
             await self.web.start()
+            self._exit.push_async_callback(self.web.close)
             log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
 
-    async def plan_upcoming(self) -> list[int]:
-        """Store the next session of every series (idempotent) and set its alarms."""
-        ids = []
+    async def plan_upcoming(self) -> None:
+        """Store the next session of every series (idempotent) and set its alarms.
+
+        Runs at start-up, after each chat and every hour, so an agenda fixed after a
+        problem was reported is picked up in time for the reminders.
+        """
         for item in upcoming(self.config, self.clock.now()):
-            plan = session_plan(self.config, item)
-            ids.append(await self.runner.add(plan, plan_steps(plan)))
-        return ids
+            try:
+                plan = session_plan(self.config, item)
+            except ConfigError as exc:
+                await self._report_unplannable(item.community, exc)
+                continue
+            await self.runner.add(plan, plan_steps(plan))
+        self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
+
+    async def _report_unplannable(self, community: CommunityConfig, exc: ConfigError) -> None:
+        problems = "; ".join(str(p) for p in exc.problems)
+        log.error("%s: the next chat cannot be planned: %s", community.id, problems)
+        if problems in self._reported:
+            return
+        self._reported.add(problems)
+        text = Messages(community.locale).gettext(
+            "To the moderators of {hashtag}: the next chat cannot be planned until this is"
+            " fixed: {problems}",
+            hashtag=community.hashtag,
+            problems=problems,
+        )
+        for channel in community.moderator_channels or community.channels:
+            ref = ChannelRef.parse(channel)
+            platform = self.platforms.get(ref.platform)
+            if platform is not None:
+                try:
+                    await platform.send(ref, text)
+                except PlatformError as exc_send:
+                    log.error("could not reach the moderators in %s: %s", channel, exc_send)
 
     async def settle(self) -> None:
         """Wait until every event from in-process platforms is handled and committed."""
@@ -114,12 +166,9 @@ class App:
     async def _closed(self, plan: SessionPlan) -> None:
         await self.plan_upcoming()
 
-    async def stop(self) -> None:
-        """Close platforms first so no new event arrives, then commit what is queued."""
-        for platform in self.platforms.values():
-            await platform.close()
+    async def _drain_readers(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.writer.close()
-        if self.web:
-            await self.web.close()
-        await self.store.close()
+
+    async def stop(self) -> None:
+        """Platforms close first so no new event arrives; what is queued is then committed."""
+        await self._exit.aclose()

@@ -51,14 +51,19 @@ class Tracker:
         acker = asyncio.create_task(self._acknowledge(platform, pending), name="acknowledge")
         try:
             async for event in platform.events():
-                if (
-                    isinstance(event, IncomingMessage)
-                    and self.commands is not None
-                    and await self.commands(platform, event)
-                ):
-                    pending.put_nowait((None, event))  # answered; not part of the chat
-                    continue
-                pending.put_nowait((await self.handle(event), event))
+                try:
+                    if (
+                        isinstance(event, IncomingMessage)
+                        and self.commands is not None
+                        and await self.commands(platform, event)
+                    ):
+                        pending.put_nowait((None, event))  # answered; not part of the chat
+                        continue
+                    pending.put_nowait((await self.handle(event), event))
+                except Exception:
+                    # One bad event must not stop the recording of the whole chat; left
+                    # unacknowledged, it comes back when the platform redelivers.
+                    log.exception("could not handle %s from %s", event.ref.id, platform.name)
         finally:
             pending.put_nowait(None)
             await acker

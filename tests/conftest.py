@@ -41,7 +41,10 @@ at = "30m"
 """
 
 
-def chat_config(tmp: Path, *, channels: tuple[str, ...] = ("local:main", "local:side")) -> Config:
+def chat_config(
+    tmp: Path, *, channels: tuple[str, ...] = ("local:main", "local:side"), extra: str = ""
+) -> Config:
+    """The March chat of #hcsmeu; ``extra`` appends TOML to its community."""
     (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
     text = f"""
 [bot]
@@ -64,6 +67,7 @@ at = {START.replace(tzinfo=None).isoformat()}
 duration = "60m"
 agenda = "agenda.toml"
 reminders = ["1h", "10m"]
+{extra}
 """.replace("'", '"')
     return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -94,6 +94,7 @@ class Store:
             row = await cur.fetchone()
         if row:
             return int(row[0])
+        plan = replace(plan, slug=await self._free_slug(plan.slug))
         cur = await self.db.execute(
             "INSERT INTO sessions (community, series, slug, starts_at, ends_at, plan_json,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -116,9 +117,17 @@ class Store:
         await self.db.commit()
         return session_id
 
-    async def slug_taken(self, slug: str) -> bool:
-        async with self.db.execute("SELECT 1 FROM sessions WHERE slug = ?", (slug,)) as cur:
-            return await cur.fetchone() is not None
+    async def _free_slug(self, slug: str) -> str:
+        """``community/2026-03-04``, or ``-2``, ``-3``... when another series has that day."""
+        candidate, n = slug, 1
+        while True:
+            async with self.db.execute(
+                "SELECT 1 FROM sessions WHERE slug = ?", (candidate,)
+            ) as cur:
+                if await cur.fetchone() is None:
+                    return candidate
+            n += 1
+            candidate = f"{slug}-{n}"
 
     def _session(self, row: aiosqlite.Row | tuple[object, ...]) -> SessionRow:
         sid, plan_json, state, created, url = row
