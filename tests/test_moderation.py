@@ -64,6 +64,7 @@ async def test_a_moderator_ends_the_chat_now_and_it_stays_ended(chat: Chat) -> N
     data = transcript(chat)
     assert [m["text"] for m in data["messages"]] == ["A1: my answer"]  # not the command
     assert [q["posted_at"] is not None for q in data["questions"]] == [True, False, False]
+    assert data["session"]["duration_seconds"] == 15 * 60  # ended early, not the planned hour
     await chat.stop()
     await chat.boot()
     await chat.at(61)

@@ -279,6 +279,14 @@ class Store:
             row = await cur.fetchone()
         return None if row is None else (int(row[0]), row[1], row[2])
 
+    async def _closing_time(self, session_id: int, planned: datetime) -> datetime:
+        """When the chat really closed: a moderator may have ended it early."""
+        async with self.db.execute(
+            "SELECT due_at FROM steps WHERE session_id = ? AND key = 'closing'", (session_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return planned if row is None else min(planned, parse_ts(row[0]))
+
     async def transcript_source(self, session_id: int) -> TranscriptSource:
         row = await self.session(session_id)
         plan = row.plan
@@ -308,7 +316,7 @@ class Store:
                 timezone=plan.timezone,
                 slug=plan.slug,
                 starts_at=plan.starts_at,
-                ends_at=plan.ends_at,
+                ends_at=await self._closing_time(session_id, plan.ends_at),
                 channels=plan.channels,
             ),
             questions=tuple(
