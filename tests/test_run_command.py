@@ -12,8 +12,13 @@ from contextlib import closing
 from pathlib import Path
 
 import aiohttp
+import pytest
 
-from tests.conftest import AGENDA
+from bot.clock import SystemClock
+from bot.errors import ConfigError
+from bot.platforms.local import LocalPlatform
+from bot.platforms.registry import build_platforms
+from tests.conftest import AGENDA, chat_config
 
 
 def free_port() -> int:
@@ -78,3 +83,28 @@ agenda = "agenda.toml"
     slug, state = rows[0]
     assert slug.startswith("hcsmca/")
     assert state in {"planned", "live"}  # live only if run during Friday's chat hour
+
+
+def test_configured_local_moderators_become_the_local_platforms_admins(tmp_path: Path) -> None:
+    platforms = build_platforms(chat_config(tmp_path), SystemClock())
+    local = platforms["local"]
+    assert isinstance(local, LocalPlatform)
+    assert local.admins == {"mod"}
+
+
+@pytest.mark.parametrize(
+    ("channel", "message"),
+    [
+        ("telegram:-1001234", "the telegram adapter is not part of this hashchat version yet"),
+        ("irc:#hcsmeu", "unknown platform 'irc'; use one of local, telegram, discord, mastodon"),
+    ],
+)
+def test_a_platform_that_cannot_run_is_refused_by_name(
+    tmp_path: Path, channel: str, message: str
+) -> None:
+    config = chat_config(tmp_path, channels=("local:main", channel))
+    with pytest.raises(ConfigError) as caught:
+        build_platforms(config, SystemClock())
+    (problem,) = caught.value.problems
+    assert problem.message == message
+    assert problem.field == "communities[0].channels[1]"

@@ -5,26 +5,29 @@ from __future__ import annotations
 from bot.clock import Clock
 from bot.config import Config
 from bot.domain import ChannelRef, UserRef
-from bot.errors import ConfigError
+from bot.errors import ConfigError, Problem
 from bot.platforms.base import Platform
 from bot.platforms.local import LocalPlatform, View
 
 KNOWN = ("local", "telegram", "discord", "mastodon")
 
 
-def used_platforms(config: Config) -> set[str]:
-    return {
-        ChannelRef.parse(channel).platform
-        for community in config.communities
-        for channel in [*community.channels, *community.moderator_channels]
-    }
+def used_platforms(config: Config) -> dict[str, str]:
+    """Each platform the config uses, with the field path of its first channel."""
+    used: dict[str, str] = {}
+    for i, community in enumerate(config.communities):
+        for key in ("channels", "moderator_channels"):
+            for j, channel in enumerate(getattr(community, key)):
+                used.setdefault(ChannelRef.parse(channel).platform, f"communities[{i}].{key}[{j}]")
+    return used
 
 
 def build_platforms(
     config: Config, clock: Clock, *, view: View | None = None
 ) -> dict[str, Platform]:
     platforms: dict[str, Platform] = {}
-    for name in sorted(used_platforms(config)):
+    problems: list[Problem] = []
+    for name, field in sorted(used_platforms(config).items()):
         if name == "local":
             admins = [
                 UserRef.parse(m)
@@ -33,16 +36,13 @@ def build_platforms(
                 if m.startswith("local:")
             ]
             platforms[name] = LocalPlatform(clock, admins=admins, view=view)
-        elif name in KNOWN:
-            raise ConfigError.single(
-                config.source,
-                f"the {name} adapter is not part of this hashchat version yet",
-                field="communities.channels",
-            )
-        else:
-            raise ConfigError.single(
-                config.source,
-                f"unknown platform {name!r}; use one of {', '.join(KNOWN)}",
-                field="communities.channels",
-            )
+            continue
+        message = (
+            f"the {name} adapter is not part of this hashchat version yet"
+            if name in KNOWN
+            else f"unknown platform {name!r}; use one of {', '.join(KNOWN)}"
+        )
+        problems.append(Problem(str(config.source), message, field=field))
+    if problems:
+        raise ConfigError(problems)
     return platforms
