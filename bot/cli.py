@@ -17,8 +17,8 @@ from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import SystemClock
 from bot.config import Config, load_config
-from bot.errors import ConfigError, Problem
-from bot.planning import load_session_agenda, schedule_of, upcoming
+from bot.errors import ConfigError
+from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -59,23 +59,17 @@ def main(verbose: bool) -> None:
 def check(config_path: Path) -> None:
     """Validate the configuration and every agenda, and show each series' next session."""
     config = _load(config_path)
-    problems: list[Problem] = []
-    now = SystemClock().now()
-    for item in upcoming(config, now):
-        try:
-            agenda = load_session_agenda(config, item)
-        except ConfigError as exc:
-            # An agenda shared by several series is reported once.
-            problems.extend(p for p in exc.problems if p not in problems)
-            continue
+    problems = check_all_agendas(config)
+    if problems:
+        _fail(ConfigError(problems))
+    for item in upcoming(config, SystemClock().now()):
+        agenda = load_session_agenda(config, item)
         local = item.starts_at.astimezone(ZoneInfo(item.community.timezone))
         click.echo(
             f"{item.community.id}/{item.series_id}: next on {local:%a %Y-%m-%d %H:%M} "
             f"{item.community.timezone} ({item.starts_at.astimezone(UTC):%H:%M} UTC), "
             f"{len(agenda.questions)} questions: {agenda.title}"
         )
-    if problems:
-        _fail(ConfigError(problems))
     click.secho(f"{config_path}: OK", fg="green")
 
 

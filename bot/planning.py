@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.agenda import Agenda, load_agenda
 from bot.config import CommunityConfig, Config, OneOffConfig, SeriesConfig
 from bot.domain import ChannelRef
+from bot.errors import ConfigError, Problem
 from bot.platforms.base import TEXT_LIMITS
 from bot.schedule import Schedule, parse_schedule
 from bot.texts import question_post
@@ -84,13 +85,33 @@ def _timing(community: CommunityConfig, series_id: str) -> tuple[timedelta, list
 def load_session_agenda(config: Config, item: Upcoming) -> Agenda:
     duration, _, _ = _timing(item.community, item.series_id)
     path = agenda_path(config, item.community, item.series_id, item.starts_at)
-    hashtag = item.community.hashtag
+    return _load_for(item.community, path, duration)
+
+
+def _load_for(community: CommunityConfig, path: Path, duration: timedelta) -> Agenda:
+    """An agenda checked against the chat it is for: its length and its platforms."""
     return load_agenda(
         path,
         duration=duration,
-        text_limit=strictest_limit(item.community),
-        as_posted=lambda number, text: question_post(number, text, hashtag),
+        text_limit=strictest_limit(community),
+        as_posted=lambda number, text: question_post(number, text, community.hashtag),
     )
+
+
+def check_all_agendas(config: Config) -> list[Problem]:
+    """Every agenda the config names, per-date ones included, not only the next ones."""
+    problems: list[Problem] = []
+    for community in config.communities:
+        uses = [(s.agenda, s.duration) for s in community.series]
+        uses += [(path, s.duration) for s in community.series for path in s.agendas.values()]
+        uses += [(s.agenda, s.duration) for s in community.sessions]
+        for path, duration in uses:
+            try:
+                _load_for(community, config.resolve(path), duration)
+            except ConfigError as exc:
+                # An agenda shared by several series is reported once.
+                problems.extend(p for p in exc.problems if p not in problems)
+    return problems
 
 
 def session_plan(config: Config, item: Upcoming) -> SessionPlan:

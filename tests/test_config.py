@@ -339,3 +339,12 @@ def test_an_unreadable_schedule_is_reported_with_its_field(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert f"{path}: communities[0].series[0].schedule: " in result.stderr
     assert "whenever we feel like" in result.stderr
+
+
+def test_check_reads_per_date_agendas_months_ahead_too(tmp_path: Path) -> None:
+    text = COMMUNITY + 'agendas = { 2031-06-04 = "june.toml" }\n'
+    path = write_config(tmp_path, text)
+    (tmp_path / "june.toml").write_text('title = "June"\n', encoding="utf-8")
+    result = invoke("check", "--config", str(path))
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'june.toml'}: the agenda has no questions" in result.stderr
