@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.alarm import Alarm
 from bot.clock import Clock
+from bot.commands import Services
 from bot.config import CommunityConfig, Config
 from bot.domain import ChannelRef
 from bot.errors import ConfigError
@@ -21,6 +22,7 @@ from bot.planning import session_plan, upcoming
 from bot.platforms.base import Platform, PlatformError
 from bot.publishing import Publisher
 from bot.runner import Runner
+from bot.steering import Steering
 from bot.store import MessageWriter, Store
 from bot.timeline import SessionPlan, plan_steps
 from bot.tracker import Tracker
@@ -88,13 +90,14 @@ class App:
             grace=settings.grace,
             on_closed=self._closed,
         )
-        self.moderation = Moderation(
-            config=self.config,
+        services = Services(
             store=self.store,
-            runner=self.runner,
+            steering=Steering(store=self.store, runner=self.runner, clock=self.clock),
             live=self.live,
             platforms=self.platforms,
+            clock=self.clock,
         )
+        self.moderation = Moderation(config=self.config, services=services, clock=self.clock)
         self.tracker = Tracker(
             store=self.store,
             writer=self.writer,

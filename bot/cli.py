@@ -19,6 +19,8 @@ from bot.clock import SystemClock
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
+from bot.store import Store
+from bot.store.audit import Action
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -95,6 +97,36 @@ def schedule(config_path: Path, count: int) -> None:
                 local, utc = item.starts_at.astimezone(zone), item.starts_at.astimezone(UTC)
                 click.echo(f"  {item.series_id}: one-off")
                 click.echo(f"    {local:%a %Y-%m-%d %H:%M %Z}   {utc:%Y-%m-%d %H:%M} UTC")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--community", help="Only this community's actions.")
+@click.option("-n", "--count", default=50, show_default=True, help="How many, newest first.")
+def audit(config_path: Path, community: str | None, count: int) -> None:
+    """Show the audit log: who did what to whom, why and when."""
+    config = _load(config_path)
+    if community is not None and community not in {c.id for c in config.communities}:
+        click.secho(f"{config_path}: no community {community!r}", fg="red", err=True)
+        sys.exit(2)
+    actions = asyncio.run(_recent_actions(config, community, count))
+    if not actions:
+        click.echo("No moderation actions recorded yet.")
+    for action in actions:
+        zone = ZoneInfo(config.community(action.community).timezone)
+        detail = "  ".join(part for part in (action.target, action.reason) if part)
+        click.echo(
+            f"{action.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {action.community}  "
+            f"{action.action:<9} by {action.actor_name} ({action.actor})  {detail}".rstrip()
+        )
+
+
+async def _recent_actions(config: Config, community: str | None, count: int) -> list[Action]:
+    store = await Store.open(config.resolve(config.bot.database))
+    try:
+        return await store.audit.recent(community, count)
+    finally:
+        await store.close()
 
 
 @main.command()

@@ -83,24 +83,32 @@ class Runner:
                 ref = MessageRef(ChannelRef.parse(post.channel), post.message_id)
                 self.live.question_posted(row.id, step.question, ref)
 
+    def lock(self, session_id: int) -> asyncio.Lock:
+        """Held while a session's timeline is read or changed: an alarm and a moderator's
+        command may reach the same session at once."""
+        return self._locks.setdefault(session_id, asyncio.Lock())
+
     async def wake(self, session_id: int) -> None:
         """Do what is due now, then set the alarm for the next pending step."""
-        # An alarm and a moderator's command may wake the same session at once.
-        async with self._locks.setdefault(session_id, asyncio.Lock()):
-            await self._wake(session_id)
+        async with self.lock(session_id):
+            await self.wake_locked(session_id)
 
-    async def _wake(self, session_id: int) -> None:
+    async def wake_locked(self, session_id: int) -> None:
         row = await self.store.session(session_id)
         if row.state == "closed":
             self.alarm.cancel(f"session:{session_id}")
             return
         now = self.clock.now()
-        if row.state == "planned" and now >= row.plan.starts_at:
+        steps = await self.store.steps(session_id)
+        welcome = next(s.due_at for s in steps if s.kind is StepKind.WELCOME)
+        if row.state == "planned" and now >= welcome:  # the stored time: it may have moved
             await self.store.set_state(row.id, "live")
             row = await self.store.session(session_id)
         if row.state == "live":
             self.live.open(row.id, row.plan)
-        steps = await self.store.steps(session_id)
+        if row.paused_at is not None:
+            self.alarm.cancel(f"session:{session_id}")
+            return  # a moderator paused the chat; resume sets the alarm again
         posts = await self.store.posts(session_id)
         missed: list[str] = []
         texts = Texts(row.plan)
@@ -125,27 +133,6 @@ class Runner:
         """True once no channel still waits for ``step`` (a refused post is retried)."""
         posts = await self.store.posts(row.id)
         return all((step.key, channel) in posts for channel in row.plan.channels)
-
-    async def end_now(self, session_id: int) -> None:
-        """Close a live chat at once: unposted questions are dropped, the closing and the
-        transcript follow now. The change is stored, so a restart agrees with it."""
-        async with self._locks.setdefault(session_id, asyncio.Lock()):
-            await self._end_now(session_id)
-
-    async def _end_now(self, session_id: int) -> None:
-        now = self.clock.now()
-        row = await self.store.session(session_id)
-        posts = await self.store.posts(session_id)
-        for step in await self.store.steps(session_id):
-            if step.kind in (StepKind.CLOSING, StepKind.TRANSCRIPT):
-                await self.store.set_step_due(session_id, step.key, now)
-            elif step.due_at > now:
-                for channel in row.plan.channels:
-                    if (step.key, channel) not in posts:
-                        await self.store.finish_post(
-                            session_id, step.key, channel, PostState.SKIPPED, now
-                        )
-        await self._wake(session_id)
 
     async def _set_alarm(self, session_id: int) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""

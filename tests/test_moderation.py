@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.commands import COMMANDS, Access
 from bot.domain import UserRef
 from bot.moderation import Command, parse_command
 from tests.conftest import MOD, Chat
@@ -88,7 +89,7 @@ async def test_help_lists_what_the_caller_may_use(chat: Chat) -> None:
     assert participant.startswith("What you can ask me:")
     assert "• status: where the chat stands" in participant
     assert "• end:" not in participant
-    assert "• end: close the chat now and publish the transcript (moderators)" in moderator
+    assert "• end: close the chat now and publish the transcript (moderators only)" in moderator
 
 
 async def test_status_and_agenda_before_and_during_the_chat(chat: Chat) -> None:
@@ -124,3 +125,23 @@ async def test_an_unknown_slash_command_gets_a_hint_and_stays_out_of_the_transcr
     await chat.at(61)
     assert "I do not know “frobnicate”. Send help to see what I can do." in replies(chat)
     assert transcript(chat)["messages"] == []
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("who", ["moderator", "participant"])
+async def test_permission_table(chat: Chat, name: str, who: str) -> None:
+    """Every command, for a moderator and for a participant, during a live chat."""
+    await chat.at(12)
+    user = MOD if who == "moderator" else ANN
+    chat.local.say(user, "local:main", f"/{name} 5m" if name == "extend" else f"/{name}")
+    await chat.at(12)
+    reply = replies(chat)[-1]
+    refused = reply == f"Sorry, only the moderators of #hcsmeu can use “{name}”."
+    assert refused == (who == "participant" and COMMANDS[name].access is Access.MODERATORS)
+    assert chat.app is not None
+    audited = [a.action for a in await chat.app.store.audit.recent("hcsmeu")]
+    assert audited == ([name] if who == "moderator" and not _everyone(name) else [])
+
+
+def _everyone(name: str) -> bool:
+    return COMMANDS[name].access is Access.EVERYONE and name != "next"

@@ -68,6 +68,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, key)
     );
     """,
+    # 2: live steering (a paused session) and the moderators' audit log.
+    """
+    ALTER TABLE sessions ADD COLUMN paused_at TEXT;
+    CREATE TABLE moderation_actions (
+        id INTEGER PRIMARY KEY,
+        community TEXT NOT NULL,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX moderation_actions_by_community ON moderation_actions (community, created_at);
+    """,
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.audit import AuditLog
 from bot.store.codec import (
     decode_questions,
     parse_ts,
@@ -41,6 +42,7 @@ class SessionRow:
     state: str
     created_at: datetime
     transcript_url: str | None
+    paused_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self.db = db
         self.path = path
+        self.audit = AuditLog(db)
 
     @classmethod
     async def open(cls, path: Path) -> Store:
@@ -130,16 +133,17 @@ class Store:
             candidate = f"{slug}-{n}"
 
     def _session(self, row: aiosqlite.Row | tuple[object, ...]) -> SessionRow:
-        sid, plan_json, state, created, url = row
+        sid, plan_json, state, created, url, paused = row
         return SessionRow(
             int(str(sid)),
             SessionPlan.from_json(str(plan_json)),
             str(state),
             parse_ts(str(created)),
             None if url is None else str(url),
+            None if paused is None else parse_ts(str(paused)),
         )
 
-    _SESSION_COLS = "id, plan_json, state, created_at, transcript_url"
+    _SESSION_COLS = "id, plan_json, state, created_at, transcript_url, paused_at"
 
     async def session(self, session_id: int) -> SessionRow:
         async with self.db.execute(
@@ -158,6 +162,13 @@ class Store:
 
     async def set_state(self, session_id: int, state: str) -> None:
         await self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session_id))
+        await self.db.commit()
+
+    async def set_paused(self, session_id: int, when: datetime | None) -> None:
+        await self.db.execute(
+            "UPDATE sessions SET paused_at = ? WHERE id = ?",
+            (None if when is None else ts(when), session_id),
+        )
         await self.db.commit()
 
     async def set_transcript_url(self, session_id: int, url: str) -> None:
@@ -179,10 +190,11 @@ class Store:
                 for k, kind, q, seq, due in await cur.fetchall()
             ]
 
-    async def set_step_due(self, session_id: int, key: str, due: datetime) -> None:
-        await self.db.execute(
+    async def set_step_dues(self, session_id: int, dues: dict[str, datetime]) -> None:
+        """Move steps in one transaction, so a timeline is never left half shifted."""
+        await self.db.executemany(
             "UPDATE steps SET due_at = ? WHERE session_id = ? AND key = ?",
-            (ts(due), session_id, key),
+            [(ts(due), session_id, key) for key, due in dues.items()],
         )
         await self.db.commit()
 
@@ -279,13 +291,14 @@ class Store:
             row = await cur.fetchone()
         return None if row is None else (int(row[0]), row[1], row[2])
 
-    async def _closing_time(self, session_id: int, planned: datetime) -> datetime:
-        """When the chat really closed: a moderator may have ended it early."""
+    async def _step_time(self, session_id: int, key: str, planned: datetime) -> datetime:
+        """When a step really fell due: moderators may have started, extended or ended
+        the chat off its plan."""
         async with self.db.execute(
-            "SELECT due_at FROM steps WHERE session_id = ? AND key = 'closing'", (session_id,)
+            "SELECT due_at FROM steps WHERE session_id = ? AND key = ?", (session_id, key)
         ) as cur:
             row = await cur.fetchone()
-        return planned if row is None else min(planned, parse_ts(row[0]))
+        return planned if row is None else parse_ts(row[0])
 
     async def transcript_source(self, session_id: int) -> TranscriptSource:
         row = await self.session(session_id)
@@ -315,8 +328,8 @@ class Store:
                 locale=plan.locale,
                 timezone=plan.timezone,
                 slug=plan.slug,
-                starts_at=plan.starts_at,
-                ends_at=await self._closing_time(session_id, plan.ends_at),
+                starts_at=await self._step_time(session_id, "welcome", plan.starts_at),
+                ends_at=await self._step_time(session_id, "closing", plan.ends_at),
                 channels=plan.channels,
             ),
             questions=tuple(
