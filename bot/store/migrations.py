@@ -84,6 +84,47 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX moderation_actions_by_community ON moderation_actions (community, created_at);
     """,
+    # 3: participation (suggestions, votes, sign-ups, host rota) and message moderation.
+    """
+    CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY,
+        community TEXT NOT NULL,
+        author TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'open'
+            CHECK (state IN ('open', 'approved', 'rejected', 'merged')),
+        merged_into INTEGER REFERENCES suggestions(id),
+        session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        decided_at TEXT
+    );
+    CREATE INDEX suggestions_by_community ON suggestions (community, state);
+    CREATE TABLE votes (
+        suggestion_id INTEGER NOT NULL REFERENCES suggestions(id) ON DELETE CASCADE,
+        voter TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (suggestion_id, voter)
+    );
+    CREATE TABLE signups (
+        community TEXT NOT NULL,
+        series TEXT NOT NULL,
+        user TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (community, series, user)
+    );
+    ALTER TABLE sessions ADD COLUMN host TEXT;
+    CREATE TABLE mutes (
+        community TEXT NOT NULL,
+        user TEXT NOT NULL,
+        until TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (community, user)
+    );
+    ALTER TABLE messages ADD COLUMN hidden_at TEXT;
+    """,
 )
 
 
