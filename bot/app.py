@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
+from bot.actions import Mutes
 from bot.alarm import Alarm
 from bot.clock import Clock
 from bot.commands import Services
@@ -24,6 +25,7 @@ from bot.publishing import Publisher
 from bot.runner import Runner
 from bot.steering import Steering
 from bot.store import MessageWriter, Store
+from bot.store.moderation import MuteStore
 from bot.timeline import SessionPlan, plan_steps
 from bot.tracker import Tracker
 from bot.web import WebServer
@@ -90,10 +92,14 @@ class App:
             grace=settings.grace,
             on_closed=self._closed,
         )
+        mutes = Mutes(MuteStore(self.store.db), self.clock)
+        await mutes.load()
         services = Services(
             store=self.store,
+            writer=self.writer,
             steering=Steering(store=self.store, runner=self.runner, clock=self.clock),
             live=self.live,
+            mutes=mutes,
             platforms=self.platforms,
             clock=self.clock,
         )
@@ -103,7 +109,7 @@ class App:
             writer=self.writer,
             live=self.live,
             clock=self.clock,
-            commands=self.moderation.handle,
+            gate=self.moderation.admit,
         )
         # Live sessions are restored before any event is read: a message sent while the
         # bot was down must find its session, not be taken for chatter outside a chat.

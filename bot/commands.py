@@ -6,20 +6,24 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta
 
 from bot.clock import Clock
 from bot.config import CommunityConfig
-from bot.domain import ChannelRef, UserRef
+from bot.domain import ChannelRef, IncomingMessage, UserRef
 from bot.i18n import N_, Messages
 from bot.live import LiveIndex
 from bot.platforms.base import Platform, PlatformError
 from bot.schedule import parse_duration
 from bot.steering import Steering
-from bot.store import SessionRow, StepRow, Store
+from bot.store import MessageWriter, SessionRow, StepRow, Store
 from bot.timeline import StepKind
+
+if TYPE_CHECKING:
+    from bot.actions import Mutes
 
 
 class Access(Enum):
@@ -30,8 +34,10 @@ class Access(Enum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     store: Store
+    writer: MessageWriter
     steering: Steering
     live: LiveIndex
+    mutes: Mutes
     platforms: Mapping[str, Platform]
     clock: Clock
 
@@ -41,7 +47,7 @@ class Context:
     """One command as received: who, where, and the community's current or next chat."""
 
     community: CommunityConfig
-    author: UserRef
+    message: IncomingMessage  # the command itself: where it was said, what it replies to
     moderator: bool
     args: str
     m: Messages
@@ -49,6 +55,10 @@ class Context:
     steps: list[StepRow]
     pending: set[str]  # step keys not yet posted (or skipped) in any channel
     services: Services
+
+    @property
+    def author(self) -> UserRef:
+        return self.message.author
 
     def due(self, key: str) -> datetime:
         return next(s.due_at for s in self.steps if s.key == key)

@@ -6,7 +6,7 @@ import re
 import tomllib
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.domain import ChannelRef, UserRef
@@ -122,6 +123,36 @@ class OneOffConfig(_Model):
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
 
 
+RuleAction = Literal["hide", "delete", "warn"]
+
+
+class FloodRule(_Model):
+    """More than ``messages`` from one participant within ``per`` is flooding."""
+
+    messages: int = Field(ge=2, le=1000)
+    per: DurationText
+    action: RuleAction = "warn"
+
+
+class FilterRule(_Model):
+    """Whole words (any case), and links: ``links = ["*"]`` for any link, or domains."""
+
+    words: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    action: RuleAction = "hide"
+
+    @model_validator(mode="after")
+    def _something(self) -> FilterRule:
+        if not self.words and not self.links:
+            raise ValueError("a filter needs words, links, or both")
+        return self
+
+
+class RulesConfig(_Model):
+    flood: FloodRule | None = None
+    filters: list[FilterRule] = Field(default_factory=list)
+
+
 class CommunityConfig(_Model):
     id: Identifier
     name: str = ""
@@ -133,6 +164,7 @@ class CommunityConfig(_Model):
     moderator_channels: list[str] = Field(default_factory=list)
     series: list[SeriesConfig] = Field(default_factory=list)
     sessions: list[OneOffConfig] = Field(default_factory=list)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
 
     @field_validator("hashtag")
     @classmethod

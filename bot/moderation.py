@@ -7,14 +7,20 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot import actions
 from bot.clock import Clock
 from bot.commands import COMMANDS, Access, Context, Outcome, Services
 from bot.config import CommunityConfig, Config
 from bot.domain import ChannelRef, IncomingMessage, UserRef
 from bot.i18n import Messages
 from bot.platforms.base import Platform, PlatformError
+from bot.rules import Rules, Verdict
 from bot.store import SessionRow
 from bot.store.audit import Action
+from bot.tracker import Admission
+
+# Importing a feature module registers its commands with the registry.
+FEATURES = (actions,)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +85,7 @@ class Moderation:
     def __init__(self, *, config: Config, services: Services, clock: Clock) -> None:
         self.services = services
         self.clock = clock
+        self._rules = {c.id: Rules(c.rules) for c in config.communities}
         # Every incoming message is looked up here, so the config is indexed once.
         self._channels: dict[tuple[str, str], list[tuple[str | None, CommunityConfig]]] = {}
         for community in config.communities:
@@ -93,20 +100,69 @@ class Moderation:
                 return community
         return None
 
-    async def handle(self, platform: Platform, message: IncomingMessage) -> bool:
-        """True when ``message`` was a command (answered here, kept out of the transcript)."""
+    async def admit(self, platform: Platform, message: IncomingMessage) -> Admission:
+        """Every incoming message passes here first: commands are answered, muted people
+        ignored, and during a chat the community's rules applied."""
         community = self.community_for(message.ref.channel)
         if community is None:
-            return False
+            return Admission.STORE
         command = parse_command(message.text, platform.bot_names)
-        if command is None:
-            return False
-        outcome = await self._run(platform, message, community, command)
+        if command is not None:
+            outcome = await self._run(platform, message, community, command)
+            await self._say(platform, message, outcome.reply)
+            return Admission.ANSWERED
+        if self.services.mutes.is_muted(community.id, message.author.key):
+            return Admission.IGNORE
+        live = self.services.live.for_channel(message.ref.channel)
+        if live is None:
+            return Admission.STORE
+        verdict = self._rules[community.id].check(message.author.key, message.text, message.sent_at)
+        if verdict is None or await is_moderator(
+            message.author, message.ref.channel, configured=community.moderators, platform=platform
+        ):
+            return Admission.STORE
+        await self._enforce(platform, message, community, verdict, live.id)
+        return Admission.STORE if verdict.action == "warn" else Admission.HIDE
+
+    async def _enforce(
+        self,
+        platform: Platform,
+        message: IncomingMessage,
+        community: CommunityConfig,
+        verdict: Verdict,
+        session_id: int,
+    ) -> None:
+        if verdict.action == "warn":
+            m = Messages(community.locale)
+            warning = m.gettext(
+                "@{name}: a moderator asks you to keep to the rules of {hashtag}.",
+                name=message.author.name or message.author.id,
+                hashtag=community.hashtag,
+            )
+            await self._say(platform, message, f"{warning} ({verdict.reason})")
+        elif verdict.action == "delete" and platform.capabilities.delete:
+            try:
+                await platform.delete(message.ref)
+            except PlatformError as exc:
+                log.error("rule %s could not delete %s: %s", verdict.rule, message.ref.id, exc)
+        await self.services.store.audit.record(
+            Action(
+                community=community.id,
+                session_id=session_id,
+                action=verdict.action,
+                actor=f"rule:{verdict.rule}",
+                actor_name=verdict.rule,
+                target=message.author.key,
+                reason=verdict.reason,
+                at=self.clock.now(),
+            )
+        )
+
+    async def _say(self, platform: Platform, message: IncomingMessage, text: str) -> None:
         try:
-            await platform.send(message.ref.channel, outcome.reply, reply_to=message.ref.id)
+            await platform.send(message.ref.channel, text, reply_to=message.ref.id)
         except PlatformError as exc:
-            log.error("could not answer %s in %s: %s", command.name, message.ref.channel, exc)
-        return True
+            log.error("could not answer in %s: %s", message.ref.channel, exc)
 
     async def _run(
         self,
@@ -144,7 +200,7 @@ class Moderation:
         outcome = await spec.run(
             Context(
                 community=community,
-                author=message.author,
+                message=message,
                 moderator=moderator,
                 args=command.args,
                 m=m,

@@ -8,6 +8,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from enum import Enum
 
 from bot.attribution import attribute
 from bot.clock import Clock
@@ -19,8 +20,17 @@ from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter
 
 log = logging.getLogger(__name__)
 
-Commands = Callable[[Platform, IncomingMessage], Awaitable[bool]]
-"""Answers a message if it is a command; True means it was one."""
+
+class Admission(Enum):
+    """What moderation decided about an incoming message before it is stored."""
+
+    STORE = "store"
+    HIDE = "hide"  # stored, but out of the transcript (a rule caught it)
+    ANSWERED = "answered"  # a command: answered, never part of the chat
+    IGNORE = "ignore"  # a muted participant: not recorded
+
+
+Gate = Callable[[Platform, IncomingMessage], Awaitable[Admission]]
 
 _RECENT = 50_000
 
@@ -33,9 +43,9 @@ class Tracker:
         writer: MessageWriter,
         live: LiveIndex,
         clock: Clock,
-        commands: Commands | None = None,
+        gate: Gate | None = None,
     ) -> None:
-        self.commands = commands
+        self.gate = gate
         self.store = store
         self.writer = writer
         self.live = live
@@ -52,14 +62,14 @@ class Tracker:
         try:
             async for event in platform.events():
                 try:
-                    if (
-                        isinstance(event, IncomingMessage)
-                        and self.commands is not None
-                        and await self.commands(platform, event)
-                    ):
-                        pending.put_nowait((None, event))  # answered; not part of the chat
+                    admission = Admission.STORE
+                    if isinstance(event, IncomingMessage) and self.gate is not None:
+                        admission = await self.gate(platform, event)
+                    if admission in (Admission.ANSWERED, Admission.IGNORE):
+                        pending.put_nowait((None, event))  # nothing to store
                         continue
-                    pending.put_nowait((await self.handle(event), event))
+                    hidden = admission is Admission.HIDE
+                    pending.put_nowait((await self.handle(event, hidden=hidden), event))
                 except Exception:
                     # One bad event must not stop the recording of the whole chat; left
                     # unacknowledged, it comes back when the platform redelivers.
@@ -84,18 +94,22 @@ class Tracker:
                     continue
             await platform.acknowledge(event)
 
-    async def handle(self, event: PlatformEvent) -> asyncio.Future[None] | None:
+    async def handle(
+        self, event: PlatformEvent, *, hidden: bool = False
+    ) -> asyncio.Future[None] | None:
         """Queue the write for ``event``; None when there is nothing to store."""
         if isinstance(event, IncomingMessage):
             live = self.live.for_channel(event.ref.channel)
             if live is None:
                 return None
-            return self._store_new(live, event)
+            return self._store_new(live, event, hidden=hidden)
         if isinstance(event, MessageEdited):
             return await self._store_edit(event)
         return self._store_removal(event)
 
-    def _store_new(self, live: LiveSession, msg: IncomingMessage) -> asyncio.Future[None]:
+    def _store_new(
+        self, live: LiveSession, msg: IncomingMessage, *, hidden: bool
+    ) -> asyncio.Future[None]:
         channel = msg.ref.channel
         questions = attribute(
             msg.text,
@@ -122,6 +136,7 @@ class Tracker:
                 url=msg.ref.url,
                 questions=questions,
                 received_at=self.clock.now(),
+                hidden_at=self.clock.now() if hidden else None,
             )
         )
 

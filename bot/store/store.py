@@ -316,7 +316,8 @@ class Store:
         async with self.db.execute(
             "SELECT id, platform, channel, thread, author_key, author_name, text, sent_at,"
             " edited_at, url, questions FROM messages"
-            " WHERE session_id = ? AND deleted_at IS NULL ORDER BY sent_at, id",
+            " WHERE session_id = ? AND deleted_at IS NULL AND hidden_at IS NULL"
+            " ORDER BY sent_at, id",
             (session_id,),
         ) as cur:
             messages = tuple(_message_record(row) for row in await cur.fetchall())

@@ -39,6 +39,7 @@ class StoredMessage:
     url: str | None
     questions: frozenset[int]
     received_at: datetime
+    hidden_at: datetime | None = None  # kept, but out of the transcript (a rule hid it)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +60,17 @@ class MessageRemoval:
     deleted_at: datetime
 
 
-Write = StoredMessage | MessageEdit | MessageRemoval
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageHide:
+    """A moderator's or a rule's decision: the message stays stored but leaves the transcript."""
+
+    platform: str
+    channel: str
+    platform_id: str
+    hidden_at: datetime
+
+
+Write = StoredMessage | MessageEdit | MessageRemoval | MessageHide
 Row = tuple[object, ...]
 # A write, its insert row (made when submitted, while the previous batch is committing),
 # and the future that resolves once it is committed.
@@ -67,7 +78,7 @@ Pending = tuple[Write, Row | None, asyncio.Future[None]]
 
 _COLUMNS = (
     "session_id, platform, channel, thread, platform_id, author_key, author_name, text,"
-    " sent_at, reply_to, url, questions, received_at"
+    " sent_at, reply_to, url, questions, received_at, hidden_at"
 )
 _WIDTH = _COLUMNS.count(",") + 1
 # 500 rows x 13 values stays far below SQLite's limit of 32,766 bound parameters.
@@ -91,6 +102,7 @@ _EDIT = (
     "UPDATE messages SET text = ?, questions = ?, edited_at = ?"
     " WHERE platform = ? AND channel = ? AND platform_id = ?"
 )
+_HIDE = "UPDATE messages SET hidden_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
 _DELETE = (
     "UPDATE messages SET deleted_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
 )
@@ -111,6 +123,7 @@ def insert_row(m: StoredMessage) -> Row:
         m.url,
         encode_questions(m.questions),
         ts(m.received_at),
+        None if m.hidden_at is None else ts(m.hidden_at),
     )
 
 
@@ -244,6 +257,8 @@ class MessageWriter:
                         w.platform_id,
                     ),
                 )
+            elif isinstance(w, MessageHide):
+                await db.execute(_HIDE, (ts(w.hidden_at), w.platform, w.channel, w.platform_id))
             else:
                 await db.execute(_DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
         if inserts:

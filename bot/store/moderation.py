@@ -1,0 +1,47 @@
+"""Mutes, and who wrote a message: what moderators' actions need from the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from bot.store.codec import parse_ts_or_none, ts, ts_or_none
+
+
+class MuteStore:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def mute(self, community: str, user: str, until: datetime | None, at: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO mutes (community, user, until, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (community, user) DO UPDATE SET until = excluded.until,"
+            " created_at = excluded.created_at",
+            (community, user, ts_or_none(until), ts(at)),
+        )
+        await self._db.commit()
+
+    async def unmute(self, community: str, user: str) -> bool:
+        cur = await self._db.execute(
+            "DELETE FROM mutes WHERE community = ? AND user = ?", (community, user)
+        )
+        await self._db.commit()
+        return cur.rowcount > 0
+
+    async def all(self) -> dict[tuple[str, str], datetime | None]:
+        """Every mute, open-ended ones with None; expired ones are simply ignored by readers."""
+        async with self._db.execute("SELECT community, user, until FROM mutes") as cur:
+            return {(c, u): parse_ts_or_none(until) for c, u, until in await cur.fetchall()}
+
+    async def author_of(
+        self, platform: str, channel: str, platform_id: str
+    ) -> tuple[str, str] | None:
+        """(author key, display name) of a stored message."""
+        async with self._db.execute(
+            "SELECT author_key, author_name FROM messages"
+            " WHERE platform = ? AND channel = ? AND platform_id = ?",
+            (platform, channel, platform_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
