@@ -21,11 +21,13 @@ from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.planning import session_plan, upcoming
 from bot.platforms.base import Platform, PlatformError
+from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.runner import Runner
 from bot.steering import Steering
 from bot.store import MessageWriter, Store
 from bot.store.moderation import MuteStore
+from bot.store.privacy import PrivacyStore
 from bot.timeline import SessionPlan, plan_steps
 from bot.tracker import Tracker
 from bot.web import WebServer
@@ -94,12 +96,16 @@ class App:
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
+        optouts = OptOuts(PrivacyStore(self.store.db))
+        await optouts.load()
         services = Services(
             store=self.store,
             writer=self.writer,
             steering=Steering(store=self.store, runner=self.runner, clock=self.clock),
             live=self.live,
             mutes=mutes,
+            optouts=optouts,
+            publish=publisher,
             platforms=self.platforms,
             clock=self.clock,
         )
@@ -141,6 +147,7 @@ class App:
                 await self._report_unplannable(item.community, exc)
                 continue
             await self.runner.add(plan, plan_steps(plan))
+        await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
 
     async def _report_unplannable(self, community: CommunityConfig, exc: ConfigError) -> None:

@@ -24,6 +24,7 @@ from bot.timeline import StepKind
 
 if TYPE_CHECKING:
     from bot.actions import Mutes
+    from bot.privacy import OptOuts
 
 
 class Access(Enum):
@@ -38,6 +39,8 @@ class Services:
     steering: Steering
     live: LiveIndex
     mutes: Mutes
+    optouts: OptOuts
+    publish: Callable[[int], Awaitable[str]]  # (re)writes a session's transcript
     platforms: Mapping[str, Platform]
     clock: Clock
 

@@ -165,6 +165,8 @@ class CommunityConfig(_Model):
     series: list[SeriesConfig] = Field(default_factory=list)
     sessions: list[OneOffConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    # How long participants' messages and the published pages are kept after a chat.
+    retention: DurationText | None = None
 
     @field_validator("hashtag")
     @classmethod

@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot import actions
+from bot import actions, privacy
 from bot.clock import Clock
 from bot.commands import COMMANDS, Access, Context, Outcome, Services
 from bot.config import CommunityConfig, Config
@@ -20,7 +20,7 @@ from bot.store.audit import Action
 from bot.tracker import Admission
 
 # Importing a feature module registers its commands with the registry.
-FEATURES = (actions,)
+FEATURES = (actions, privacy)
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,10 @@ class Moderation:
             outcome = await self._run(platform, message, community, command)
             await self._say(platform, message, outcome.reply)
             return Admission.ANSWERED
-        if self.services.mutes.is_muted(community.id, message.author.key):
+        if (
+            self.services.mutes.is_muted(community.id, message.author.key)
+            or message.author.key in self.services.optouts
+        ):
             return Admission.IGNORE
         live = self.services.live.for_channel(message.ref.channel)
         if live is None:

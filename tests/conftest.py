@@ -42,9 +42,14 @@ at = "30m"
 
 
 def chat_config(
-    tmp: Path, *, channels: tuple[str, ...] = ("local:main", "local:side"), extra: str = ""
+    tmp: Path,
+    *,
+    channels: tuple[str, ...] = ("local:main", "local:side"),
+    extra: str = "",
+    settings: str = "",
 ) -> Config:
-    """The March chat of #hcsmeu; ``extra`` appends TOML to its community."""
+    """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
+    (sub-tables such as another series) after it."""
     (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
     text = f"""
 [bot]
@@ -60,6 +65,7 @@ timezone = "Europe/Paris"
 moderators = ["local:mod"]
 channels = {list(channels)!r}
 moderator_channels = ["local:mods"]
+{settings}
 
 [[communities.sessions]]
 id = "march"

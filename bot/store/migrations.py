@@ -125,6 +125,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE messages ADD COLUMN hidden_at TEXT;
     """,
+    # 4: privacy: people who asked that their messages not be recorded.
+    """
+    CREATE TABLE optouts (
+        user TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_author ON messages (author_key);
+    """,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -57,3 +58,12 @@ def transcript_url(public_url: str | None, slug: str, root: Path) -> str:
     if public_url:
         return f"{public_url.rstrip('/')}/{slug}/"
     return (root / slug / "index.html").resolve().as_uri()
+
+
+def remove_transcript(root: Path, slug: str) -> bool:
+    """Take a published transcript down (retention); False when there was none."""
+    directory = root / check_slug(slug)
+    if not directory.is_dir():
+        return False
+    shutil.rmtree(directory)
+    return True
