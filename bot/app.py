@@ -19,22 +19,26 @@ from bot.errors import ConfigError
 from bot.i18n import Messages
 from bot.live import LiveIndex
 from bot.moderation import Moderation
-from bot.planning import session_plan, upcoming
+from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
+from bot.planning import Upcoming, session_plan, upcoming
 from bot.platforms.base import Platform, PlatformError
 from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.runner import Runner
 from bot.steering import Steering
-from bot.store import MessageWriter, Store
+from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
 from bot.store.moderation import MuteStore
+from bot.store.participation import HostRota
 from bot.store.privacy import PrivacyStore
-from bot.timeline import SessionPlan, plan_steps
+from bot.timeline import SessionPlan, plan_steps, reminder_offset
 from bot.tracker import Tracker
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
 REPLAN_EVERY = timedelta(hours=1)
+# Pseudo-channels under which once-only deliveries are claimed in the posts table.
+SIGNUPS, HOST = "signups", "host"
 
 
 class App:
@@ -93,6 +97,7 @@ class App:
             publish=publisher,
             grace=settings.grace,
             on_closed=self._closed,
+            on_reminder=self._remind_signups,
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
@@ -146,9 +151,42 @@ class App:
             except ConfigError as exc:
                 await self._report_unplannable(item.community, exc)
                 continue
-            await self.runner.add(plan, plan_steps(plan))
+            session_id = await self.runner.add(plan, plan_steps(plan))
+            await self._plan_host(item, plan, session_id)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
+
+    async def _remind_signups(self, row: SessionRow, step: StepRow) -> None:
+        """Once per reminder, even across restarts: the claim is the proof it was done."""
+        if await self.store.claim_post(row.id, step.key, SIGNUPS, self.clock.now()):
+            before = reminder_offset(step.key)
+            m = Messages(row.plan.locale)
+            await deliver_reminders(self.store, self.platforms, row.plan, row.id, before, m)
+            await self.store.finish_post(
+                row.id, step.key, SIGNUPS, PostState.SENT, self.clock.now()
+            )
+
+    async def _plan_host(self, item: Upcoming, plan: SessionPlan, session_id: int) -> None:
+        """Give the session its host from the series' rota (a handover is never undone),
+        and remind that host the day before."""
+        hosts = next((s.hosts for s in item.community.series if s.id == item.series_id), [])
+        rota = HostRota(self.store.db)
+        index = await rota.occurrence_index(plan.community, plan.series, plan.starts_at)
+        if (host := host_for(hosts, index)) is not None:
+            await rota.assign_if_unset(session_id, host)
+        now = self.clock.now()
+        if now < plan.starts_at and await rota.host(session_id) is not None:
+            due = max(now, plan.starts_at - HOST_REMINDER_BEFORE)
+            self.alarm.wake_at(
+                f"host:{session_id}", due, lambda: self._remind_host(plan, session_id)
+            )
+
+    async def _remind_host(self, plan: SessionPlan, session_id: int) -> None:
+        if await self.store.claim_post(session_id, "host-reminder", HOST, self.clock.now()):
+            await remind_host(self.store, self.platforms, plan, session_id, Messages(plan.locale))
+            await self.store.finish_post(
+                session_id, "host-reminder", HOST, PostState.SENT, self.clock.now()
+            )
 
     async def _report_unplannable(self, community: CommunityConfig, exc: ConfigError) -> None:
         problems = "; ".join(str(p) for p in exc.problems)

@@ -112,6 +112,14 @@ class SeriesConfig(_Model):
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
     start_date: date | None = None
     skip: list[date] = Field(default_factory=list)
+    hosts: list[str] = Field(default_factory=list)  # platform:user-id, taking turns
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for text in value:
+            UserRef.parse(text)
+        return value
 
 
 class OneOffConfig(_Model):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot import actions, privacy
+from bot import actions, participation, privacy, suggestions
 from bot.clock import Clock
 from bot.commands import COMMANDS, Access, Context, Outcome, Services
 from bot.config import CommunityConfig, Config
@@ -20,7 +20,7 @@ from bot.store.audit import Action
 from bot.tracker import Admission
 
 # Importing a feature module registers its commands with the registry.
-FEATURES = (actions, privacy)
+FEATURES = (actions, participation, privacy, suggestions)
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,8 @@ async def is_moderator(
 class Moderation:
     """Answers commands in a community's channels; other messages go on to the tracker.
 
-    Every moderator command that runs is written to the audit log.
+    Every moderator command that runs, and every command that acted on a target, is
+    written to the audit log.
     """
 
     def __init__(self, *, config: Config, services: Services, clock: Clock) -> None:
@@ -213,7 +214,9 @@ class Moderation:
                 services=self.services,
             )
         )
-        if moderator and (spec.access is Access.MODERATORS or outcome.target):
+        # Moderators' commands, and anything that acted on someone or something (a host
+        # handing over, say), whoever did it.
+        if (moderator and spec.access is Access.MODERATORS) or outcome.target:
             await store.audit.record(
                 Action(
                     community=community.id,

@@ -40,6 +40,7 @@ class Runner:
         publish: Publish,
         grace: timedelta = timedelta(minutes=5),
         on_closed: Callable[[SessionPlan], Awaitable[None]] | None = None,
+        on_reminder: Callable[[SessionRow, StepRow], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.platforms = platforms
@@ -49,6 +50,7 @@ class Runner:
         self.publish = publish
         self.grace = grace
         self.on_closed = on_closed
+        self.on_reminder = on_reminder  # e.g. mention the people who signed up
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def add(self, plan: SessionPlan, steps: list[PlannedStep]) -> int:
@@ -122,6 +124,12 @@ class Runner:
                         missed.append(texts.step_label(step.key))
                 elif post.state is PostState.SENDING:
                     await self._interrupted(row, step, channel, texts)
+            if (
+                step.kind is StepKind.REMINDER
+                and self.on_reminder is not None
+                and timing(step.kind, step.due_at, now, self.grace) is not Timing.MISSED
+            ):
+                await self.on_reminder(row, step)
             if step.kind is StepKind.TRANSCRIPT and await self._posted_everywhere(row, step):
                 await self._close(row)
                 return
