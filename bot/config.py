@@ -70,7 +70,19 @@ def _reminder_list(value: Any) -> list[timedelta]:
 DurationText = Annotated[timedelta, BeforeValidator(_duration)]
 Reminders = Annotated[list[timedelta], BeforeValidator(_reminder_list)]
 _DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=10))
+def _user_key(text: str) -> str:
+    UserRef.parse(text)
+    return text
+
+
+def _channel_key(text: str) -> str:
+    ChannelRef.parse(text)
+    return text
+
+
 Identifier = Annotated[str, AfterValidator(_identifier)]
+UserKey = Annotated[str, AfterValidator(_user_key)]  # "platform:user-id"
+ChannelKey = Annotated[str, AfterValidator(_channel_key)]  # "platform:id[/thread]"
 Zone = Annotated[str, AfterValidator(_zone)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 
@@ -112,14 +124,7 @@ class SeriesConfig(_Model):
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
     start_date: date | None = None
     skip: list[date] = Field(default_factory=list)
-    hosts: list[str] = Field(default_factory=list)  # platform:user-id, taking turns
-
-    @field_validator("hosts")
-    @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
-        for text in value:
-            UserRef.parse(text)
-        return value
+    hosts: list[UserKey] = Field(default_factory=list)  # taking turns
 
 
 class OneOffConfig(_Model):
@@ -167,9 +172,9 @@ class CommunityConfig(_Model):
     hashtag: str
     locale: str = "en"
     timezone: Zone
-    moderators: list[str] = Field(default_factory=list)
-    channels: list[str] = Field(min_length=1)
-    moderator_channels: list[str] = Field(default_factory=list)
+    moderators: list[UserKey] = Field(default_factory=list)
+    channels: list[ChannelKey] = Field(min_length=1)
+    moderator_channels: list[ChannelKey] = Field(default_factory=list)
     series: list[SeriesConfig] = Field(default_factory=list)
     sessions: list[OneOffConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
@@ -190,19 +195,6 @@ class CommunityConfig(_Model):
             raise ValueError("must be a language code such as 'en', 'fr' or 'fr_CA'")
         return value.replace("-", "_")
 
-    @field_validator("channels", "moderator_channels")
-    @classmethod
-    def _channels(cls, value: list[str]) -> list[str]:
-        for text in value:
-            ChannelRef.parse(text)
-        return value
-
-    @field_validator("moderators")
-    @classmethod
-    def _moderators(cls, value: list[str]) -> list[str]:
-        for text in value:
-            UserRef.parse(text)
-        return value
 
 
 class Config(_Model):

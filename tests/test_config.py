@@ -184,7 +184,7 @@ def test_schedule_lists_the_requested_number_of_dates_in_local_time_and_utc() ->
         pytest.param(
             '["local:main"]',
             '["main"]',
-            "communities[0].channels",
+            "communities[0].channels[0]",
             "expected 'platform:id'",
             id="channel-without-platform",
         ),
