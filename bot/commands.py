@@ -16,10 +16,12 @@ from bot.config import CommunityConfig
 from bot.domain import ChannelRef, IncomingMessage, UserRef
 from bot.i18n import N_, Messages
 from bot.live import LiveIndex
+from bot.planning import strictest_limit
 from bot.platforms.base import Platform, PlatformError
 from bot.schedule import parse_duration
 from bot.steering import Steering
 from bot.store import MessageWriter, SessionRow, StepRow, Store
+from bot.texts import question_post
 from bot.timeline import StepKind
 
 if TYPE_CHECKING:
@@ -236,6 +238,29 @@ async def _resume(ctx: Context) -> Outcome:
             "Resumed: everything still to come moves {delay} later.",
             delay=ctx.delay(pause),
         )
+    )
+
+
+@command("ask", Access.MODERATORS, N_("post an extra question now, e.g. ask What surprised you?"))
+async def _ask(ctx: Context) -> Outcome:
+    if ctx.live is None:
+        return ctx.no_chat_running()
+    text = " ".join(ctx.args.split())
+    if not text:
+        return Outcome(
+            ctx.m.gettext(
+                "Write the question after the command, for example “ask What surprised you?”."
+            )
+        )
+    limit = strictest_limit(ctx.community)
+    if len(question_post(99, text, ctx.community.hashtag)) > limit:
+        return Outcome(
+            ctx.m.gettext("That is too long for one post here: at most {n} characters.", n=limit)
+        )
+    number = await ctx.services.steering.ask(ctx.live.id, text)
+    return Outcome(
+        ctx.m.gettext("Q{n} is posted now.", n=number),
+        target=f"Q{number}",
     )
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.runner import Runner
 from bot.store import PostState, StepRow, Store
+from bot.store.questions import insert_question
 from bot.timeline import StepKind
 
 
@@ -110,6 +111,27 @@ class Steering:
             await self._skip(session_id, following[0].key)
             await self.runner.wake_locked(session_id)
             return following[0].question
+
+    async def ask(self, session_id: int, text: str) -> int:
+        """Post an unplanned question now, under the next number; the planned questions
+        still to come move one number up and keep their times."""
+        async with self.runner.lock(session_id):
+            steps, movable = await self._timeline(session_id)
+            following = [
+                s.question for s in steps if s.kind is StepKind.QUESTION and s.key in movable
+            ]
+            planned = [s for s in steps if s.kind is StepKind.QUESTION]
+            number = following[0] if following and following[0] else len(planned) + 1
+            try:
+                await insert_question(
+                    self.store.db, session_id, number, text, self.clock.now(), state="live"
+                )
+                await self.store.db.commit()
+            except BaseException:
+                await self.store.db.rollback()
+                raise
+            await self.runner.wake_locked(session_id)
+            return number
 
     async def extend(self, session_id: int, by: timedelta) -> datetime:
         """Give the current question more time: everything still to come moves later.

@@ -14,6 +14,7 @@ from tests.conftest import MOD, START, Chat
 from tests.test_session_run import transcript
 
 ANN = UserRef("local", "ann", "Ann")
+BOB = UserRef("local", "bob", "Bob")
 
 
 def posted_at(chat: Chat, prefix: str, channel: str = "local:main") -> list[timedelta]:
@@ -148,3 +149,31 @@ async def test_hashchat_audit_lists_the_actions(chat: Chat, tmp_path: Path) -> N
         "2026-03-04 13:13 CET  hcsmeu  extend    by Moderator (local:mod)  5m",
         "2026-03-04 13:12 CET  hcsmeu  skip      by Moderator (local:mod)  Q2",
     ]
+
+
+async def test_ask_posts_an_extra_question_now_and_renumbers_the_rest(chat: Chat) -> None:
+    await chat.at(10)
+    chat.local.say(ANN, "local:main", "A1: answered before the extra question")
+    assert await command(chat, 12, "/ask What surprised you today?") == "Q2 is posted now."
+    assert chat.posts()[-2] == "Q2: What surprised you today? #hcsmeu"
+    assert posted_at(chat, "Q2:") == minutes(12)
+    await chat.stop()
+    await chat.boot()
+    await chat.at(20)  # the planned Q2 keeps its time, as Q3
+    assert chat.posts()[-1] == "Q3: Which tool helped most? #hcsmeu"
+    assert await command(chat, 25, "/skip") == "Q4 is skipped."
+    chat.local.say(BOB, "local:main", "A2: that it went so fast")
+    await chat.at(61)
+    data = transcript(chat)
+    assert [(q["number"], q["text"], q["posted_at"] is not None) for q in data["questions"]] == [
+        (1, "What does partnership mean to you?", True),
+        (2, "What surprised you today?", True),
+        (3, "Which tool helped most?", True),
+        (4, "What should change first?", False),
+    ]
+    by_text = {m["text"]: m["questions"] for m in data["messages"]}
+    assert by_text == {
+        "A1: answered before the extra question": [1],
+        "A2: that it went so fast": [2],
+    }
+    assert await command(chat, 62, "/ask too late") == "No #hcsmeu chat is running."

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
 from bot.store.codec import parse_ts, ts
-from bot.timeline import QuestionPlan, SessionPlan
+from bot.store.questions import insert_question, step_times
+from bot.timeline import SessionPlan
 
 OPEN = "open"
 
@@ -181,50 +182,14 @@ class SuggestionStore:
         number = count + 1 if position is None else position
         if not 1 <= number <= count + 1:
             raise ValueError(f"position {number} is out of range: choose 1 to {count + 1}")
-        async with self._db.execute(
-            "SELECT key, question, due_at FROM steps WHERE session_id = ? ORDER BY seq",
-            (session_id,),
-        ) as cur:
-            steps = [(str(k), q, parse_ts(due)) for k, q, due in await cur.fetchall()]
-        due = {key: when for key, _, when in steps}
+        due = await step_times(self._db, session_id)
         when = midpoint(
             due["welcome" if number == 1 else f"q{number - 1}"],
             due["closing" if number == count + 1 else f"q{number}"],
         )
-        questions = [
-            replace(q, number=q.number + 1) if q.number >= number else q for q in plan.questions
-        ]
-        questions.insert(number - 1, QuestionPlan(number, suggestion.text, when - plan.starts_at))
-        plan = replace(plan, questions=tuple(questions))
-        # Highest first, so that each new key is already free when it is taken.
-        later = [(k, q) for k, q, _ in steps if q is not None and q >= number]
-        later.sort(key=lambda kq: kq[1], reverse=True)
-        moves = [(f"q{q + 1}", q + 1, session_id, k) for k, q in later]
-        order = [k for k, _, _ in steps]
-        at_seq = order.index("welcome" if number == 1 else f"q{number - 1}") + 1
-        renamed = {k: f"q{q + 1}" for k, q in later}
-        seqs = [
-            (i + 1 if i >= at_seq else i, session_id, renamed.get(k, k))
-            for i, k in enumerate(order)
-        ]
         try:
-            # Re-checked in the writes themselves: a chat may have started meanwhile.
-            cur = await self._db.execute(
-                "UPDATE sessions SET plan_json = ? WHERE id = ? AND state = 'planned'",
-                (plan.to_json(), session_id),
-            )
-            if cur.rowcount != 1:
-                raise ValueError(f"session {session_id} has started: its agenda is fixed")
-            await self._db.executemany(
-                "UPDATE steps SET key = ?, question = ? WHERE session_id = ? AND key = ?", moves
-            )
-            await self._db.executemany(
-                "UPDATE steps SET seq = ? WHERE session_id = ? AND key = ?", seqs
-            )
-            await self._db.execute(
-                "INSERT INTO steps (session_id, key, kind, question, seq, due_at)"
-                " VALUES (?, ?, 'question', ?, ?, ?)",
-                (session_id, f"q{number}", number, at_seq, ts(when)),
+            await insert_question(
+                self._db, session_id, number, suggestion.text, when, state="planned"
             )
             cur = await self._db.execute(
                 "UPDATE suggestions SET state = 'approved', session_id = ?, decided_at = ?"
