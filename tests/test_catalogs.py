@@ -11,8 +11,14 @@ from babel.messages.pofile import read_po
 from bot.i18n import Messages, available_locales
 
 ROOT = Path(__file__).resolve().parent.parent
-# Words that are the same in both languages, so an identical translation is right.
-SAME_IN = {"fr": {"Messages", "Question", "Participant", "Participants", "original"}}
+# Texts that are the same in English and the language, so an identical translation is right.
+SAME_IN = {
+    "fr": {"Messages", "Question", "Participant", "Participants", "original"},
+    # "Minute" is German too; minutes count from 0, so "%(minute)s. Minute" would not do.
+    "de": {"Minute %(minute)s: %(messages)s"},
+    "es": {"original"},  # the link to a message's original post
+}
+LOCALES = ["en", "fr", "de", "nl", "es"]
 
 
 def source_msgids() -> set[str]:
@@ -32,7 +38,7 @@ def test_the_source_has_messages_to_translate() -> None:
     assert "General discussion" in ids  # from the transcript template
 
 
-@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_catalog_is_complete_and_translated(locale: str) -> None:
     assert locale in available_locales()
     po = ROOT / "bot" / "locale" / locale / "LC_MESSAGES" / "messages.po"
@@ -58,3 +64,23 @@ def test_french_community_gets_french_texts() -> None:
         "Bienvenue au chat #x\u00a0: T"
     )
     assert Messages("xx").gettext("General discussion") == "General discussion"
+
+
+def test_german_community_gets_german_texts() -> None:
+    de = Messages("de_AT")
+    assert de.gettext("Welcome to the {hashtag} chat: {title}", hashtag="#x", title="T") == (
+        "Willkommen zum Chat von #x: T"
+    )
+    announced = "Announced in {n} channel.", "Announced in {n} channels."
+    assert de.ngettext(*announced, 1) == "In 1 Kanal angekündigt."
+    assert de.ngettext(*announced, 3) == "In 3 Kanälen angekündigt."
+
+
+def test_spanish_community_gets_spanish_texts() -> None:
+    es = Messages("es_ES")
+    assert es.gettext("Welcome to the {hashtag} chat: {title}", hashtag="#x", title="T") == (
+        "Bienvenidos al chat de #x: T"
+    )
+    # Spanish answers may be tagged R1 (Respuesta) as well as A1.
+    answer = "Answer with A1, A2, … or reply to a question, and use {hashtag}."
+    assert es.gettext(answer, hashtag="#x").startswith("Responde con R1, R2… (o A1, A2…)")
