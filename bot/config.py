@@ -70,6 +70,8 @@ def _reminder_list(value: Any) -> list[timedelta]:
 DurationText = Annotated[timedelta, BeforeValidator(_duration)]
 Reminders = Annotated[list[timedelta], BeforeValidator(_reminder_list)]
 _DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=10))
+
+
 def _user_key(text: str) -> str:
     UserRef.parse(text)
     return text
@@ -194,7 +196,6 @@ class CommunityConfig(_Model):
         if not re.match(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$", value):
             raise ValueError("must be a language code such as 'en', 'fr' or 'fr_CA'")
         return value.replace("-", "_")
-
 
 
 class Config(_Model):
