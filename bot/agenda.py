@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -30,6 +30,8 @@ class Agenda:
     rules: str
     closing: str
     questions: tuple[Question, ...]
+    # locale -> the same texts in that language ("title", ..., "q1", "q2", ...)
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 AsPosted = Callable[[int, str], str]
@@ -89,6 +91,7 @@ def parse_agenda_text(
     questions = () if d.broken else _check(d, duration, text_limit, as_posted)
     if d.texts.get("title") == "":
         d.add("the title is empty: write one", "title", d.line)
+    translations = _translations(d, len(questions))
     if d.problems:
         raise ConfigError(sorted(d.problems, key=lambda p: p.line or 0))
     t = d.texts
@@ -100,7 +103,27 @@ def parse_agenda_text(
         t.get("rules", ""),
         t.get("closing", ""),
         questions,
+        translations,
     )
+
+
+def _translations(d: Draft, count: int) -> dict[str, dict[str, str]]:
+    """Each translation as flat texts; its questions must match the agenda's one for one."""
+    out: dict[str, dict[str, str]] = {}
+    for locale, table in d.translations.items():
+        texts = {k: v.strip() for k, v in table.items() if isinstance(v, str)}
+        questions = table.get("questions") or []
+        if isinstance(questions, list) and count and len(questions) != count:
+            d.add(
+                f"{len(questions)} translated questions for {count} questions: give one for each,"
+                " in the same order",
+                f"translations.{locale}.questions",
+                table.get("line") if isinstance(table.get("line"), int) else None,
+            )
+        for n, text in enumerate(questions if isinstance(questions, list) else [], 1):
+            texts[f"q{n}"] = str(text).strip()
+        out[locale] = texts
+    return out
 
 
 def _check(

@@ -13,7 +13,9 @@ from bot.errors import Problem
 from bot.schedule import parse_duration
 
 _TEXT_KEYS = ("title", "topic", "welcome", "rules", "closing")
-_TOP_KEYS = (*_TEXT_KEYS, "spacing", "first_at", "questions")
+_TOP_KEYS = (*_TEXT_KEYS, "spacing", "first_at", "questions", "translations")
+_TRANSLATION_KEYS = (*_TEXT_KEYS, "questions")
+_LOCALE = re.compile(r"[a-z]{2,3}(?:_[A-Za-z]{2,4})?")
 _QUESTION_KEYS = ("text", "at")
 _SECTIONS = {
     "welcome": "welcome",
@@ -63,6 +65,8 @@ class Draft:
     spacing: tuple[timedelta, int | None] | None = None
     first_at: tuple[timedelta, int | None] | None = None
     line: int | None = None  # where file-level problems point
+    # For bilingual communities: locale -> title, welcome, ... and "questions" in order.
+    translations: dict[str, dict[str, Any]] = field(default_factory=dict)
     broken: bool = False
 
     def add(self, message: str, where: str | None = None, line: int | None = None) -> None:
@@ -124,6 +128,8 @@ def read_toml(text: str, source: str) -> Draft:
             d.texts[key] = value.strip()
         elif key in _TEXT_KEYS:
             d.add(f'{key} should be text in quotes, like {key} = "..."', key, line)
+        elif key == "translations":
+            _read_translations(d, value, lines)
         elif key != "questions":
             d.setting(key, value, line)
     if "title" not in data:
@@ -152,6 +158,37 @@ def read_toml(text: str, source: str) -> Draft:
         text_value = value if isinstance(value, str) else None
         d.items.append(Item(text_value, offset, at is not None, text_at, at_at))
     return d
+
+
+def _read_translations(d: Draft, value: object, lines: list[str]) -> None:
+    """``[translations.en]`` tables: the agenda's texts in a community's second language."""
+
+    def line_of(header: str) -> int | None:
+        pattern = re.compile(rf"\s*\[\s*translations\.{re.escape(header)}\s*\]")
+        return next((i for i, s in enumerate(lines, 1) if pattern.match(s)), None)
+
+    if not isinstance(value, dict):
+        d.add("translations should be tables like [translations.en]", "translations")
+        return
+    for locale, table in value.items():
+        where, line = f"translations.{locale}", line_of(locale)
+        if not _LOCALE.fullmatch(locale) or not isinstance(table, dict):
+            d.add("name a language, as in [translations.en], and give its texts", where, line)
+            continue
+        for key, text in table.items():
+            if key not in _TRANSLATION_KEYS:
+                d.add(_unknown(key, _TRANSLATION_KEYS), f"{where}.{key}", line)
+            elif key == "questions" and not (
+                isinstance(text, list) and all(isinstance(q, str) and q.strip() for q in text)
+            ):
+                d.add(
+                    'write the questions in order, as questions = ["...", "..."]',
+                    f"{where}.questions",
+                    line,
+                )
+            elif key != "questions" and not isinstance(text, str):
+                d.add(f"{key} should be text in quotes", f"{where}.{key}", line)
+        d.translations[locale] = {"line": line, **table}
 
 
 def read_markdown(text: str, source: str) -> Draft:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from functools import cache, lru_cache
 
 # Invisible characters are dropped so "A\u200b1" cannot hide a tag; odd line breaks become "\n".
@@ -54,8 +54,9 @@ def answer_letters(locale: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
-def _tag_group(locale: str) -> re.Pattern[str]:
-    return _compile_tag_group("".join(sorted(answer_letters(locale))))
+def _tag_group(locales: tuple[str, ...]) -> re.Pattern[str]:
+    letters = frozenset().union(*(answer_letters(locale) for locale in locales))
+    return _compile_tag_group("".join(sorted(letters)))
 
 
 @cache
@@ -129,7 +130,7 @@ def attribute(
     text: str,
     *,
     posted: Collection[int],
-    locale: str = "en",
+    locale: str | Sequence[str] = "en",
     reply_question: int | None = None,
 ) -> frozenset[int]:
     """Question numbers a message answers; empty means general discussion.
@@ -153,7 +154,8 @@ def attribute(
     write it to answer several questions at once, and unposted ones are dropped anyway.
     ``A0``, numbers over nine significant digits, and tags glued to words, URLs, e-mail
     addresses, hashtags or mentions never count.  Replying to a question's post answers
-    it too.  Only questions in ``posted`` can be answered.
+    it too.  Only questions in ``posted`` can be answered.  A bilingual community passes
+    both its locales, so both languages' tags count.
     """
     found: set[int] = set()
     if reply_question is not None and reply_question in posted:
@@ -167,7 +169,8 @@ def attribute(
         prose = _EMAIL.sub(" ", prose)
     if "@" in prose or "#" in prose:
         prose = _HANDLE.sub(" ", prose)
-    for match in _tag_group(locale).finditer(prose):
+    locales = (locale,) if isinstance(locale, str) else tuple(locale)
+    for match in _tag_group(locales).finditer(prose):
         group = match.group()
         if _in_answer_position(prose, match.start(), match.end(), group):
             _collect(group, posted, found)

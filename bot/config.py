@@ -173,6 +173,8 @@ class CommunityConfig(_Model):
     name: str = ""
     hashtag: str
     locale: str = "en"
+    # A bilingual community: its posts come in both languages, from agenda translations.
+    second_locale: str | None = None
     timezone: Zone
     moderators: list[UserKey] = Field(default_factory=list)
     channels: list[ChannelKey] = Field(min_length=1)
@@ -190,9 +192,11 @@ class CommunityConfig(_Model):
             raise ValueError("must be one hashtag such as '#hcsmeu'")
         return value
 
-    @field_validator("locale")
+    @field_validator("locale", "second_locale")
     @classmethod
-    def _locale(cls, value: str) -> str:
+    def _locale(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not re.match(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$", value):
             raise ValueError("must be a language code such as 'en', 'fr' or 'fr_CA'")
         return value.replace("-", "_")

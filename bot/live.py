@@ -17,6 +17,12 @@ class LiveSession:
     # (platform, channel id, message id) of each question's post, to attribute replies.
     question_posts: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """Whose answer tags count: both languages of a bilingual community."""
+        second = self.plan.second_locale
+        return (self.plan.locale,) if second is None else (self.plan.locale, second)
+
     def covers(self, channel: ChannelRef) -> bool:
         return any(
             c.platform == channel.platform

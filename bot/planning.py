@@ -89,13 +89,41 @@ def load_session_agenda(config: Config, item: Upcoming) -> Agenda:
 
 
 def _load_for(community: CommunityConfig, path: Path, duration: timedelta) -> Agenda:
-    """An agenda checked against the chat it is for: its length and its platforms."""
-    return load_agenda(
+    """An agenda checked against the chat it is for: its length, its platforms and, for a
+    bilingual community, its translation."""
+    agenda = load_agenda(
         path,
         duration=duration,
         text_limit=strictest_limit(community),
         as_posted=lambda number, text: question_post(number, text, community.hashtag),
     )
+    second = community.second_locale
+    if second is None:
+        return agenda
+    texts = agenda.translations.get(second)
+    where = f"translations.{second}"
+    if texts is None:
+        raise ConfigError.single(
+            path,
+            f"{community.hashtag} also posts in '{second}': add a [{where}] table with the"
+            ' title and the questions in order, as questions = ["...", "..."]',
+            field=where,
+        )
+    limit, problems = strictest_limit(community), []
+    for q in agenda.questions:
+        if f"q{q.number}" not in texts:
+            problems.append(Problem(str(path), f"Q{q.number} has no translation", where))
+            continue
+        posted = question_post(q.number, q.text, community.hashtag, texts[f"q{q.number}"])
+        if len(posted) > limit:
+            message = (
+                f"Q{q.number} in both languages is {len(posted)} characters as the bot posts"
+                f" it, over the limit of {limit}: shorten one of them"
+            )
+            problems.append(Problem(str(path), message, f"{where}.questions"))
+    if problems:
+        raise ConfigError(problems)
+    return agenda
 
 
 def check_all_agendas(config: Config) -> list[Problem]:
@@ -138,4 +166,6 @@ def session_plan(config: Config, item: Upcoming) -> SessionPlan:
         closing=agenda.closing,
         questions=tuple(QuestionPlan(q.number, q.text, q.offset) for q in agenda.questions),
         reminders=tuple(reminders),
+        second_locale=community.second_locale,
+        translated=dict(agenda.translations.get(community.second_locale or "", {})),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,17 +12,29 @@ from bot.i18n import Messages
 from bot.timeline import SessionPlan
 
 
-def question_post(number: int, text: str, hashtag: str) -> str:
-    """A question as posted; agendas are checked against platform limits in this form."""
-    return f"Q{number}: {text} {hashtag}"
+def question_post(number: int, text: str, hashtag: str, second: str | None = None) -> str:
+    """A question as posted, in one or two languages; agendas are checked against
+    platform limits in this form."""
+    if second is None:
+        return f"Q{number}: {text} {hashtag}"
+    return f"Q{number}: {text}\nQ{number}: {second} {hashtag}"
 
 
 class Texts:
-    """Every post of one session; participants' words never pass through a format string."""
+    """Every post of one session; participants' words never pass through a format string.
+
+    A bilingual community's posts come in its first language, then in its second.
+    """
 
     def __init__(self, plan: SessionPlan) -> None:
         self.plan = plan
         self.m = Messages(plan.locale)
+        second = plan.in_second_language()
+        self.second = None if second is None else Texts(second)
+
+    def _both(self, compose: Callable[[Texts], str]) -> str:
+        text = compose(self)
+        return text if self.second is None else f"{text}\n\n{compose(self.second)}"
 
     def _when(self) -> str:
         local = self.plan.starts_at.astimezone(ZoneInfo(self.plan.timezone))
@@ -31,6 +43,9 @@ class Texts:
         return f"{day}, {hour} ({self.plan.timezone})"
 
     def reminder(self, before: timedelta) -> str:
+        return self._both(lambda t: t._reminder(before))
+
+    def _reminder(self, before: timedelta) -> str:
         return self.m.gettext(
             "Reminder: the {hashtag} chat “{title}” starts in {delay}, on {when}.",
             hashtag=self.plan.hashtag,
@@ -40,6 +55,9 @@ class Texts:
         )
 
     def welcome(self) -> str:
+        return self._both(Texts._welcome)
+
+    def _welcome(self) -> str:
         parts = [
             self.m.gettext(
                 "Welcome to the {hashtag} chat: {title}",
@@ -57,9 +75,13 @@ class Texts:
         return "\n\n".join(parts)
 
     def question(self, number: int) -> str:
-        return question_post(number, self.plan.question(number).text, self.plan.hashtag)
+        second = None if self.second is None else self.second.plan.question(number).text
+        return question_post(number, self.plan.question(number).text, self.plan.hashtag, second)
 
     def closing(self) -> str:
+        return self._both(Texts._closing)
+
+    def _closing(self) -> str:
         parts = [p for p in (self.plan.closing,) if p]
         parts.append(
             self.m.gettext(
@@ -70,6 +92,9 @@ class Texts:
         return "\n\n".join(parts)
 
     def transcript_link(self, url: str) -> str:
+        return self._both(lambda t: t._transcript_link(url))
+
+    def _transcript_link(self, url: str) -> str:
         return self.m.gettext(
             "The transcript of today's {hashtag} chat is ready: {url}",
             hashtag=self.plan.hashtag,
@@ -77,6 +102,9 @@ class Texts:
         )
 
     def late_note(self, behind: timedelta) -> str:
+        return self._both(lambda t: t._late_note(behind))
+
+    def _late_note(self, behind: timedelta) -> str:
         minutes = max(1, round(behind.total_seconds() / 60))
         return self.m.ngettext(
             "(posted {n} minute late: the bot was offline)",

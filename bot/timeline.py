@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -55,6 +55,9 @@ class SessionPlan:
     closing: str = ""
     questions: tuple[QuestionPlan, ...] = ()
     reminders: tuple[timedelta, ...] = field(default=())
+    second_locale: str | None = None
+    # The texts in the second language: "title", "welcome", "rules", "closing", "q1", ...
+    translated: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         def encode(value: object) -> object:
@@ -80,6 +83,24 @@ class SessionPlan:
             for q in data["questions"]
         )
         return cls(**data)
+
+    def in_second_language(self) -> SessionPlan | None:
+        """The same chat as its second-language readers see it, if it has one."""
+        if self.second_locale is None:
+            return None
+        t = self.translated
+        return replace(
+            self,
+            locale=self.second_locale,
+            second_locale=None,
+            translated={},
+            title=t.get("title", self.title),
+            topic=t.get("topic", self.topic),
+            welcome=t.get("welcome", self.welcome),
+            rules=t.get("rules", self.rules),
+            closing=t.get("closing", self.closing),
+            questions=tuple(replace(q, text=t.get(f"q{q.number}", q.text)) for q in self.questions),
+        )
 
     def question(self, number: int) -> QuestionPlan:
         for q in self.questions:

@@ -114,7 +114,7 @@ class Tracker:
         questions = attribute(
             msg.text,
             posted=live.posted,
-            locale=live.plan.locale,
+            locale=live.locales,
             reply_question=live.question_for(channel, msg.reply_to),
         )
         key = (channel.platform, channel.id, msg.ref.id)
@@ -156,7 +156,7 @@ class Tracker:
         questions = attribute(
             event.text,
             posted=live.posted,
-            locale=live.plan.locale,
+            locale=live.locales,
             reply_question=live.question_for(channel, reply_to),
         )
         return self.writer.submit(
