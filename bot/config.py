@@ -184,6 +184,8 @@ class CommunityConfig(_Model):
     rules: RulesConfig = Field(default_factory=RulesConfig)
     # How long participants' messages and the published pages are kept after a chat.
     retention: DurationText | None = None
+    # During a chat, one post per participant per this long, where the platform can.
+    slow_mode: DurationText | None = None
 
     @field_validator("hashtag")
     @classmethod

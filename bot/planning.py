@@ -166,6 +166,7 @@ def session_plan(config: Config, item: Upcoming) -> SessionPlan:
         closing=agenda.closing,
         questions=tuple(QuestionPlan(q.number, q.text, q.offset) for q in agenda.questions),
         reminders=tuple(reminders),
+        slow_mode_seconds=int(community.slow_mode.total_seconds()) if community.slow_mode else 0,
         second_locale=community.second_locale,
         translated=dict(agenda.translations.get(community.second_locale or "", {})),
     )

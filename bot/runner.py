@@ -17,6 +17,7 @@ from bot.domain import ChannelRef, MessageRef
 from bot.live import LiveIndex
 from bot.platforms.base import DeliveryUncertain, Platform, PlatformError
 from bot.store import PostState, SessionRow, StepRow, Store
+from bot.store.audit import Action
 from bot.texts import Texts
 from bot.timeline import PlannedStep, SessionPlan, StepKind, Timing, reminder_offset, timing
 
@@ -106,6 +107,7 @@ class Runner:
         if row.state == "planned" and now >= welcome:  # the stored time: it may have moved
             await self.store.set_state(row.id, "live")
             row = await self.store.session(session_id)
+            await self._slow_mode(row, row.plan.slow_mode_seconds)
         if row.state == "live":
             self.live.open(row.id, row.plan)
         if row.paused_at is not None:
@@ -256,7 +258,35 @@ class Runner:
             row.plan, texts.uncertain_notice(texts.step_label(step.key), channel), exclude=channel
         )
 
+    async def _slow_mode(self, row: SessionRow, seconds: int) -> None:
+        """Slow mode for the chat hour, where configured and where the platform has it."""
+        if not row.plan.slow_mode_seconds:
+            return
+        for channel in row.plan.channels:
+            ref = ChannelRef.parse(channel)
+            platform = self.platforms.get(ref.platform)
+            if platform is None or not platform.capabilities.slow_mode:
+                continue
+            try:
+                await platform.set_slow_mode(ref, seconds)
+            except PlatformError as exc:
+                log.error("%s: could not set slow mode in %s: %s", row.plan.slug, channel, exc)
+                continue
+            await self.store.audit.record(
+                Action(
+                    community=row.plan.community,
+                    session_id=row.id,
+                    action="slowmode",
+                    actor="rule:slow-mode",
+                    actor_name="slow mode",
+                    target=channel,
+                    reason=f"{seconds}s" if seconds else "off",
+                    at=self.clock.now(),
+                )
+            )
+
     async def _close(self, row: SessionRow) -> None:
+        await self._slow_mode(row, 0)
         await self.store.set_state(row.id, "closed")
         self.live.close(row.id)
         self.alarm.cancel(f"session:{row.id}")

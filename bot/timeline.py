@@ -55,6 +55,7 @@ class SessionPlan:
     closing: str = ""
     questions: tuple[QuestionPlan, ...] = ()
     reminders: tuple[timedelta, ...] = field(default=())
+    slow_mode_seconds: int = 0
     second_locale: str | None = None
     # The texts in the second language: "title", "welcome", "rules", "closing", "q1", ...
     translated: dict[str, str] = field(default_factory=dict)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import UserRef
+from bot.platforms.base import PlatformError
 from tests.conftest import MOD, Chat, chat_config
 from tests.test_session_run import transcript
 
@@ -147,6 +148,35 @@ async def test_filters_and_flood_control_act_and_are_audited(ruled: Chat) -> Non
             ("hide", "rule:flood", "local:bob", "over 3 in 1m"),
             ("hide", "rule:flood", "local:bob", "over 3 in 1m"),
             ("hide", "rule:flood", "local:bob", "over 3 in 1m"),
+        ]
+    finally:
+        await chat.stop()
+
+
+async def test_slow_mode_is_on_for_the_chat_hour_only(tmp_path: Path) -> None:
+    chat = Chat(tmp_path, chat_config(tmp_path, settings='slow_mode = "30s"'))
+    await chat.boot()
+    try:
+        await chat.at(-1)
+        chat.local.say(ANN, "local:main", "before the chat")
+        chat.local.say(ANN, "local:main", "no limit yet")
+        await chat.at(0)
+        assert chat.local.slow_mode == {"main": 30, "side": 30}
+        chat.local.say(ANN, "local:main", "A1: first")
+        with pytest.raises(PlatformError, match="slow mode"):
+            chat.local.say(ANN, "local:main", "A1: too soon")
+        chat.local.say(MOD, "local:main", "moderators are not slowed down")
+        chat.local.say(MOD, "local:main", "not at all")
+        await chat.at(0.5)
+        chat.local.say(ANN, "local:main", "A1: thirty seconds later")
+        await chat.at(61)
+        assert chat.local.slow_mode == {"main": 0, "side": 0}
+        actions = [(a, t, r) for a, _, t, r in await audit(chat)]
+        assert actions == [
+            ("slowmode", "local:main", "30s"),
+            ("slowmode", "local:side", "30s"),
+            ("slowmode", "local:main", "off"),
+            ("slowmode", "local:side", "off"),
         ]
     finally:
         await chat.stop()

@@ -27,6 +27,8 @@ class Capabilities:
     # A retried send with the same key cannot post twice (Discord nonce, Mastodon
     # Idempotency-Key); without it an interrupted send is "uncertain", not resent.
     idempotent_send: bool = False
+    # The channel can limit how often each participant posts (Discord's slow mode).
+    slow_mode: bool = False
 
 
 class PlatformError(Exception):
@@ -78,3 +80,8 @@ class Platform(Protocol):
         ...
 
     async def history(self, channel: ChannelRef, since: datetime) -> list[IncomingMessage]: ...
+
+    async def set_slow_mode(self, channel: ChannelRef, seconds: int) -> None:
+        """At most one post per ``seconds`` per participant; 0 turns it off. Only called
+        where ``capabilities.slow_mode`` says the platform has it."""
+        ...

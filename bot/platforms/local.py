@@ -57,6 +57,7 @@ class LocalPlatform:
         delete_events=True,
         history=True,
         idempotent_send=True,
+        slow_mode=True,
     )
 
     def __init__(
@@ -73,6 +74,7 @@ class LocalPlatform:
         self.acknowledged: list[str] = []
         # Tests: refuse the sends this says yes to, as a platform outage would.
         self.refuse: Callable[[ChannelRef, str], bool] | None = None
+        self.slow_mode: dict[str, int] = {}  # channel id -> seconds between posts
         self._ids = itertools.count(1)
         self._sent_keys: dict[str, MessageRef] = {}
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
@@ -128,6 +130,9 @@ class LocalPlatform:
     async def is_moderator(self, user: UserRef, channel: ChannelRef) -> bool:
         return user.platform == self.name and user.id in self.admins
 
+    async def set_slow_mode(self, channel: ChannelRef, seconds: int) -> None:
+        self.slow_mode[channel.id] = seconds
+
     async def history(self, channel: ChannelRef, since: datetime) -> list[IncomingMessage]:
         return [
             self._incoming(m)
@@ -146,9 +151,23 @@ class LocalPlatform:
         reply_to: MessageRef | None = None,
     ) -> MessageRef:
         target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
+        self._check_slow_mode(user, target)
         ref = self._add(user, target, text, reply_to.id if reply_to else None)
         self._events.put_nowait(self._incoming(self.messages[ref.id]))
         return ref
+
+    def _check_slow_mode(self, user: UserRef, channel: ChannelRef) -> None:
+        """Refuse a participant's post that comes too soon, as a platform with slow mode does."""
+        seconds = self.slow_mode.get(channel.id, 0)
+        if not seconds or user.id in self.admins:
+            return
+        last = max(
+            (m.sent_at for m in self.messages.values()
+             if m.author == user and m.ref.channel.id == channel.id),
+            default=None,
+        )  # fmt: skip
+        if last is not None and (self.clock.now() - last).total_seconds() < seconds:
+            raise PlatformError(f"slow mode: one message every {seconds} seconds in {channel}")
 
     def edit(self, ref: MessageRef, text: str) -> None:
         self._change(ref.id, text=text, edited=True)
