@@ -82,10 +82,12 @@ class Context:
     def delay(self, length: timedelta) -> str:
         return str(format_timedelta(length, locale=self.m.locale))
 
-    def no_chat_running(self) -> Outcome:
-        return Outcome(
-            self.m.gettext("No {hashtag} chat is running.", hashtag=self.community.hashtag)
-        )
+    @property
+    def running(self) -> SessionRow:
+        """The live session, for live-only commands (the dispatcher has checked there is one)."""
+        if self.live is None:
+            raise RuntimeError("only a command registered with live=True may use this")
+        return self.live
 
     @property
     def live(self) -> SessionRow | None:
@@ -106,14 +108,17 @@ class Spec:
     access: Access
     description: str
     run: Handler
+    live: bool  # only during a chat: the dispatcher answers "no chat is running" otherwise
 
 
 COMMANDS: dict[str, Spec] = {}
 
 
-def command(name: str, access: Access, description: str) -> Callable[[Handler], Handler]:
+def command(
+    name: str, access: Access, description: str, *, live: bool = False
+) -> Callable[[Handler], Handler]:
     def register(run: Handler) -> Handler:
-        COMMANDS[name] = Spec(access, description, run)
+        COMMANDS[name] = Spec(access, description, run, live)
         return run
 
     return register
@@ -217,20 +222,18 @@ async def _start(ctx: Context) -> Outcome:
     return Outcome(ctx.m.gettext("The chat starts now."), target=ctx.session.plan.slug)
 
 
-@command("pause", Access.MODERATORS, N_("stop posting until resume"))
+@command("pause", Access.MODERATORS, N_("stop posting until resume"), live=True)
 async def _pause(ctx: Context) -> Outcome:
-    if ctx.live is None:
-        return ctx.no_chat_running()
-    if not await ctx.services.steering.pause(ctx.live.id):
+    if not await ctx.services.steering.pause(ctx.running.id):
         return Outcome(ctx.m.gettext("The chat is already paused."))
     return Outcome(ctx.m.gettext("Paused: nothing is posted until someone sends resume."))
 
 
-@command("resume", Access.MODERATORS, N_("go on after a pause; what is left moves later"))
+@command(
+    "resume", Access.MODERATORS, N_("go on after a pause; what is left moves later"), live=True
+)
 async def _resume(ctx: Context) -> Outcome:
-    if ctx.live is None:
-        return ctx.no_chat_running()
-    pause = await ctx.services.steering.resume(ctx.live.id)
+    pause = await ctx.services.steering.resume(ctx.running.id)
     if pause is None:
         return Outcome(ctx.m.gettext("The chat is not paused."))
     return Outcome(
@@ -241,10 +244,13 @@ async def _resume(ctx: Context) -> Outcome:
     )
 
 
-@command("ask", Access.MODERATORS, N_("post an extra question now, e.g. ask What surprised you?"))
+@command(
+    "ask",
+    Access.MODERATORS,
+    N_("post an extra question now, e.g. ask What surprised you?"),
+    live=True,
+)
 async def _ask(ctx: Context) -> Outcome:
-    if ctx.live is None:
-        return ctx.no_chat_running()
     text = " ".join(ctx.args.split())
     if not text:
         return Outcome(
@@ -257,32 +263,33 @@ async def _ask(ctx: Context) -> Outcome:
         return Outcome(
             ctx.m.gettext("That is too long for one post here: at most {n} characters.", n=limit)
         )
-    number = await ctx.services.steering.ask(ctx.live.id, text)
+    number = await ctx.services.steering.ask(ctx.running.id, text)
     return Outcome(
         ctx.m.gettext("Q{n} is posted now.", n=number),
         target=f"Q{number}",
     )
 
 
-@command("skip", Access.MODERATORS, N_("drop the next question"))
+@command("skip", Access.MODERATORS, N_("drop the next question"), live=True)
 async def _skip(ctx: Context) -> Outcome:
-    if ctx.live is None:
-        return ctx.no_chat_running()
-    number = await ctx.services.steering.skip(ctx.live.id)
+    number = await ctx.services.steering.skip(ctx.running.id)
     if number is None:
         return Outcome(ctx.m.gettext("There are no more questions to post."))
     return Outcome(ctx.m.gettext("Q{n} is skipped.", n=number), target=f"Q{number}")
 
 
-@command("extend", Access.MODERATORS, N_("give the current question more time, e.g. extend 10m"))
+@command(
+    "extend",
+    Access.MODERATORS,
+    N_("give the current question more time, e.g. extend 10m"),
+    live=True,
+)
 async def _extend(ctx: Context) -> Outcome:
-    if ctx.live is None:
-        return ctx.no_chat_running()
     try:
         by = parse_duration(ctx.args)
     except ValueError:
         return Outcome(ctx.m.gettext("Say how long, for example “extend 10m”."))
-    closing = await ctx.services.steering.extend(ctx.live.id, by)
+    closing = await ctx.services.steering.extend(ctx.running.id, by)
     return Outcome(
         ctx.m.gettext(
             "Extended by {delay}: the chat now closes at {time}.",
@@ -317,9 +324,7 @@ async def _announce(ctx: Context) -> Outcome:
     )
 
 
-@command("end", Access.MODERATORS, N_("close the chat now and publish the transcript"))
+@command("end", Access.MODERATORS, N_("close the chat now and publish the transcript"), live=True)
 async def _end(ctx: Context) -> Outcome:
-    if ctx.live is None:
-        return ctx.no_chat_running()
-    await ctx.services.steering.end(ctx.live.id)
+    await ctx.services.steering.end(ctx.running.id)
     return Outcome(ctx.m.gettext("The chat is closed and its transcript published."))

@@ -198,6 +198,8 @@ class Moderation:
                 )
             )
         session = await self._session(community)
+        if spec.live and (session is None or session.state != "live"):
+            return Outcome(m.gettext("No {hashtag} chat is running.", hashtag=community.hashtag))
         store = self.services.store
         steps = [] if session is None else await store.steps(session.id)
         touched = set() if session is None else {k for k, _ in await store.posts(session.id)}
