@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from bot.clock import Clock
 from bot.commands import Access, Context, Outcome, command
-from bot.domain import MessageRef, UserRef
+from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.i18n import N_
 from bot.platforms.base import PlatformError
 from bot.schedule import parse_duration
 from bot.store.moderation import MuteStore
 from bot.store.writer import MessageHide, MessageRemoval
+
+log = logging.getLogger(__name__)
 
 
 class Mutes:
@@ -63,6 +66,22 @@ async def _person(ctx: Context, words: list[str]) -> tuple[str, str] | None:
             return user.key, user.id
     replied = _replied_message(ctx)
     return None if replied is None else await _author(ctx, replied)
+
+
+async def _restrict(ctx: Context, user_key: str, until: datetime | None) -> None:
+    """Where the platform can stop someone posting, do that too, in every channel of the
+    community on that person's platform; elsewhere the mute keeps them out of the record."""
+    user = UserRef.parse(user_key)
+    for channel in ctx.community.channels:
+        ref = ChannelRef.parse(channel)
+        platform = ctx.services.platforms.get(ref.platform)
+        if ref.platform != user.platform or platform is None:
+            continue
+        if platform.capabilities.restrict:
+            try:
+                await platform.restrict(user, ref, until)
+            except PlatformError as exc:
+                log.error("could not restrict %s in %s: %s", user_key, channel, exc)
 
 
 def _which_message(ctx: Context) -> Outcome:
@@ -161,6 +180,7 @@ async def _mute(ctx: Context) -> Outcome:
             continue
     until = None if length is None else ctx.services.clock.now() + length
     await ctx.services.mutes.mute(ctx.community.id, person[0], until)
+    await _restrict(ctx, person[0], until)
     if length is None:
         reply = ctx.m.gettext(
             "{name} is muted until a moderator unmutes them: their messages stay out of the"
@@ -183,6 +203,7 @@ async def _unmute(ctx: Context) -> Outcome:
         return Outcome(
             ctx.m.gettext("Say whom, for example “unmute @ann”, or reply to their message.")
         )
+    await _restrict(ctx, person[0], ctx.services.clock.now())  # lifts it where it exists
     if not await ctx.services.mutes.unmute(ctx.community.id, person[0]):
         return Outcome(ctx.m.gettext("{name} was not muted.", name=person[1]), target=person[0])
     return Outcome(ctx.m.gettext("{name} is no longer muted.", name=person[1]), target=person[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -89,23 +90,41 @@ async def test_a_muted_participant_is_left_out_until_the_mute_ends(chat: Chat) -
     assert replies(chat)[-1] == (
         "bob is muted for 5 minutes: their messages stay out of the transcript."
     )
-    chat.local.say(BOB, "local:main", "A1: while muted")
+    with pytest.raises(PlatformError, match="may not post"):  # the platform restricts too
+        chat.local.say(BOB, "local:main", "A1: while muted")
     await chat.at(16)
     chat.local.say(BOB, "local:main", "A1: after the mute")
     await chat.at(17)
     chat.local.say(MOD, "local:main", "/mute local:ann")
     await chat.at(17)
-    chat.local.say(ANN, "local:main", "A1: muted until further notice")
+    with pytest.raises(PlatformError, match="may not post"):
+        chat.local.say(ANN, "local:side", "A1: muted until further notice, in any channel")
     await chat.stop()
-    await chat.boot()  # mutes are stored: a restart keeps them
+    await chat.boot()
     await chat.at(18)
-    chat.local.say(ANN, "local:main", "A1: still muted")
-    chat.local.say(MOD, "local:main", "/unmute @ann")
+    chat.local.say(MOD, "local:main", "/unmute @ann")  # lifts the platform's restriction too
     await chat.at(19)
     chat.local.say(ANN, "local:main", "A1: back")
     await chat.at(61)
     assert texts(chat) == ["A1: after the mute", "A1: back"]
     assert replies(chat)[-1] == "ann is no longer muted."
+
+
+async def test_where_the_platform_cannot_restrict_the_mute_keeps_them_out_of_the_record(
+    chat: Chat,
+) -> None:
+    chat.local.capabilities = replace(chat.local.capabilities, restrict=False)
+    await chat.at(10)
+    chat.local.say(MOD, "local:main", "/mute @bob")
+    await chat.at(10)
+    chat.local.say(BOB, "local:main", "A1: said, but not recorded")
+    await chat.stop()
+    await chat.boot()  # mutes are stored: a restart keeps them
+    await chat.at(12)
+    chat.local.say(BOB, "local:main", "A1: still not recorded")
+    chat.local.say(ANN, "local:main", "A1: recorded")
+    await chat.at(61)
+    assert texts(chat) == ["A1: recorded"]
 
 
 @pytest.fixture

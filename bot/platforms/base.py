@@ -81,6 +81,11 @@ class Platform(Protocol):
 
     async def history(self, channel: ChannelRef, since: datetime) -> list[IncomingMessage]: ...
 
+    async def restrict(self, user: UserRef, channel: ChannelRef, until: datetime | None) -> None:
+        """Stop ``user`` posting in ``channel`` until ``until`` (for good if None); called
+        again with ``until`` in the past to lift it. Only where ``capabilities.restrict``."""
+        ...
+
     async def set_slow_mode(self, channel: ChannelRef, seconds: int) -> None:
         """At most one post per ``seconds`` per participant; 0 turns it off. Only called
         where ``capabilities.slow_mode`` says the platform has it."""

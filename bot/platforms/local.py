@@ -58,6 +58,7 @@ class LocalPlatform:
         history=True,
         idempotent_send=True,
         slow_mode=True,
+        restrict=True,
     )
 
     def __init__(
@@ -75,6 +76,7 @@ class LocalPlatform:
         # Tests: refuse the sends this says yes to, as a platform outage would.
         self.refuse: Callable[[ChannelRef, str], bool] | None = None
         self.slow_mode: dict[str, int] = {}  # channel id -> seconds between posts
+        self.restricted: dict[tuple[str, str], datetime | None] = {}  # (channel, user) -> until
         self._ids = itertools.count(1)
         self._sent_keys: dict[str, MessageRef] = {}
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
@@ -130,6 +132,12 @@ class LocalPlatform:
     async def is_moderator(self, user: UserRef, channel: ChannelRef) -> bool:
         return user.platform == self.name and user.id in self.admins
 
+    async def restrict(self, user: UserRef, channel: ChannelRef, until: datetime | None) -> None:
+        if until is not None and until <= self.clock.now():
+            self.restricted.pop((channel.id, user.id), None)
+        else:
+            self.restricted[(channel.id, user.id)] = until
+
     async def set_slow_mode(self, channel: ChannelRef, seconds: int) -> None:
         self.slow_mode[channel.id] = seconds
 
@@ -151,10 +159,18 @@ class LocalPlatform:
         reply_to: MessageRef | None = None,
     ) -> MessageRef:
         target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
+        self._check_restricted(user, target)
         self._check_slow_mode(user, target)
         ref = self._add(user, target, text, reply_to.id if reply_to else None)
         self._events.put_nowait(self._incoming(self.messages[ref.id]))
         return ref
+
+    def _check_restricted(self, user: UserRef, channel: ChannelRef) -> None:
+        key = (channel.id, user.id)
+        if key in self.restricted:
+            until = self.restricted[key]
+            if until is None or until > self.clock.now():
+                raise PlatformError(f"{user.id} may not post in {channel} now")
 
     def _check_slow_mode(self, user: UserRef, channel: ChannelRef) -> None:
         """Refuse a participant's post that comes too soon, as a platform with slow mode does."""
