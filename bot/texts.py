@@ -75,7 +75,8 @@ class Texts:
         return "\n\n".join(parts)
 
     def question(self, number: int) -> str:
-        second = None if self.second is None else self.second.plan.question(number).text
+        translated = self.second is not None and f"q{number}" in self.plan.translated
+        second = self.second.plan.question(number).text if translated and self.second else None
         return question_post(number, self.plan.question(number).text, self.plan.hashtag, second)
 
     def closing(self) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.domain import UserRef
 from bot.planning import check_all_agendas
-from tests.conftest import AGENDA, Chat, chat_config
+from tests.conftest import AGENDA, MOD, Chat, chat_config
 from tests.test_session_run import transcript
 
 ANN = UserRef("local", "ann", "Ann")
@@ -71,3 +71,23 @@ def test_a_bilingual_community_needs_the_translation(tmp_path: Path) -> None:
     (problem,) = check_all_agendas(config)
     assert problem.field == "translations.fr.questions"
     assert problem.message.startswith("2 translated questions for 3 questions")
+
+
+async def test_an_extra_question_keeps_every_translation_with_its_question(
+    tmp_path: Path,
+) -> None:
+    config = chat_config(tmp_path, settings='second_locale = "fr"')
+    (tmp_path / "agenda.toml").write_text(AGENDA + FRENCH, encoding="utf-8")
+    chat = Chat(tmp_path, config)
+    await chat.boot()
+    try:
+        await chat.at(12)
+        chat.local.say(MOD, "local:main", "/ask What surprised you?")
+        await chat.at(12)
+        assert "Q2: What surprised you? #hcsmeu" in chat.posts()  # no translation: once
+        await chat.at(20)
+        assert chat.posts()[-1] == (
+            "Q3: Which tool helped most?\nQ3: Quel outil a le plus aidé ? #hcsmeu"
+        )
+    finally:
+        await chat.stop()

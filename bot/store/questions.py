@@ -44,7 +44,9 @@ async def insert_question(
         replace(q, number=q.number + 1) if q.number >= number else q for q in plan.questions
     ]
     questions.insert(number - 1, QuestionPlan(number, text, due - plan.starts_at))
-    plan = replace(plan, questions=tuple(questions))
+    # A bilingual plan's translations follow their questions; the new one has none.
+    translated = {_moved(key, number): text for key, text in plan.translated.items()}
+    plan = replace(plan, questions=tuple(questions), translated=translated)
     # Highest first, so that each new key is already free when it is taken.
     later = sorted(((k, q) for k, q in steps if q is not None and q >= number), key=lambda s: -s[1])
     order = [k for k, _ in steps]
@@ -81,3 +83,10 @@ async def step_times(db: aiosqlite.Connection, session_id: int) -> dict[str, dat
         "SELECT key, due_at FROM steps WHERE session_id = ?", (session_id,)
     ) as cur:
         return {str(k): parse_ts(due) for k, due in await cur.fetchall()}
+
+
+def _moved(key: str, inserted: int) -> str:
+    """A translation key after question ``inserted`` was put in: q3 becomes q4 from q3 on."""
+    if key.startswith("q") and key[1:].isdigit() and int(key[1:]) >= inserted:
+        return f"q{int(key[1:]) + 1}"
+    return key
