@@ -124,6 +124,22 @@ def command(
     return register
 
 
+def too_long_for_a_question(ctx: Context, text: str) -> Outcome | None:
+    """A refusal when ``text`` would not fit one post as a question of this community, said
+    while its author is there to shorten it."""
+    hashtag, limit = ctx.community.hashtag, strictest_limit(ctx.community)
+    if len(question_post(99, text, hashtag)) <= limit:
+        return None
+    room = limit - len(question_post(99, "", hashtag))
+    return Outcome(
+        ctx.m.ngettext(
+            "That is too long to be posted as a question: keep it within {n} character.",
+            "That is too long to be posted as a question: keep it within {n} characters.",
+            room,
+        )
+    )
+
+
 def _next_question(ctx: Context) -> StepRow | None:
     return next(
         (s for s in ctx.steps if s.kind is StepKind.QUESTION and s.key in ctx.pending), None
@@ -258,11 +274,8 @@ async def _ask(ctx: Context) -> Outcome:
                 "Write the question after the command, for example “ask What surprised you?”."
             )
         )
-    limit = strictest_limit(ctx.community)
-    if len(question_post(99, text, ctx.community.hashtag)) > limit:
-        return Outcome(
-            ctx.m.gettext("That is too long for one post here: at most {n} characters.", n=limit)
-        )
+    if (refusal := too_long_for_a_question(ctx, text)) is not None:
+        return refusal
     number = await ctx.services.steering.ask(ctx.running.id, text)
     return Outcome(
         ctx.m.gettext("Q{n} is posted now.", n=number),

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import Access, Context, Outcome, command
+from bot.commands import Access, Context, Outcome, command, too_long_for_a_question
 from bot.i18n import N_
-from bot.planning import strictest_limit
 from bot.store.suggestions import Suggestion, SuggestionStore
-from bot.texts import question_post
 
 LISTED = 10  # a chat reply, not a report: the rest is counted, not shown
 
@@ -45,17 +43,8 @@ async def _suggest(ctx: Context) -> Outcome:
                 " “suggest How do you involve patients?”."
             )
         )
-    # Checked now, while its author is there to shorten it, not when it is approved.
-    hashtag, limit = ctx.community.hashtag, strictest_limit(ctx.community)
-    if len(question_post(99, text, hashtag)) > limit:
-        room = limit - len(question_post(99, "", hashtag))
-        return Outcome(
-            ctx.m.ngettext(
-                "That is too long to be posted as a question: keep it within {n} character.",
-                "That is too long to be posted as a question: keep it within {n} characters.",
-                room,
-            )
-        )
+    if (refusal := too_long_for_a_question(ctx, text)) is not None:
+        return refusal
     added = await _store(ctx).add(
         ctx.community.id,
         ctx.author.key,
