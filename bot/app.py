@@ -21,7 +21,8 @@ from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
 from bot.planning import Upcoming, session_plan, upcoming
-from bot.platforms.base import Platform, PlatformError
+from bot.platform_host import PlatformHost
+from bot.platforms.base import Platform, PlatformError, ScheduledChat, WebhookReceiver
 from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.runner import Runner
@@ -124,8 +125,11 @@ class App:
         )
         # Live sessions are restored before any event is read: a message sent while the
         # bot was down must find its session, not be taken for chatter outside a chat.
-        for platform in self.platforms.values():
-            await platform.start()
+        for name, platform in self.platforms.items():
+            host = PlatformHost(
+                name, store=self.store, config=self.config, platforms=self.platforms
+            )
+            await platform.start(host)
             self._exit.push_async_callback(platform.close)
         await self.runner.resume()
         await self.plan_upcoming()
@@ -133,8 +137,13 @@ class App:
             self._tasks.append(
                 asyncio.create_task(self.tracker.consume(platform), name=f"events:{platform.name}")
             )
-        if self.serve_web:
-            self.web = WebServer(self.transcripts_root, settings.listen_host, settings.listen_port)
+        webhooks = [
+            p for p in self.platforms.values() if isinstance(p, WebhookReceiver) and p.webhook_path
+        ]
+        if self.serve_web or webhooks:
+            self.web = WebServer(
+                self.transcripts_root, settings.listen_host, settings.listen_port, webhooks
+            )
             await self.web.start()
             self._exit.push_async_callback(self.web.close)
             log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
@@ -145,6 +154,7 @@ class App:
         Runs at start-up, after each chat and every hour, so an agenda fixed after a
         problem was reported is picked up in time for the reminders.
         """
+        listed: list[SessionPlan] = []
         for item in upcoming(self.config, self.clock.now()):
             try:
                 plan = session_plan(self.config, item)
@@ -153,8 +163,30 @@ class App:
                 continue
             session_id = await self.runner.add(plan, plan_steps(plan))
             await self._plan_host(item, plan, session_id)
+            listed.append(plan)
+        await self._sync_events(listed)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
+
+    async def _sync_events(self, plans: list[SessionPlan]) -> None:
+        """List the chats not yet over in each channel's platform event listing, where
+        it has one; a chat dropped from the plan (a skipped date) is cancelled there."""
+        now = self.clock.now()
+        for community in self.config.communities:
+            for channel in community.channels:
+                ref = ChannelRef.parse(channel)
+                platform = self.platforms.get(ref.platform)
+                if platform is None or not platform.capabilities.scheduled_events:
+                    continue
+                chats = [
+                    ScheduledChat(p.slug, p.title, p.topic, p.starts_at, p.ends_at)
+                    for p in plans
+                    if channel in p.channels and p.ends_at > now
+                ]
+                try:
+                    await platform.sync_events(ref, chats)
+                except PlatformError as exc:
+                    log.error("could not list the upcoming chats in %s: %s", channel, exc)
 
     async def _remind_signups(self, row: SessionRow, step: StepRow) -> None:
         """Once per reminder, even across restarts: the claim is the proof it was done."""

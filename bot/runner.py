@@ -207,7 +207,13 @@ class Runner:
         try:
             if platform is None:
                 raise PlatformError(f"platform {ref.platform!r} is not configured")
-            sent = await platform.send(ref, text, idempotency_key=key)
+            sent = await platform.send(
+                ref,
+                text,
+                idempotency_key=key,
+                reply_to=await self._chain_to(row, step, channel, platform),
+                thread_title=text.partition("\n")[0] if step.kind is StepKind.QUESTION else None,
+            )
         except DeliveryUncertain:
             await self.store.finish_post(
                 row.id, step.key, channel, PostState.UNCERTAIN, self.clock.now()
@@ -240,6 +246,17 @@ class Runner:
         )
         if step.kind is StepKind.QUESTION and step.question is not None:
             self.live.question_posted(row.id, step.question, sent)
+
+    async def _chain_to(
+        self, row: SessionRow, step: StepRow, channel: str, platform: Platform
+    ) -> str | None:
+        """On a platform where a chat reads as one thread, the post this step answers."""
+        if not platform.capabilities.reply_chain or step.kind in (
+            StepKind.REMINDER,
+            StepKind.WELCOME,
+        ):
+            return None
+        return await self.store.latest_post(row.id, channel, exclude_prefix="reminder:")
 
     async def _interrupted(
         self, row: SessionRow, step: StepRow, channel: str, texts: Texts

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
+
+from bot.platforms.base import WebhookReceiver
 
 _TYPES = {
     ".html": "text/html",
@@ -13,7 +16,7 @@ _TYPES = {
 }
 
 
-def make_app(root: Path) -> web.Application:
+def make_app(root: Path, webhooks: Sequence[WebhookReceiver] = ()) -> web.Application:
     root = root.resolve()
 
     async def health(_: web.Request) -> web.Response:
@@ -44,13 +47,27 @@ def make_app(root: Path) -> web.Application:
 
     app = web.Application()
     app.router.add_get("/health", health)
+    for receiver in webhooks:
+        assert receiver.webhook_path is not None
+        app.router.add_post(receiver.webhook_path, _webhook(receiver))
     app.router.add_get("/{path:.*}", page)
     return app
 
 
+def _webhook(receiver: WebhookReceiver) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def receive(request: web.Request) -> web.Response:
+        status = await receiver.receive_webhook(request.headers, await request.read())
+        return web.Response(status=status)
+
+    return receive
+
+
 class WebServer:
-    def __init__(self, root: Path, host: str, port: int) -> None:
-        self._runner = web.AppRunner(make_app(root), access_log=None)
+    def __init__(
+        self, root: Path, host: str, port: int, webhooks: Sequence[WebhookReceiver] = ()
+    ) -> None:
+        # No access log: a webhook path may hold a secret.
+        self._runner = web.AppRunner(make_app(root, webhooks), access_log=None)
         self.host = host
         self.port = port
 

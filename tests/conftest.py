@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from bot.app import App
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.domain import UserRef
+from bot.platforms.base import Platform
 from bot.platforms.local import LocalPlatform
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -81,18 +82,27 @@ reminders = ["1h", "10m"]
 class Chat:
     """One community's chat: the platform and the clock outlive the bot, so it can restart."""
 
-    def __init__(self, tmp: Path, config: Config) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        config: Config,
+        *,
+        adapters: Mapping[str, Platform] = {},  # noqa: B006 (read only)
+        clock: ManualClock | None = None,
+    ) -> None:
         self.tmp = tmp
         self.config = config
-        self.clock = ManualClock(START - timedelta(hours=2))
+        self.clock = clock or ManualClock(START - timedelta(hours=2))
         self.local = LocalPlatform(self.clock, admins=[MOD])
+        # Real adapters talking to stand-ins on loopback, beside the local platform.
+        self.adapters = dict(adapters)
         self.app: App | None = None
 
     async def boot(self, *, serve_web: bool = False) -> App:
         self.alarm = ManualAlarm(self.clock)
         self.app = App(
             self.config,
-            platforms={"local": self.local},
+            platforms={"local": self.local, **self.adapters},
             clock=self.clock,
             alarm=self.alarm,
             serve_web=serve_web,

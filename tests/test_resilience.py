@@ -13,7 +13,7 @@ from bot.alarm import ManualAlarm
 from bot.app import App
 from bot.clock import ManualClock
 from bot.domain import UserRef
-from bot.platforms.base import PlatformError
+from bot.platforms.base import Host, PlatformError
 from bot.platforms.local import LocalPlatform
 from tests.conftest import AGENDA, START, Chat, chat_config
 from tests.test_session_run import transcript
@@ -71,7 +71,7 @@ async def test_an_agenda_broken_after_start_up_is_reported_once_and_picked_up_wh
 class RefusingPlatform(LocalPlatform):
     """A platform that will not connect, as with a revoked token."""
 
-    async def start(self) -> None:
+    async def start(self, host: Host) -> None:
         raise PlatformError("401 Unauthorized: the token was revoked")
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
@@ -29,6 +30,11 @@ class Capabilities:
     idempotent_send: bool = False
     # The channel can limit how often each participant posts (Discord's slow mode).
     slow_mode: bool = False
+    # A chat reads as one thread: each step after the welcome replies to the step
+    # before it (Mastodon), so the runner passes ``reply_to`` for them.
+    reply_chain: bool = False
+    # Upcoming chats can be listed on the platform itself (Discord's scheduled events).
+    scheduled_events: bool = False
 
 
 class PlatformError(Exception):
@@ -43,6 +49,50 @@ class DeliveryUncertain(PlatformError):
     """The request may or may not have reached the platform (a timeout after sending)."""
 
 
+class AlertKind(Enum):
+    """Problems only the moderators can fix, each with its own translated explanation."""
+
+    # Participants' messages do not reach the bot (Telegram privacy mode, Discord's
+    # message content intent): a chat would run and record nothing.
+    CANNOT_READ = "cannot-read"
+    # The bot lacks a permission it needs; ``detail`` names it in the platform's words.
+    MISSING_PERMISSION = "missing-permission"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: AlertKind
+    channel: ChannelRef | None = None  # None: every channel of the platform
+    detail: str = ""
+
+
+class Host(Protocol):
+    """What the core lends an adapter: durable cursors and the moderators' ear.
+
+    Adapters never touch the database; they keep read positions (Telegram's update
+    offset, Mastodon's since_id, the last Discord message seen) under keys of their own.
+    """
+
+    async def cursor(self, key: str) -> str | None: ...
+
+    async def set_cursor(self, key: str, value: str) -> None: ...
+
+    async def alert(self, alert: Alert) -> None:
+        """Tell the moderators of every community that uses the channel, in their language."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledChat:
+    """An upcoming chat as a platform's own event listing shows it."""
+
+    key: str  # stable per session (its slug), to update rather than duplicate
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+
+
 @runtime_checkable
 class Platform(Protocol):
     """One chat service as the core sees it."""
@@ -52,7 +102,9 @@ class Platform(Protocol):
     # What the bot is called there, for "/end@name" and "@name end" commands.
     bot_names: frozenset[str]
 
-    async def start(self) -> None: ...
+    async def start(self, host: Host) -> None:
+        """Connect and check access; problems moderators must fix go to ``host.alert``."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -71,7 +123,13 @@ class Platform(Protocol):
         *,
         reply_to: str | None = None,
         idempotency_key: str | None = None,
-    ) -> MessageRef: ...
+        thread_title: str | None = None,
+    ) -> MessageRef:
+        """Post ``text`` (plain, never markup: adapters escape it), split if longer than
+        the platform allows; the returned ref is the first part's. ``thread_title``
+        marks a question: where the channel runs a thread per question, the post
+        opens one with that title."""
+        ...
 
     async def delete(self, message: MessageRef) -> None: ...
 
@@ -89,4 +147,22 @@ class Platform(Protocol):
     async def set_slow_mode(self, channel: ChannelRef, seconds: int) -> None:
         """At most one post per ``seconds`` per participant; 0 turns it off. Only called
         where ``capabilities.slow_mode`` says the platform has it."""
+        ...
+
+    async def sync_events(self, channel: ChannelRef, chats: Sequence[ScheduledChat]) -> None:
+        """Make the platform's event listing for ``channel`` show exactly ``chats``:
+        create, update, and cancel those no longer planned. Only where
+        ``capabilities.scheduled_events``."""
+        ...
+
+
+@runtime_checkable
+class WebhookReceiver(Protocol):
+    """A platform that can take its updates as HTTP POSTs to hashchat's own web server."""
+
+    # The path to serve, such as "/telegram/<secret>"; None when not in webhook mode.
+    webhook_path: str | None
+
+    async def receive_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
+        """Handle one delivery; the HTTP status to answer (403 for a bad secret)."""
         ...

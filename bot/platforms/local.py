@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from bot.domain import (
     PlatformEvent,
     UserRef,
 )
-from bot.platforms.base import TEXT_LIMITS, Capabilities, PlatformError
+from bot.platforms.base import TEXT_LIMITS, Capabilities, Host, PlatformError, ScheduledChat
 
 BOT = UserRef("local", "hashchat", "hashchat")
 
@@ -83,7 +83,7 @@ class LocalPlatform:
 
     # the port -------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, host: Host) -> None:
         return None
 
     async def close(self) -> None:
@@ -114,6 +114,7 @@ class LocalPlatform:
         *,
         reply_to: str | None = None,
         idempotency_key: str | None = None,
+        thread_title: str | None = None,
     ) -> MessageRef:
         if idempotency_key is not None and idempotency_key in self._sent_keys:
             return self._sent_keys[idempotency_key]
@@ -140,6 +141,9 @@ class LocalPlatform:
 
     async def set_slow_mode(self, channel: ChannelRef, seconds: int) -> None:
         self.slow_mode[channel.id] = seconds
+
+    async def sync_events(self, channel: ChannelRef, chats: Sequence[ScheduledChat]) -> None:
+        return None  # no event listing; capabilities.scheduled_events is False
 
     async def history(self, channel: ChannelRef, since: datetime) -> list[IncomingMessage]:
         return [

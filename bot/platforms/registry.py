@@ -1,15 +1,34 @@
-"""Builds the configured platforms; each adapter is imported only when a config uses it."""
+"""Builds the configured platforms; each adapter is imported only when a config uses it,
+so its library is needed only by those who run on that platform."""
 
 from __future__ import annotations
 
+import importlib
+import os
+from collections.abc import Mapping
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, PlatformSettings
 from bot.domain import ChannelRef, UserRef
 from bot.errors import ConfigError, Problem
 from bot.platforms.base import Platform
 from bot.platforms.local import LocalPlatform, View
 
-KNOWN = ("local", "telegram", "discord", "mastodon")
+ADAPTERS = ("telegram", "discord", "mastodon")
+KNOWN = ("local", *ADAPTERS)
+
+Options = TypeVar("Options", bound=BaseModel)
+
+
+class Factory(Protocol):
+    """``bot.platforms.<name>.from_config``: the adapter for ``config``, or ConfigError."""
+
+    def __call__(
+        self, config: Config, settings: PlatformSettings, clock: Clock, env: Mapping[str, str]
+    ) -> Platform: ...
 
 
 def used_platforms(config: Config) -> dict[str, str]:
@@ -22,9 +41,55 @@ def used_platforms(config: Config) -> dict[str, str]:
     return used
 
 
+def options(config: Config, name: str, model: type[Options]) -> Options:
+    """The adapter's own keys of ``[platforms.<name>]``, validated by its model, with
+    every problem located at its field."""
+    settings = config.platforms.get(name, PlatformSettings())
+    try:
+        return model.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        raise ConfigError(
+            [
+                Problem(
+                    str(config.source),
+                    error["msg"],
+                    field=".".join(["platforms", name, *map(str, error["loc"])]),
+                )
+                for error in exc.errors()
+            ]
+        ) from exc
+
+
+def secret(config: Config, name: str, env: Mapping[str, str]) -> str:
+    """The token from the environment variable the config names; never from the file."""
+    field = f"platforms.{name}.token_env"
+    var = config.platforms.get(name, PlatformSettings()).token_env
+    if var is None:
+        raise ConfigError(
+            [
+                Problem(
+                    str(config.source),
+                    "name the environment variable that holds the token",
+                    field=field,
+                )
+            ]
+        )
+    value = env.get(var, "").strip()
+    if not value:
+        raise ConfigError(
+            [Problem(str(config.source), f"the environment variable {var} is not set", field=field)]
+        )
+    return value
+
+
 def build_platforms(
-    config: Config, clock: Clock, *, view: View | None = None
+    config: Config,
+    clock: Clock,
+    *,
+    view: View | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Platform]:
+    env = os.environ if env is None else env
     platforms: dict[str, Platform] = {}
     problems: list[Problem] = []
     for name, field in sorted(used_platforms(config).items()):
@@ -37,12 +102,25 @@ def build_platforms(
             ]
             platforms[name] = LocalPlatform(clock, admins=admins, view=view)
             continue
-        message = (
-            f"the {name} adapter is not part of this hashchat version yet"
-            if name in KNOWN
-            else f"unknown platform {name!r}; use one of {', '.join(KNOWN)}"
-        )
-        problems.append(Problem(str(config.source), message, field=field))
+        if name not in ADAPTERS:
+            message = f"unknown platform {name!r}; use one of {', '.join(KNOWN)}"
+            problems.append(Problem(str(config.source), message, field=field))
+            continue
+        try:
+            module = importlib.import_module(f"bot.platforms.{name}")
+        except ImportError as exc:
+            message = (
+                f"the {name} adapter needs its library ({exc.name}): pip install 'hashchat[{name}]'"
+            )
+            problems.append(Problem(str(config.source), message, field=field))
+            continue
+        factory: Factory = module.from_config
+        try:
+            platforms[name] = factory(
+                config, config.platforms.get(name, PlatformSettings()), clock, env
+            )
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
     return platforms

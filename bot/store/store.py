@@ -218,6 +218,20 @@ class Store:
         await self.db.commit()
         return cur.rowcount == 1
 
+    async def latest_post(
+        self, session_id: int, channel: str, *, exclude_prefix: str = ""
+    ) -> str | None:
+        """The platform id of the session's last post in ``channel``, for reply chains."""
+        async with self.db.execute(
+            "SELECT message_id FROM posts WHERE session_id = ? AND channel = ?"
+            " AND state = 'sent' AND message_id IS NOT NULL"
+            " AND (? = '' OR substr(step_key, 1, length(?)) != ?)"
+            " ORDER BY posted_at DESC, rowid DESC LIMIT 1",
+            (session_id, channel, exclude_prefix, exclude_prefix, exclude_prefix),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
     async def finish_post(
         self,
         session_id: int,
