@@ -87,7 +87,7 @@ class Chat:
         tmp: Path,
         config: Config,
         *,
-        adapters: Mapping[str, Platform] = {},  # noqa: B006 (read only)
+        adapters: Mapping[str, Platform] = {},
         clock: ManualClock | None = None,
     ) -> None:
         self.tmp = tmp
