@@ -1,0 +1,1 @@
+"""Stand-ins for the platform APIs, served on loopback for the adapter tests."""
