@@ -17,7 +17,7 @@ import pytest
 from bot.clock import SystemClock
 from bot.errors import ConfigError
 from bot.platforms.local import LocalPlatform
-from bot.platforms.registry import build_platforms
+from bot.platforms.registry import build_platforms, secret
 from tests.conftest import AGENDA, chat_config
 
 
@@ -92,19 +92,29 @@ def test_configured_local_moderators_become_the_local_platforms_admins(tmp_path:
     assert local.admins == {"mod"}
 
 
-@pytest.mark.parametrize(
-    ("channel", "message"),
-    [
-        ("telegram:-1001234", "the telegram adapter is not part of this hashchat version yet"),
-        ("irc:#hcsmeu", "unknown platform 'irc'; use one of local, telegram, discord, mastodon"),
-    ],
-)
-def test_a_platform_that_cannot_run_is_refused_by_name(
-    tmp_path: Path, channel: str, message: str
-) -> None:
-    config = chat_config(tmp_path, channels=("local:main", channel))
+def test_an_unknown_platform_is_refused_by_name(tmp_path: Path) -> None:
+    config = chat_config(tmp_path, channels=("local:main", "irc:#hcsmeu"))
     with pytest.raises(ConfigError) as caught:
         build_platforms(config, SystemClock())
     (problem,) = caught.value.problems
-    assert problem.message == message
+    assert (
+        problem.message == "unknown platform 'irc'; use one of local, telegram, discord, mastodon"
+    )
     assert problem.field == "communities[0].channels[1]"
+
+
+def test_a_token_comes_only_from_the_environment_variable_the_config_names(
+    tmp_path: Path,
+) -> None:
+    unnamed = chat_config(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        secret(unnamed, "telegram", {"TELEGRAM_BOT_TOKEN": "123:abc"})
+    (problem,) = caught.value.problems
+    assert problem.field == "platforms.telegram.token_env"
+    assert problem.message == "name the environment variable that holds the token"
+
+    named = chat_config(tmp_path, extra='[platforms.telegram]\ntoken_env = "HCSMEU_TG"')
+    with pytest.raises(ConfigError) as caught:
+        secret(named, "telegram", {"TELEGRAM_BOT_TOKEN": "123:abc"})
+    assert caught.value.problems[0].message == "the environment variable HCSMEU_TG is not set"
+    assert secret(named, "telegram", {"HCSMEU_TG": " 123:abc\n"}) == "123:abc"
