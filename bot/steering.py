@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.runner import Runner
 from bot.store import PostState, StepRow, Store
+from bot.store.connection import transaction
 from bot.store.questions import insert_question
 from bot.timeline import StepKind
 
@@ -122,14 +123,10 @@ class Steering:
             ]
             planned = [s for s in steps if s.kind is StepKind.QUESTION]
             number = following[0] if following and following[0] else len(planned) + 1
-            try:
+            async with transaction(self.store.db):
                 await insert_question(
                     self.store.db, session_id, number, text, self.clock.now(), state="live"
                 )
-                await self.store.db.commit()
-            except BaseException:
-                await self.store.db.rollback()
-                raise
             await self.runner.wake_locked(session_id)
             return number
 

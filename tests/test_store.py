@@ -21,7 +21,7 @@ from bot.domain import UserRef
 from bot.live import LiveIndex
 from bot.platforms.local import LocalPlatform
 from bot.store import MessageWriter, PostState, Store, StoredMessage
-from bot.store.connection import connect
+from bot.store.connection import connect, transaction
 from bot.store.migrations import MIGRATIONS, migrate
 from bot.store.writer import MessageEdit, MessageRemoval
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
@@ -399,3 +399,31 @@ async def test_a_finished_post_records_its_message_and_cannot_be_released_or_rec
     await store.release_post(session_id, "q1", "local:main")  # only a 'sending' claim goes
     assert await store.claim_post(session_id, "q1", "local:main", now) is False
     assert (await store.posts(session_id))[("q1", "local:main")].message_id == "42"
+
+
+# units of writes on the shared connection ---------------------------------------------
+
+
+async def test_a_failed_unit_is_undone_whole_while_a_write_next_to_it_is_kept(
+    store: Store, session_id: int
+) -> None:
+    """An adapter saves its cursor while a moderator's multi-statement change fails:
+    the cursor must stay, and no half of the failed change may be committed."""
+    saves: list[asyncio.Task[None]] = []
+
+    async def failing_unit() -> None:
+        async with transaction(store.db):
+            await store.db.execute("UPDATE sessions SET state = 'live' WHERE id = ?", (session_id,))
+            saves.append(asyncio.create_task(store.set_cursor("telegram", "offset", "42")))
+            await store.db.execute("SELECT 1")  # a round trip in which the task runs
+            raise RuntimeError("second statement failed")
+
+    with pytest.raises(RuntimeError, match="second statement failed"):
+        await failing_unit()
+    await saves[0]
+    assert (await store.session(session_id)).state == "planned"
+    async with aiosqlite.connect(store.path) as other:  # what is really committed
+        async with other.execute("SELECT value FROM cursors") as cur:
+            assert await cur.fetchall() == [("42",)]
+        async with other.execute("SELECT state FROM sessions") as cur:
+            assert await cur.fetchall() == [("planned",)]

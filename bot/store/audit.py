@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import parse_ts, ts
+from bot.store.connection import transaction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,21 +30,21 @@ class AuditLog:
         self._db = db
 
     async def record(self, action: Action) -> None:
-        await self._db.execute(
-            "INSERT INTO moderation_actions (community, session_id, action, actor, actor_name,"
-            " target, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                action.community,
-                action.session_id,
-                action.action,
-                action.actor,
-                action.actor_name,
-                action.target,
-                action.reason,
-                ts(action.at),
-            ),
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            await self._db.execute(
+                "INSERT INTO moderation_actions (community, session_id, action, actor, actor_name,"
+                " target, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    action.community,
+                    action.session_id,
+                    action.action,
+                    action.actor,
+                    action.actor_name,
+                    action.target,
+                    action.reason,
+                    ts(action.at),
+                ),
+            )
 
     async def recent(self, community: str | None = None, limit: int = 50) -> list[Action]:
         """Newest first."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import aiosqlite
 
@@ -17,3 +21,24 @@ async def connect(path: Path, *, autocommit: bool = False) -> aiosqlite.Connecti
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA busy_timeout = 5000")
     return db
+
+
+_write_locks: WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def transaction(db: aiosqlite.Connection) -> AsyncIterator[None]:
+    """One unit of writes on a connection that many coroutines share.
+
+    Without the lock another coroutine's ``commit`` could land between two statements
+    of a unit and commit half of it, or its ``rollback`` could undo someone else's
+    write. Units must not nest: a unit calls only statements, never another unit.
+    """
+    lock = _write_locks.setdefault(db, asyncio.Lock())
+    async with lock:
+        try:
+            yield
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()

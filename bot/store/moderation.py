@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import parse_ts_or_none, ts, ts_or_none
+from bot.store.connection import transaction
 
 
 class MuteStore:
@@ -14,19 +15,19 @@ class MuteStore:
         self._db = db
 
     async def mute(self, community: str, user: str, until: datetime | None, at: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO mutes (community, user, until, created_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (community, user) DO UPDATE SET until = excluded.until,"
-            " created_at = excluded.created_at",
-            (community, user, ts_or_none(until), ts(at)),
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            await self._db.execute(
+                "INSERT INTO mutes (community, user, until, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (community, user) DO UPDATE SET until = excluded.until,"
+                " created_at = excluded.created_at",
+                (community, user, ts_or_none(until), ts(at)),
+            )
 
     async def unmute(self, community: str, user: str) -> bool:
-        cur = await self._db.execute(
-            "DELETE FROM mutes WHERE community = ? AND user = ?", (community, user)
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "DELETE FROM mutes WHERE community = ? AND user = ?", (community, user)
+            )
         return cur.rowcount > 0
 
     async def all(self) -> dict[tuple[str, str], datetime | None]:

@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import ts
+from bot.store.connection import transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,28 +36,28 @@ class SignupStore:
     ) -> bool:
         """True for a new sign-up; signing up again keeps the original date but moves the
         reminders to the channel used this time, since that is where the person is now."""
-        cur = await self._db.execute(
-            "INSERT OR IGNORE INTO signups (community, series, user, user_name, channel,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (community, series, user, user_name, channel, ts(now)),
-        )
-        added = cur.rowcount == 1
-        if not added:
-            await self._db.execute(
-                "UPDATE signups SET user_name = ?, channel = ?"
-                " WHERE community = ? AND series = ? AND user = ?",
-                (user_name, channel, community, series, user),
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "INSERT OR IGNORE INTO signups (community, series, user, user_name, channel,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (community, series, user, user_name, channel, ts(now)),
             )
-        await self._db.commit()
+            added = cur.rowcount == 1
+            if not added:
+                await self._db.execute(
+                    "UPDATE signups SET user_name = ?, channel = ?"
+                    " WHERE community = ? AND series = ? AND user = ?",
+                    (user_name, channel, community, series, user),
+                )
         return added
 
     async def remove(self, community: str, series: str, user: str) -> bool:
         """True if the person was signed up."""
-        cur = await self._db.execute(
-            "DELETE FROM signups WHERE community = ? AND series = ? AND user = ?",
-            (community, series, user),
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "DELETE FROM signups WHERE community = ? AND series = ? AND user = ?",
+                (community, series, user),
+            )
         return cur.rowcount == 1
 
     async def of(self, community: str, series: str) -> list[Signup]:
@@ -86,15 +87,15 @@ class HostRota:
 
     async def assign(self, session_id: int, host: str) -> None:
         """A handover: replaces whoever was host."""
-        await self._db.execute("UPDATE sessions SET host = ? WHERE id = ?", (host, session_id))
-        await self._db.commit()
+        async with transaction(self._db):
+            await self._db.execute("UPDATE sessions SET host = ? WHERE id = ?", (host, session_id))
 
     async def assign_if_unset(self, session_id: int, host: str) -> bool:
         """The rota's choice, which must not undo a handover when planning runs again."""
-        cur = await self._db.execute(
-            "UPDATE sessions SET host = ? WHERE id = ? AND host IS NULL", (host, session_id)
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "UPDATE sessions SET host = ? WHERE id = ? AND host IS NULL", (host, session_id)
+            )
         return cur.rowcount == 1
 
     async def host(self, session_id: int) -> str | None:

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.store.codec import ts
+from bot.store.connection import transaction
 
 FORGOTTEN = "(forgotten)"
 
@@ -40,28 +41,23 @@ class PrivacyStore:
              (FORGOTTEN, FORGOTTEN, user)),
             ("DELETE FROM mutes WHERE user = ?", (user,)),
         ]  # fmt: skip
-        await self._db.execute("BEGIN")
-        try:
+        async with transaction(self._db):
             cur = await self._db.execute(*statements[0])
             deleted = cur.rowcount
             for sql, args in statements[1:]:
                 await self._db.execute(sql, args)
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
         return deleted, published
 
     async def opt_out(self, user: str, at: datetime) -> bool:
-        cur = await self._db.execute(
-            "INSERT OR IGNORE INTO optouts (user, created_at) VALUES (?, ?)", (user, ts(at))
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "INSERT OR IGNORE INTO optouts (user, created_at) VALUES (?, ?)", (user, ts(at))
+            )
         return cur.rowcount == 1
 
     async def opt_in(self, user: str) -> bool:
-        cur = await self._db.execute("DELETE FROM optouts WHERE user = ?", (user,))
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute("DELETE FROM optouts WHERE user = ?", (user,))
         return cur.rowcount == 1
 
     async def opted_out(self) -> set[str]:
@@ -80,8 +76,8 @@ class PrivacyStore:
             return [(int(i), str(s)) for i, s in await cur.fetchall()]
 
     async def purge(self, session_id: int) -> None:
-        await self._db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
-        await self._db.execute(
-            "UPDATE sessions SET transcript_url = NULL WHERE id = ?", (session_id,)
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            await self._db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+            await self._db.execute(
+                "UPDATE sessions SET transcript_url = NULL WHERE id = ?", (session_id,)
+            )

@@ -17,7 +17,7 @@ from bot.store.codec import (
     parse_ts_or_none,
     ts,
 )
-from bot.store.connection import connect
+from bot.store.connection import connect, transaction
 from bot.store.migrations import migrate
 from bot.timeline import PlannedStep, SessionPlan, StepKind
 from bot.transcript.model import (
@@ -98,26 +98,26 @@ class Store:
         if row:
             return int(row[0])
         plan = replace(plan, slug=await self._free_slug(plan.slug))
-        cur = await self.db.execute(
-            "INSERT INTO sessions (community, series, slug, starts_at, ends_at, plan_json,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                plan.community,
-                plan.series,
-                plan.slug,
-                ts(plan.starts_at),
-                ts(plan.ends_at),
-                plan.to_json(),
-                ts(now),
-            ),
-        )
-        session_id = int(cur.lastrowid or 0)
-        await self.db.executemany(
-            "INSERT INTO steps (session_id, key, kind, question, seq, due_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(session_id, s.key, s.kind.value, s.question, s.seq, ts(s.due_at)) for s in steps],
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            cur = await self.db.execute(
+                "INSERT INTO sessions (community, series, slug, starts_at, ends_at, plan_json,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    plan.community,
+                    plan.series,
+                    plan.slug,
+                    ts(plan.starts_at),
+                    ts(plan.ends_at),
+                    plan.to_json(),
+                    ts(now),
+                ),
+            )
+            session_id = int(cur.lastrowid or 0)
+            await self.db.executemany(
+                "INSERT INTO steps (session_id, key, kind, question, seq, due_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(session_id, s.key, s.kind.value, s.question, s.seq, ts(s.due_at)) for s in steps],
+            )
         return session_id
 
     async def _free_slug(self, slug: str) -> str:
@@ -161,21 +161,21 @@ class Store:
             return [self._session(r) for r in await cur.fetchall()]
 
     async def set_state(self, session_id: int, state: str) -> None:
-        await self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session_id))
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session_id))
 
     async def set_paused(self, session_id: int, when: datetime | None) -> None:
-        await self.db.execute(
-            "UPDATE sessions SET paused_at = ? WHERE id = ?",
-            (None if when is None else ts(when), session_id),
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.execute(
+                "UPDATE sessions SET paused_at = ? WHERE id = ?",
+                (None if when is None else ts(when), session_id),
+            )
 
     async def set_transcript_url(self, session_id: int, url: str) -> None:
-        await self.db.execute(
-            "UPDATE sessions SET transcript_url = ? WHERE id = ?", (url, session_id)
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.execute(
+                "UPDATE sessions SET transcript_url = ? WHERE id = ?", (url, session_id)
+            )
 
     # steps and posts ------------------------------------------------------------------
 
@@ -192,11 +192,11 @@ class Store:
 
     async def set_step_dues(self, session_id: int, dues: dict[str, datetime]) -> None:
         """Move steps in one transaction, so a timeline is never left half shifted."""
-        await self.db.executemany(
-            "UPDATE steps SET due_at = ? WHERE session_id = ? AND key = ?",
-            [(ts(due), session_id, key) for key, due in dues.items()],
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.executemany(
+                "UPDATE steps SET due_at = ? WHERE session_id = ? AND key = ?",
+                [(ts(due), session_id, key) for key, due in dues.items()],
+            )
 
     async def posts(self, session_id: int) -> dict[tuple[str, str], PostRow]:
         async with self.db.execute(
@@ -210,12 +210,12 @@ class Store:
 
     async def claim_post(self, session_id: int, step: str, channel: str, now: datetime) -> bool:
         """Record the intent to post before sending; False if another attempt got there first."""
-        cur = await self.db.execute(
-            "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state, updated_at)"
-            " VALUES (?, ?, ?, 'sending', ?)",
-            (session_id, step, channel, ts(now)),
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            cur = await self.db.execute(
+                "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state, updated_at)"
+                " VALUES (?, ?, ?, 'sending', ?)",
+                (session_id, step, channel, ts(now)),
+            )
         return cur.rowcount == 1
 
     async def latest_post(
@@ -244,35 +244,35 @@ class Store:
         url: str | None = None,
         late: bool = False,
     ) -> None:
-        await self.db.execute(
-            "INSERT INTO posts (session_id, step_key, channel, state, message_id, url,"
-            " posted_at, late, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (session_id, step_key, channel) DO UPDATE SET state = excluded.state,"
-            " message_id = excluded.message_id, url = excluded.url,"
-            " posted_at = excluded.posted_at, late = excluded.late,"
-            " updated_at = excluded.updated_at",
-            (
-                session_id,
-                step,
-                channel,
-                state.value,
-                message_id,
-                url,
-                ts(now) if state is PostState.SENT else None,
-                int(late),
-                ts(now),
-            ),
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.execute(
+                "INSERT INTO posts (session_id, step_key, channel, state, message_id, url,"
+                " posted_at, late, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (session_id, step_key, channel) DO UPDATE SET state = excluded.state,"
+                " message_id = excluded.message_id, url = excluded.url,"
+                " posted_at = excluded.posted_at, late = excluded.late,"
+                " updated_at = excluded.updated_at",
+                (
+                    session_id,
+                    step,
+                    channel,
+                    state.value,
+                    message_id,
+                    url,
+                    ts(now) if state is PostState.SENT else None,
+                    int(late),
+                    ts(now),
+                ),
+            )
 
     async def release_post(self, session_id: int, step: str, channel: str) -> None:
         """Forget a claim whose send the platform refused, so the step can be tried again."""
-        await self.db.execute(
-            "DELETE FROM posts WHERE session_id = ? AND step_key = ? AND channel = ?"
-            " AND state = 'sending'",
-            (session_id, step, channel),
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.execute(
+                "DELETE FROM posts WHERE session_id = ? AND step_key = ? AND channel = ?"
+                " AND state = 'sending'",
+                (session_id, step, channel),
+            )
 
     # cursors ---------------------------------------------------------------------------
 
@@ -284,12 +284,12 @@ class Store:
         return None if row is None else str(row[0])
 
     async def set_cursor(self, platform: str, key: str, value: str) -> None:
-        await self.db.execute(
-            "INSERT INTO cursors (platform, key, value) VALUES (?, ?, ?)"
-            " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value",
-            (platform, key, value),
-        )
-        await self.db.commit()
+        async with transaction(self.db):
+            await self.db.execute(
+                "INSERT INTO cursors (platform, key, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value",
+                (platform, key, value),
+            )
 
     # messages (reads; writes go through MessageWriter) ------------------------------
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import aiosqlite
 
 from bot.store.codec import parse_ts, ts
+from bot.store.connection import transaction
 from bot.store.questions import insert_question, step_times
 from bot.timeline import SessionPlan
 
@@ -69,12 +70,12 @@ class SuggestionStore:
     async def add(
         self, community: str, author: str, author_name: str, text: str, at: datetime
     ) -> Suggestion:
-        cur = await self._db.execute(
-            "INSERT INTO suggestions (community, author, author_name, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (community, author, author_name, text, ts(at)),
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "INSERT INTO suggestions (community, author, author_name, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (community, author, author_name, text, ts(at)),
+            )
         added = await self.get(int(cur.lastrowid or 0))
         assert added is not None
         return added
@@ -109,11 +110,11 @@ class SuggestionStore:
             raise KeyError(suggestion_id)
         if target.state != OPEN:
             raise ValueError(f"suggestion {target.id} is {target.state}, not open for votes")
-        cur = await self._db.execute(
-            "INSERT OR IGNORE INTO votes (suggestion_id, voter, created_at) VALUES (?, ?, ?)",
-            (target.id, voter, ts(at)),
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "INSERT OR IGNORE INTO votes (suggestion_id, voter, created_at) VALUES (?, ?, ?)",
+                (target.id, voter, ts(at)),
+            )
         return cur.rowcount == 1
 
     async def _open(self, suggestion_id: int) -> Suggestion:
@@ -126,11 +127,12 @@ class SuggestionStore:
 
     async def reject(self, suggestion_id: int, at: datetime) -> None:
         await self._open(suggestion_id)
-        cur = await self._db.execute(
-            "UPDATE suggestions SET state = 'rejected', decided_at = ? WHERE id = ? AND state = ?",
-            (ts(at), suggestion_id, OPEN),
-        )
-        await self._db.commit()
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "UPDATE suggestions SET state = 'rejected', decided_at = ?"
+                " WHERE id = ? AND state = ?",
+                (ts(at), suggestion_id, OPEN),
+            )
         if cur.rowcount != 1:
             raise ValueError(f"suggestion {suggestion_id} was decided meanwhile")
 
@@ -141,7 +143,7 @@ class SuggestionStore:
         merged, kept = await self._open(suggestion_id), await self._open(into)
         if merged.community != kept.community:
             raise ValueError("suggestions of different communities cannot be merged")
-        try:
+        async with transaction(self._db):
             await self._db.execute(
                 "INSERT OR IGNORE INTO votes (suggestion_id, voter, created_at)"
                 " SELECT ?, voter, created_at FROM votes WHERE suggestion_id = ?",
@@ -153,10 +155,6 @@ class SuggestionStore:
                 " WHERE id = ?",
                 (into, ts(at), suggestion_id),
             )
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
 
     async def approve_into(
         self, session_id: int, suggestion_id: int, position: int | None, at: datetime
@@ -187,7 +185,7 @@ class SuggestionStore:
             due["welcome" if number == 1 else f"q{number - 1}"],
             due["closing" if number == count + 1 else f"q{number}"],
         )
-        try:
+        async with transaction(self._db):
             await insert_question(
                 self._db, session_id, number, suggestion.text, when, state="planned"
             )
@@ -198,8 +196,4 @@ class SuggestionStore:
             )
             if cur.rowcount != 1:
                 raise ValueError(f"suggestion {suggestion_id} was decided meanwhile")
-            await self._db.commit()
-        except BaseException:
-            await self._db.rollback()
-            raise
         return number
