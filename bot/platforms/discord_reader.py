@@ -1,0 +1,267 @@
+"""Discord's incoming side: gateway events in order, the history missed while away, and
+the read positions that say where to pick up after a restart or a gateway gap."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.domain import (
+    ChannelRef,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    MessageRef,
+    PlatformEvent,
+)
+from bot.platforms.base import Alert, AlertKind, Host
+from bot.platforms.discord_lib import discord
+from bot.platforms.discord_text import (
+    is_conversation,
+    looks_unreadable,
+    message_text,
+    to_incoming,
+)
+
+log = logging.getLogger(__name__)
+
+# Older history is not replayed: no chat could still want it, and old commands must not
+# run hours late.
+CATCH_UP_WINDOW = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """Read what was missed: queued at each (re)connection, before any later event."""
+
+
+Item = discord.Message | discord.RawMessageUpdateEvent | discord.RawMessageDeleteEvent
+Queued = Item | IncomingMessage | CatchUp | None
+
+
+def cursor_key(channel: ChannelRef) -> str:
+    return f"last:{channel.id}/{channel.thread}" if channel.thread else f"last:{channel.id}"
+
+
+class Reader:
+    """Turns the gateway's raw items into the core's events, one consumer at a time."""
+
+    def __init__(
+        self,
+        *,
+        channels: frozenset[int],
+        clock: Clock,
+        client: Callable[[], discord.Client],
+        ready: asyncio.Event,
+        ready_timeout: float,
+    ) -> None:
+        self.channels = channels
+        self.clock = clock
+        self._client = client
+        self._ready = ready
+        self._ready_timeout = ready_timeout
+        self._host: Host | None = None
+        self._queue: asyncio.Queue[Queued] = asyncio.Queue()
+        self._parents: dict[int, int | None] = {}  # channel id -> parent (None: not a thread)
+        self._cursors: dict[str, int] = {}
+        self._cursor_lock = asyncio.Lock()
+        self._caught: set[str] = set()  # ids the last catch-up gave, not to give twice
+        self._synthetic: set[str] = set()  # slash commands: events without a message
+        self._told_unreadable = False
+        self._acked: dict[tuple[str, str], asyncio.Event] = {}
+
+    def open(self, host: Host) -> None:
+        self._host = host
+        self._queue = asyncio.Queue()
+        self._told_unreadable = False
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    # fed by the gateway ----------------------------------------------------------------
+
+    def put(self, item: Item) -> None:
+        self._queue.put_nowait(item)
+
+    def put_command(self, message: IncomingMessage) -> None:
+        """A slash command, as the text the core's parser reads."""
+        self._synthetic.add(message.ref.id)
+        self._queue.put_nowait(message)
+
+    def catch_up(self) -> None:
+        self._queue.put_nowait(CatchUp())
+
+    def learn_thread(self, thread: discord.Thread) -> None:
+        self._parents[thread.id] = thread.parent_id
+
+    # the port's side -------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[PlatformEvent]:
+        queue = self._queue
+        while (item := await queue.get()) is not None:
+            if isinstance(item, CatchUp):
+                async for event in self._catch_up():
+                    yield event
+                continue
+            converted = await self._convert(item)
+            if converted is None:
+                continue
+            if isinstance(converted, IncomingMessage) and converted.ref.id in self._caught:
+                continue  # the catch-up already gave it
+            yield converted
+
+    async def acknowledge(self, event: PlatformEvent) -> None:
+        kind = type(event).__name__
+        if isinstance(event, IncomingMessage) and event.ref.id not in self._synthetic:
+            await self._advance(cursor_key(event.ref.channel), int(event.ref.id))
+        self._acked.setdefault((kind, event.ref.id), asyncio.Event()).set()
+
+    async def acknowledged(self, message_id: str, kind: type[PlatformEvent]) -> None:
+        """Wait until that event is stored and acknowledged (tests and tools use it)."""
+        await self._acked.setdefault((kind.__name__, message_id), asyncio.Event()).wait()
+
+    # conversion ------------------------------------------------------------------------
+
+    async def where(self, channel_id: int) -> ChannelRef | None:
+        """The configured channel a Discord channel is, or the thread of one; None else."""
+        if channel_id in self.channels:
+            return ChannelRef("discord", str(channel_id))
+        parent = await self._parent(channel_id)
+        if parent in self.channels:
+            return ChannelRef("discord", str(parent), thread=str(channel_id))
+        return None
+
+    async def _parent(self, channel_id: int) -> int | None:
+        if channel_id in self._parents:
+            return self._parents[channel_id]
+        client = self._client()
+        channel = client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await client.fetch_channel(channel_id)
+            except discord.HTTPException as exc:
+                log.warning("could not look up Discord channel %s: %s", channel_id, exc)
+                return None
+        parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+        self._parents[channel_id] = parent
+        return parent
+
+    async def _convert(self, item: Item | IncomingMessage) -> PlatformEvent | None:
+        if isinstance(item, IncomingMessage):
+            return item
+        client = self._client()
+        bot_id = client.user.id if client.user else None
+        if isinstance(item, discord.Message):
+            return await self._incoming(item)
+        where = await self.where(item.channel_id)
+        if where is None:
+            return None
+        if isinstance(item, discord.RawMessageUpdateEvent):
+            message = item.message
+            if message.edited_at is None or message.author.id == bot_id:
+                return None  # an embed unfurled, not an edit by a person
+            return MessageEdited(
+                ref=to_incoming(message, where, bot_id=bot_id).ref,
+                text=message_text(message, bot_id=bot_id),
+                edited_at=message.edited_at,
+            )
+        return MessageDeleted(
+            ref=MessageRef(where, str(item.message_id)), deleted_at=self.clock.now()
+        )
+
+    async def _incoming(self, message: discord.Message) -> IncomingMessage | None:
+        client = self._client()
+        bot_id = client.user.id if client.user else None
+        if message.author.id == bot_id or not is_conversation(message):
+            return None
+        where = await self.where(message.channel.id)
+        if where is None:
+            return None
+        if looks_unreadable(message):
+            await self._unreadable(where)
+        return to_incoming(message, where, bot_id=bot_id)
+
+    async def _unreadable(self, where: ChannelRef) -> None:
+        if self._told_unreadable or self._host is None:
+            return
+        self._told_unreadable = True
+        log.error("Discord messages arrive without their text: the message content intent is off")
+        await self._host.alert(Alert(AlertKind.CANNOT_READ, ChannelRef("discord", where.id)))
+
+    # catch-up --------------------------------------------------------------------------
+
+    async def _catch_up(self) -> AsyncIterator[IncomingMessage]:
+        try:
+            await asyncio.wait_for(self._ready.wait(), self._ready_timeout)
+        except TimeoutError:
+            log.warning("Discord is not ready; catching up with what is known")
+        self._caught = set()
+        floor = discord.utils.time_snowflake(self.clock.now() - CATCH_UP_WINDOW)
+        client = self._client()
+        for channel_id in sorted(self.channels):
+            channel = client.get_channel(channel_id)
+            if not isinstance(channel, discord.TextChannel):
+                continue
+            ref = ChannelRef("discord", str(channel_id))
+            last = await self._cursor(cursor_key(ref))
+            if last is None:
+                # First run here: what was said before is not ours to replay.
+                await self._start_at(ref, channel.last_message_id)
+                for thread in channel.threads:
+                    await self._start_at(ref_of(thread), thread.last_message_id)
+                continue
+            async for event in self._read(channel, ref, max(last, floor)):
+                yield event
+            for thread in channel.threads:
+                thread_ref = ref_of(thread)
+                self.learn_thread(thread)
+                # A thread with no position of its own began after the channel's one.
+                after = await self._cursor(cursor_key(thread_ref)) or last
+                async for event in self._read(thread, thread_ref, max(after, floor)):
+                    yield event
+
+    async def _read(
+        self, channel: discord.abc.Messageable, ref: ChannelRef, after: int
+    ) -> AsyncIterator[IncomingMessage]:
+        bot_id = self._client().user
+        try:
+            async for message in channel.history(
+                after=discord.Object(after), oldest_first=True, limit=None
+            ):
+                if bot_id is not None and message.author.id == bot_id.id:
+                    continue
+                if not is_conversation(message):
+                    continue
+                event = to_incoming(message, ref, bot_id=bot_id.id if bot_id else None)
+                self._caught.add(event.ref.id)
+                yield event
+        except discord.HTTPException as exc:
+            log.error("could not read the history of %s: %s", ref, exc)
+
+    async def _start_at(self, ref: ChannelRef, last_message_id: int | None) -> None:
+        if last_message_id is not None:
+            await self._advance(cursor_key(ref), last_message_id)
+
+    async def _cursor(self, key: str) -> int | None:
+        if key not in self._cursors and self._host is not None:
+            value = await self._host.cursor(key)
+            if value is not None:
+                self._cursors[key] = int(value)
+        return self._cursors.get(key)
+
+    async def _advance(self, key: str, message_id: int) -> None:
+        async with self._cursor_lock:
+            current = await self._cursor(key)
+            if current is not None and current >= message_id:
+                return
+            self._cursors[key] = message_id
+            if self._host is not None:
+                await self._host.set_cursor(key, str(message_id))
+
+
+def ref_of(thread: discord.Thread) -> ChannelRef:
+    return ChannelRef("discord", str(thread.parent_id), thread=str(thread.id))
