@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from tests.fakes.telegram_api import GROUP, Person, Rig, telegram_rig
+from bot.domain import UserRef
+from tests.fakes.telegram_api import GROUP, FakeTelegram, Person, Rig, telegram_rig
 
 ANN = Person(5001, "Ann", "ann_k")
 BOB = Person(5002, "Bob", None)
@@ -14,17 +16,14 @@ TOPIC = 1  # the forum topic the community chats in (the group's first message)
 IN_TOPIC = (f"telegram:{GROUP}/{TOPIC}",)
 
 
-def with_topic(api: object) -> None:
-    from tests.fakes.telegram_api import FakeTelegram
-
-    assert isinstance(api, FakeTelegram)
+def with_topic(api: FakeTelegram) -> None:
     assert api.add_topic(GROUP, "Monthly #hcsmeu chat") == TOPIC
     api.add_admin(GROUP, MIA)
 
 
-def transcript(rig: Rig) -> dict[str, object]:
+def transcript(rig: Rig) -> dict[str, Any]:
     path = rig.chat.tmp / "pages" / "hcsmeu" / "2026-03-04" / "transcript.json"
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -55,15 +54,15 @@ async def test_a_whole_chat_runs_in_a_forum_topic(tmp_path: Path) -> None:
             "The tran",
         ]
         data = transcript(rig)
-    questions = {q["number"]: q for q in data["questions"]}  # type: ignore[attr-defined]
-    messages = {m["id"]: m for m in data["messages"]}  # type: ignore[attr-defined]
+    questions = {q["number"]: q for q in data["questions"]}
+    messages = {m["id"]: m for m in data["messages"]}
     assert {messages[i]["text"] for i in questions[1]["answer_ids"]} == {
         "A1: sharing decisions",
         "co-design from day one",
         "A1 & A2: <b>both</b>!",
     }
     assert {messages[i]["text"] for i in questions[2]["answer_ids"]} == {"A1 & A2: <b>both</b>!"}
-    general = {messages[i]["text"] for i in data["general_discussion_ids"]}  # type: ignore[attr-defined]
+    general = {messages[i]["text"] for i in data["general_discussion_ids"]}
     assert general == {"hello all, Bob from Lyon"}
     assert {m["channel"] for m in messages.values()} == {f"telegram:{GROUP}/{TOPIC}"}
     assert {m["author_name"] for m in messages.values()} == {"Ann", "Bob"}
@@ -78,7 +77,7 @@ async def test_an_edited_answer_changes_the_stored_text_and_question(tmp_path: P
         await rig.delivered(rig.api.edit(typo, "A2: on reflection, this answers Q2"))
         await rig.chat.at(61)
         data = transcript(rig)
-    [message] = data["messages"]  # type: ignore[misc]
+    [message] = data["messages"]
     assert message["text"] == "A2: on reflection, this answers Q2"
     assert message["questions"] == [2]
     assert message["edited_at"] is not None
@@ -186,4 +185,27 @@ async def test_delete_removes_an_answer_from_the_group_and_the_transcript(
         assert restriction["until_date"] == int(rig.chat.clock.now().timestamp()) + 600
         await rig.chat.at(61)
         data = transcript(rig)
-    assert [m["text"] for m in data["messages"]] == ["A1: listening first"]  # type: ignore[attr-defined]
+    assert [m["text"] for m in data["messages"]] == ["A1: listening first"]
+
+
+async def test_one_chat_in_a_telegram_group_and_a_local_channel_has_one_transcript(
+    tmp_path: Path,
+) -> None:
+    async with telegram_rig(tmp_path, channels=(f"telegram:{GROUP}", "local:main")) as rig:
+        await rig.chat.at(10)
+        assert rig.api.bot_texts(GROUP)[-1].startswith("Q1: ")
+        assert rig.chat.posts("local:main")[-1] == rig.api.bot_texts(GROUP)[-1]
+        rig.chat.local.say(UserRef("local", "lea", "Léa"), "local:main", "A1: from the terminal")
+        await rig.delivered(rig.api.post(ANN, GROUP, "A1: from Telegram"))
+        await rig.chat.at(61)
+        data = transcript(rig)
+        link = rig.api.bot_texts(GROUP)[-1]
+    assert link == rig.chat.posts("local:main")[-1]  # one transcript, linked in both places
+    assert link.startswith("The transcript of today's #hcsmeu chat is ready")
+    answers = {m["channel"]: m["text"] for m in data["messages"]}
+    assert answers == {
+        f"telegram:{GROUP}": "A1: from Telegram",
+        "local:main": "A1: from the terminal",
+    }
+    [q1] = [q for q in data["questions"] if q["number"] == 1]
+    assert len(q1["answer_ids"]) == 2
