@@ -5,27 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from telegram import Bot, BotCommand, ChatPermissions, Message, ReplyParameters, Update
-from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram import Bot, ChatPermissions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import RetryAfter, TelegramError
 
 from bot.clock import Clock
-from bot.commands import COMMANDS
 from bot.config import Config, PlatformSettings
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
-from bot.i18n import Messages
 from bot.platforms import telegram_logs
 from bot.platforms.base import (
     TEXT_LIMITS,
-    Alert,
-    AlertKind,
     Capabilities,
     DeliveryUncertain,
     Host,
@@ -34,25 +28,18 @@ from bot.platforms.base import (
 )
 from bot.platforms.telegram_config import TelegramSetup, read_setup
 from bot.platforms.telegram_errors import quiet_retry_after_deprecation, retry_after, translate
-from bot.platforms.telegram_inflight import Inflight
+from bot.platforms.telegram_intake import Intake
 from bot.platforms.telegram_limits import RateLimiter, Sleep
+from bot.platforms.telegram_startup import check_access, set_commands
 from bot.platforms.telegram_text import split_text, to_html
-from bot.platforms.telegram_updates import (
-    ALLOWED_UPDATES,
-    PLATFORM,
-    SERVICE_USERS,
-    member_change_chat,
-    to_events,
-)
+from bot.platforms.telegram_updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS
 
 log = logging.getLogger("bot.platforms.telegram")
 
 POLL_SECONDS = 50  # long-polling: Telegram answers at once when an update comes
 ADMINS_KEPT = timedelta(minutes=5)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
-OFFSET = "offset"  # the host cursor holding the first update not yet stored
 MAX_WAITS = 5  # 429s in a row before a send gives up
-MAX_REDELIVERIES = 3  # fetches of an update the core keeps failing to store
 
 
 class TelegramPlatform:
@@ -86,42 +73,33 @@ class TelegramPlatform:
         self.webhook_path = setup.webhook_path
         self.bot_names: frozenset[str] = frozenset()
         self._bot: Bot | None = None
-        self._host: Host | None = None
+        self._intake: Intake | None = None
         self._filter: telegram_logs.TokenFilter | None = None
-        self._poller: asyncio.Task[None] | None = None
         self._admins: dict[int, tuple[datetime, frozenset[int]]] = {}
-        self._reset()
-
-    def _reset(self) -> None:
-        """Fresh per-run state: the same adapter is started again after a stop."""
-        self._queue: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
-        self._inflight = Inflight()
-        self._progress = asyncio.Event()
-        self._saving = asyncio.Lock()
-        self._saved: int | None = None
-        self._stalls: Counter[int] = Counter()
-        self._finished: dict[int, asyncio.Future[bool]] = {}  # webhook deliveries waiting
-        self._reading = False
-        self._reader_done = asyncio.Event()
-        self._closed = False
-        self._admins.clear()
 
     # start and stop -----------------------------------------------------------------------
 
     async def start(self, host: Host) -> None:
-        self._reset()
-        self._host = host
         quiet_retry_after_deprecation()
         self._filter = telegram_logs.install(self.setup.token)
+        self._admins.clear()
         options = self.setup.options
-        bot = Bot(self.setup.token, base_url=f"{options.api_url}/bot")
-        self._bot = bot
+        bot = self._bot = Bot(self.setup.token, base_url=f"{options.api_url}/bot")
+        intake = self._intake = Intake(
+            host,
+            sleep=self.sleep,
+            poll_seconds=self.poll_seconds,
+            redeliver_after=self.redeliver_after,
+            webhook_wait=self.webhook_wait,
+            admins_changed=self._forget_admins,
+        )
         try:
             await bot.initialize()  # getMe
             me = bot.bot
             self.bot_names = frozenset({me.username}) if me.username else frozenset()
-            await self._check_access(host, me.id, bool(me.can_read_all_group_messages))
-            await self._set_commands(bot)
+            reads_all = bool(me.can_read_all_group_messages)
+            await check_access(bot, self.setup, host, bot_id=me.id, reads_all=reads_all)
+            await set_commands(bot, self.setup.locales)
             if options.mode == "webhook":
                 assert options.webhook_url is not None  # checked with the config
                 await bot.set_webhook(
@@ -131,9 +109,7 @@ class TelegramPlatform:
                 )
             else:
                 await bot.delete_webhook()  # getUpdates is refused while one is set
-                stored = await host.cursor(OFFSET)
-                self._inflight.offset = self._saved = None if stored is None else int(stored)
-                self._poller = asyncio.create_task(self._poll(bot), name="telegram-updates")
+                await intake.poll(bot)
         except TelegramError as exc:
             await self._shutdown()
             raise translate(exc, sending=False) from exc
@@ -143,24 +119,8 @@ class TelegramPlatform:
         log.info("connected to Telegram as @%s", me.username)
 
     async def close(self) -> None:
-        """Stop reading; events not yet taken are dropped, and being unacknowledged they
-        are fetched again after a restart. The event in hand is finished first."""
-        self._closed = True
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-            self._poller = None
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        for future in self._finished.values():
-            if not future.done():
-                future.set_result(False)
-        self._queue.put_nowait(None)
-        if self._reading:
-            try:
-                await asyncio.wait_for(self._reader_done.wait(), timeout=10)
-            except TimeoutError:
-                log.warning("the core did not finish its last Telegram message in time")
+        if self._intake is not None:
+            await self._intake.stop()
         await self._shutdown()
 
     async def _shutdown(self) -> None:
@@ -171,172 +131,26 @@ class TelegramPlatform:
             telegram_logs.uninstall(self._filter)
             self._filter = None
 
-    async def _check_access(self, host: Host, bot_id: int, reads_all: bool) -> None:
-        """Tell the moderators where the bot cannot post, or where privacy mode hides
-        the answers from it; a chat there would otherwise record nothing."""
-        assert self._bot is not None
-        for chat_id in dict.fromkeys(int(ref.id) for ref in self.setup.places):
-            alert: tuple[AlertKind, str] | None = None
-            try:
-                member = await self._bot.get_chat_member(chat_id, bot_id)
-            except TelegramError as exc:
-                log.error("cannot reach Telegram chat %d: %s", chat_id, exc)
-                alert = (AlertKind.MISSING_PERMISSION, "membership (add the bot to the chat)")
-            else:
-                status = member.status
-                if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-                    alert = (AlertKind.MISSING_PERMISSION, "membership (add the bot to the chat)")
-                elif status == ChatMemberStatus.RESTRICTED and not getattr(
-                    member, "can_send_messages", True
-                ):
-                    alert = (AlertKind.MISSING_PERMISSION, "sending messages")
-                elif not reads_all and status not in (
-                    ChatMemberStatus.ADMINISTRATOR,
-                    ChatMemberStatus.OWNER,
-                ):
-                    alert = (AlertKind.CANNOT_READ, "")
-            if alert is None:
-                continue
-            log.error("Telegram chat %d: %s %s", chat_id, alert[0].value, alert[1])
-            for ref in self.setup.channels:
-                if int(ref.id) == chat_id:
-                    await host.alert(Alert(alert[0], ref, detail=alert[1]))
-
-    async def _set_commands(self, bot: Bot) -> None:
-        """The command menu Telegram shows, in each community's language."""
-        languages = {loc.split("_")[0].lower() for loc in self.setup.locales} - {"en"}
-        for language in ["", *sorted(languages)]:
-            m = Messages(language or "en")
-            menu = [
-                BotCommand(name, _menu_text(m.gettext(spec.description)))
-                for name, spec in COMMANDS.items()
-            ]
-            try:
-                await bot.set_my_commands(menu, language_code=language or None)
-            except TelegramError as exc:
-                log.warning("could not set the Telegram command menu (%s): %s", language, exc)
-
     # updates in -----------------------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[PlatformEvent]:
-        queue = self._queue
-        self._reading = True
-        try:
-            while (event := await queue.get()) is not None:
-                yield event
-        finally:
-            self._reader_done.set()
+    def events(self) -> AsyncIterator[PlatformEvent]:
+        if self._intake is None:
+            raise RuntimeError("start the Telegram adapter before reading its events")
+        return self._intake.events()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
-        update_id = self._inflight.ack(event)
-        self._progress.set()
-        if update_id is not None and update_id in self._finished:
-            future = self._finished.pop(update_id)
-            self._inflight.discard(update_id)
-            if not future.done():
-                future.set_result(True)
-        if self._inflight.advance():
-            await self._save_offset()
-
-    async def _poll(self, bot: Bot) -> None:
-        backoff = 1.0
-        while True:
-            try:
-                updates = await bot.get_updates(
-                    offset=self._inflight.offset,
-                    timeout=self.poll_seconds,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-            except RetryAfter as exc:
-                await self.sleep(retry_after(exc))
-                continue
-            except InvalidToken as exc:
-                log.error("Telegram refused the bot token; no more updates are read: %s", exc)
-                return
-            except TelegramError as exc:
-                log.warning("could not fetch Telegram updates, again in %.0f s: %s", backoff, exc)
-                await self.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
-                continue
-            backoff = 1.0
-            for update in updates:
-                offset = self._inflight.offset
-                if update.update_id in self._inflight or (
-                    offset is not None and update.update_id < offset
-                ):
-                    continue
-                self._admit(update)
-            if self._inflight.advance():
-                await self._save_offset()
-            await self._settle()
-
-    def _admit(self, update: Update) -> list[PlatformEvent]:
-        chat = member_change_chat(update)
-        if chat is not None:
-            self._admins.pop(chat, None)  # someone may have become or stopped being admin
-        events = to_events(update)
-        self._inflight.add(update.update_id, events)
-        for event in events:
-            self._queue.put_nowait(event)
-        return events
-
-    async def _settle(self) -> None:
-        """Wait until the batch is stored before polling on (the next poll confirms it to
-        Telegram). A batch stuck without progress is fetched again, a few times."""
-        while len(self._inflight):
-            acks = self._inflight.acks
-            self._progress.clear()
-            try:
-                await asyncio.wait_for(self._progress.wait(), self.redeliver_after)
-                continue
-            except TimeoutError:
-                if self._inflight.acks != acks or not self._queue.empty():
-                    continue  # slow, not stuck
-            stalled = self._inflight.forget()
-            front = stalled[0]
-            self._stalls[front] += 1
-            if self._stalls[front] < MAX_REDELIVERIES:
-                log.warning("Telegram updates %s were not stored; fetching them again", stalled)
-                return
-            log.error("Telegram update %d could not be stored; skipping it", front)
-            self._inflight.offset = front + 1
-            await self._save_offset()
-            return
-
-    async def _save_offset(self) -> None:
-        if self.setup.options.mode != "polling" or self._host is None:
-            return
-        async with self._saving:
-            offset = self._inflight.offset
-            if offset is not None and offset != self._saved:
-                await self._host.set_cursor(OFFSET, str(offset))
-                self._saved = offset
+        if self._intake is not None:
+            await self._intake.acknowledge(event)
 
     async def receive_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
-        """200 only once the update is stored, so Telegram delivers it again otherwise."""
+        """403 unless Telegram's secret header matches; else 200 once stored."""
         given = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER), "")
         secret = self.setup.secret
         if secret is None or not hmac.compare_digest(given.encode(), secret.encode()):
             return 403
-        if self._bot is None or self._closed:
+        if self._bot is None or self._intake is None:
             return 503
-        try:
-            update = Update.de_json(json.loads(body), self._bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return 400
-        future = self._finished.get(update.update_id)
-        if future is None:  # not a second delivery of one still being stored
-            if not self._admit(update):
-                self._inflight.discard(update.update_id)
-                return 200
-            future = self._finished[update.update_id] = asyncio.get_running_loop().create_future()
-        try:
-            stored = await asyncio.wait_for(asyncio.shield(future), self.webhook_wait)
-        except TimeoutError:
-            self._finished.pop(update.update_id, None)
-            self._inflight.discard(update.update_id)
-            return 503
-        return 200 if stored else 503
+        return await self._intake.receive(self._bot, body)
 
     # the bot's own actions ----------------------------------------------------------------
 
@@ -412,6 +226,10 @@ class TelegramPlatform:
             return False
         return int(user.id) in await self._administrators(_chat(channel))
 
+    def _forget_admins(self, chat_id: int) -> None:
+        """Someone may have become, or stopped being, an administrator there."""
+        self._admins.pop(chat_id, None)
+
     async def _administrators(self, chat_id: int) -> frozenset[int]:
         now = self.clock.now()
         cached = self._admins.get(chat_id)
@@ -470,12 +288,6 @@ def _chat(channel: ChannelRef) -> int:
 
 def _topic(channel: ChannelRef) -> int | None:
     return None if channel.thread is None else _number(channel.thread, "topic")
-
-
-def _menu_text(description: str) -> str:
-    """Telegram takes 3 to 256 characters per command description."""
-    text = description if len(description) >= 3 else f"{description}..."
-    return text if len(text) <= 256 else text[:255] + "…"
 
 
 def from_config(

@@ -1,0 +1,202 @@
+"""Telegram updates in: long-polled or posted to the webhook, handed to the core in order,
+and confirmed to Telegram only once stored (at least once in, never lost)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+
+from telegram import Bot, Update
+from telegram.error import InvalidToken, RetryAfter, TelegramError
+
+from bot.domain import PlatformEvent
+from bot.platforms.base import Host
+from bot.platforms.telegram_errors import retry_after
+from bot.platforms.telegram_inflight import Inflight
+from bot.platforms.telegram_limits import Sleep
+from bot.platforms.telegram_updates import ALLOWED_UPDATES, member_change_chat, to_events
+
+log = logging.getLogger("bot.platforms.telegram")
+
+OFFSET = "offset"  # the host cursor holding the first update not yet stored
+MAX_REDELIVERIES = 3  # fetches of an update the core keeps failing to store
+
+
+class Intake:
+    """One run's reading. Polling asks for more only once the last batch is stored, as
+    the next getUpdates confirms it to Telegram; a webhook delivery is answered 200 only
+    once stored, so Telegram delivers it again otherwise."""
+
+    def __init__(
+        self,
+        host: Host,
+        *,
+        sleep: Sleep,
+        poll_seconds: int,
+        redeliver_after: float,
+        webhook_wait: float,
+        admins_changed: Callable[[int], None],
+    ) -> None:
+        self._host = host
+        self._sleep = sleep
+        self._poll_seconds = poll_seconds
+        self._redeliver_after = redeliver_after  # seconds without progress on a batch
+        self._webhook_wait = webhook_wait  # Telegram gives up on a delivery after about 60 s
+        self._admins_changed = admins_changed
+        self._queue: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
+        self._inflight = Inflight()
+        self._progress = asyncio.Event()
+        self._saving = asyncio.Lock()
+        self._saved: int | None = None
+        self._stalls: Counter[int] = Counter()
+        self._deliveries: dict[int, asyncio.Future[bool]] = {}  # webhook: update -> stored
+        self._poller: asyncio.Task[None] | None = None
+        self._reading = False
+        self._reader_done = asyncio.Event()
+        self._stopped = False
+
+    async def poll(self, bot: Bot) -> None:
+        """Start long polling from the stored offset."""
+        stored = await self._host.cursor(OFFSET)
+        self._inflight.offset = self._saved = None if stored is None else int(stored)
+        self._poller = asyncio.create_task(self._poll(bot), name="telegram-updates")
+
+    async def stop(self) -> None:
+        """Events not yet taken are dropped: unacknowledged, they come again after a
+        restart. The one the core has in hand is finished first."""
+        self._stopped = True
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        for delivery in self._deliveries.values():
+            if not delivery.done():
+                delivery.set_result(False)
+        self._queue.put_nowait(None)
+        if self._reading:
+            try:
+                await asyncio.wait_for(self._reader_done.wait(), timeout=10)
+            except TimeoutError:
+                log.warning("the core did not finish its last Telegram message in time")
+
+    async def events(self) -> AsyncIterator[PlatformEvent]:
+        queue = self._queue
+        self._reading = True
+        try:
+            while (event := await queue.get()) is not None:
+                yield event
+        finally:
+            self._reader_done.set()
+
+    async def acknowledge(self, event: PlatformEvent) -> None:
+        update_id = self._inflight.ack(event)
+        self._progress.set()
+        if update_id is not None and update_id in self._deliveries:
+            delivery = self._deliveries.pop(update_id)
+            self._inflight.discard(update_id)
+            if not delivery.done():
+                delivery.set_result(True)
+        if self._inflight.advance():
+            await self._save_offset()
+
+    async def receive(self, bot: Bot, body: bytes) -> int:
+        """One webhook delivery, its secret already checked: the HTTP status to answer."""
+        if self._stopped:
+            return 503
+        try:
+            update = Update.de_json(json.loads(body), bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return 400
+        ident = update.update_id
+        delivery = self._deliveries.get(ident)
+        if delivery is None:  # not a second delivery of one still being stored
+            if not self._admit(update):
+                self._inflight.discard(ident)
+                return 200
+            delivery = asyncio.get_running_loop().create_future()
+            self._deliveries[ident] = delivery
+        try:
+            stored = await asyncio.wait_for(asyncio.shield(delivery), self._webhook_wait)
+        except TimeoutError:
+            self._deliveries.pop(ident, None)
+            self._inflight.discard(ident)
+            return 503
+        return 200 if stored else 503
+
+    def _admit(self, update: Update) -> list[PlatformEvent]:
+        chat = member_change_chat(update)
+        if chat is not None:
+            self._admins_changed(chat)
+        events = to_events(update)
+        self._inflight.add(update.update_id, events)
+        for event in events:
+            self._queue.put_nowait(event)
+        return events
+
+    async def _poll(self, bot: Bot) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=self._inflight.offset,
+                    timeout=self._poll_seconds,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            except RetryAfter as exc:
+                await self._sleep(retry_after(exc))
+                continue
+            except InvalidToken as exc:
+                log.error("Telegram refused the bot token; no more updates are read: %s", exc)
+                return
+            except TelegramError as exc:
+                log.warning("could not fetch Telegram updates, again in %.0f s: %s", backoff, exc)
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            for update in updates:
+                offset = self._inflight.offset
+                if update.update_id in self._inflight or (
+                    offset is not None and update.update_id < offset
+                ):
+                    continue
+                self._admit(update)
+            if self._inflight.advance():
+                await self._save_offset()
+            await self._settle()
+
+    async def _settle(self) -> None:
+        """Wait until the batch is stored; one stuck without progress is fetched again,
+        and after a few tries skipped, so one bad update cannot stop all reading."""
+        while len(self._inflight):
+            acks = self._inflight.acks
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), self._redeliver_after)
+                continue
+            except TimeoutError:
+                if self._inflight.acks != acks or not self._queue.empty():
+                    continue  # slow, not stuck
+            stalled = self._inflight.forget()
+            front = stalled[0]
+            self._stalls[front] += 1
+            if self._stalls[front] < MAX_REDELIVERIES:
+                log.warning("Telegram updates %s were not stored; fetching them again", stalled)
+                return
+            log.error("Telegram update %d could not be stored; skipping it", front)
+            self._inflight.offset = front + 1
+            await self._save_offset()
+            return
+
+    async def _save_offset(self) -> None:
+        if self._poller is None:
+            return  # webhook mode: Telegram keeps track
+        async with self._saving:
+            offset = self._inflight.offset
+            if offset is not None and offset != self._saved:
+                await self._host.set_cursor(OFFSET, str(offset))
+                self._saved = offset
