@@ -1,0 +1,229 @@
+"""A Mastodon server on 127.0.0.1 for the adapter's tests: mastodon_mock 0.6.1 (a real
+FastAPI implementation of the API, streaming included) served by uvicorn on a thread,
+behind a thin ASGI layer that can do what the mock cannot: drop the open streams,
+refuse streaming for a while, and lose the answer to a post after it was made."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+import uvicorn
+from mastodon import Mastodon
+from mastodon_mock import services
+from mastodon_mock.app import create_app
+from mastodon_mock.config import (
+    DatabaseConfig,
+    MastodonMockConfig,
+    SeedAccount,
+    SeedConfig,
+    StreamingConfig,
+)
+from mastodon_mock.routers import statuses as statuses_router
+
+BOT_TOKEN = "bot-token-9f3c2e7a51d4"
+DOMAIN = "mock.local"
+SEED = SeedConfig(
+    accounts=[
+        SeedAccount(username="hashchat", display_name="hashchat", bot=True, access_token=BOT_TOKEN),
+        SeedAccount(username="alice", display_name="Alice (moderator)", access_token="alice-t"),
+        SeedAccount(username="ann", display_name="Ann", access_token="ann-t"),
+        SeedAccount(username="bob", display_name="Bob", access_token="bob-t"),
+    ]
+)
+_STREAMING = "/api/v1/streaming"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    method: str
+    path: str
+    query: str
+    idempotency_key: str | None
+
+
+class Controls:
+    """The ASGI layer in front of the mock; its switches may be flipped from any thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[Seen] = []
+        self.streaming_down = False
+        self.lose_post_answers = 0
+        self.streams_opened = 0
+        self._open: set[asyncio.Event] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.streaming_down = False
+            self.lose_post_answers = 0
+            self.streams_opened = 0
+
+    def drop_streams(self) -> None:
+        """End every open stream, as a server restart or a proxy timeout would."""
+        loop = self._loop
+        if loop is not None:
+            loop.call_soon_threadsafe(lambda: [e.set() for e in list(self._open)])
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self._loop = asyncio.get_running_loop()
+        headers = dict(scope["headers"])
+        key = headers.get(b"idempotency-key")
+        seen = Seen(
+            scope["method"],
+            scope["path"],
+            scope["query_string"].decode(),
+            None if key is None else key.decode(),
+        )
+        with self._lock:
+            self.requests.append(seen)
+        path = scope["path"]
+        if path.startswith(_STREAMING) and not path.endswith("/health"):
+            await self._stream(scope, receive, send)
+        elif scope["method"] == "POST" and path == "/api/v1/statuses" and self._lose():
+            await self._lost(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _lose(self) -> bool:
+        with self._lock:
+            if self.lose_post_answers <= 0:
+                return False
+            self.lose_post_answers -= 1
+            return True
+
+    async def _stream(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.streaming_down:
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"streaming is down"})
+            return
+        dropped = asyncio.Event()
+        self._open.add(dropped)
+        self.streams_opened += 1
+
+        async def receive_or_drop() -> Any:
+            if dropped.is_set():  # answered without waiting: the mock asks in a cancelled scope
+                return {"type": "http.disconnect"}
+            message = asyncio.ensure_future(receive())
+            drop = asyncio.ensure_future(dropped.wait())
+            try:
+                await asyncio.wait({message, drop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                drop.cancel()
+                if not message.done():
+                    message.cancel()
+            return message.result() if message.done() else {"type": "http.disconnect"}
+
+        try:
+            await self.app(scope, receive_or_drop, send)
+        finally:
+            self._open.discard(dropped)
+
+    async def _lost(self, scope: Any, receive: Any, send: Any) -> None:
+        """The status is made, but its answer never arrives: the headers, then silence."""
+
+        async def headers_only(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                await send(message)
+
+        await self.app(scope, receive, headers_only)
+        raise ConnectionAbortedError("the answer was lost on its way (a test's doing)")
+
+    def posts(self) -> list[Seen]:
+        with self._lock:
+            return [r for r in self.requests if r.method == "POST" and r.path == "/api/v1/statuses"]
+
+
+class MastodonStandIn:
+    """mastodon_mock on a free loopback port; ``stamp`` dates new statuses (the tests'
+    manual clock, so that answers fall inside the chat). Started once per test module
+    (its first requests are slow) and ``reset`` for each test."""
+
+    def __init__(self, *, streaming: bool = True) -> None:
+        self.stamp: Callable[[], datetime] = lambda: datetime.now(UTC)
+        config = MastodonMockConfig(
+            domain=DOMAIN,
+            database=DatabaseConfig(path=":memory:"),
+            seed=SEED,
+            streaming=StreamingConfig(enabled=streaming, heartbeat_seconds=0.05),
+        )
+        self.controls = Controls(create_app(config))
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.controls, host="127.0.0.1", port=0, log_level="critical")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._clients: list[Mastodon] = []
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the Mastodon stand-in did not start")
+            time.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def reset(self, stamp: Callable[[], datetime]) -> None:
+        """Back to the seeded accounts alone, with fresh switches."""
+        with requests.post(f"{self.base_url}/api/v1/_mock/reset", timeout=10) as answer:
+            answer.raise_for_status()
+        self.controls.reset()
+        self.stamp = stamp
+        self._close_clients()
+
+    def _close_clients(self) -> None:
+        for c in self._clients:
+            c.session.close()
+        self._clients.clear()
+
+    def stop(self) -> None:
+        self._close_clients()
+        self._server.should_exit = True
+        self._thread.join(10)
+
+    def client(self, username: str) -> Mastodon:
+        """A participant's own app, logged in as ``username``."""
+        token = next(a.access_token for a in SEED.accounts if a.username == username)
+        c = Mastodon(access_token=token, api_base_url=self.base_url, ratelimit_method="throw")
+        self._clients.append(c)
+        return c
+
+    def statuses_of(self, username: str) -> list[dict[str, Any]]:
+        """Every status of an account, direct ones included, oldest first."""
+        reader = self.client(username)
+        account = reader.account_verify_credentials()
+        found: list[dict[str, Any]] = []
+        max_id = None
+        while page := reader.account_statuses(account["id"], max_id=max_id, limit=40):
+            found += page
+            max_id = page[-1]["id"]
+        return sorted(found, key=lambda s: int(s["id"]))
+
+
+@contextlib.contextmanager
+def stand_in(*, streaming: bool = True) -> Iterator[MastodonStandIn]:
+    server = MastodonStandIn(streaming=streaming)
+    with pytest.MonkeyPatch.context() as patch:
+        # New statuses, edits and notifications are dated by the test's clock.
+        patch.setattr(statuses_router, "utcnow", lambda: server.stamp())
+        patch.setattr(services, "utcnow", lambda: server.stamp())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()

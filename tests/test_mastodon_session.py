@@ -1,0 +1,329 @@
+"""Whole chats on Mastodon: the real Mastodon.py, over HTTP and server-sent events, against
+mastodon_mock on 127.0.0.1, with the rest of hashchat running on a manual clock."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain import UserRef
+from bot.platforms.mastodon_text import html_to_text
+from tests.conftest import START, Chat
+from tests.fakes.mastodon_harness import (
+    ObservedMastodon,
+    Pacer,
+    adapter,
+    mastodon_config,
+    status_times,
+)
+from tests.fakes.mastodon_server import BOT_TOKEN, MastodonStandIn, stand_in
+
+BOB_LOCAL = UserRef("local", "bob", "Bob")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START - timedelta(hours=2))
+
+
+@pytest.fixture(scope="module")
+def streaming_server() -> Iterator[MastodonStandIn]:
+    with stand_in() as s:
+        yield s
+
+
+@pytest.fixture
+def server(streaming_server: MastodonStandIn, clock: ManualClock) -> MastodonStandIn:
+    streaming_server.reset(clock.now)
+    return streaming_server
+
+
+@pytest.fixture
+def server_without_streaming(clock: ManualClock) -> Iterator[MastodonStandIn]:
+    with stand_in(streaming=False) as s:
+        s.reset(clock.now)
+        yield s
+
+
+@asynccontextmanager
+async def running(
+    tmp: Path,
+    server: MastodonStandIn,
+    clock: ManualClock,
+    *,
+    channels: tuple[str, ...] = ("mastodon:hcsmeu",),
+    **options: Any,
+) -> AsyncIterator[tuple[Chat, ObservedMastodon, Pacer]]:
+    pacer = Pacer()
+    platform = adapter(server.base_url, clock, pacer=pacer, **options)
+    config = mastodon_config(tmp, server.base_url, channels=channels)
+    chat = Chat(tmp, config, adapters={"mastodon": platform}, clock=clock)
+    await chat.boot()
+    try:
+        await pacer.waiting()  # connected (or not) and caught up: the first cycle is done
+        yield chat, platform, pacer
+    finally:
+        if chat.app is not None:
+            await chat.stop()
+
+
+def transcript(chat: Chat) -> dict[str, Any]:
+    path = chat.tmp / "pages" / "hcsmeu" / "2026-03-04" / "transcript.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def answers(data: dict[str, Any], number: int) -> set[str]:
+    texts = {m["id"]: m["text"] for m in data["messages"]}
+    question = next(q for q in data["questions"] if q["number"] == number)
+    return {texts[i] for i in question["answer_ids"]}
+
+
+def bot_posts(server: MastodonStandIn) -> list[dict[str, Any]]:
+    return server.statuses_of("hashchat")
+
+
+def question_post(server: MastodonStandIn, number: int) -> dict[str, Any]:
+    return next(
+        s for s in bot_posts(server) if html_to_text(s["content"]).startswith(f"Q{number}:")
+    )
+
+
+async def test_a_whole_chat_reads_as_one_thread_under_the_hashtag(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with running(
+        tmp_path, server, clock, visibility="unlisted", content_warning="hcsmeu chat"
+    ) as (chat, _, _):
+        await chat.at(61)
+    posts = bot_posts(server)
+    texts = [html_to_text(s["content"]) for s in posts]
+    assert [t.split(":")[0] for t in texts[2:6]] == [
+        "Welcome to the #hcsmeu chat",
+        "Q1",
+        "Q2",
+        "Q3",
+    ]
+    assert texts[6].startswith("Thanks all.")
+    assert texts[7].startswith("The transcript of today's #hcsmeu chat is ready")
+    assert all("#hcsmeu" in t for t in texts)
+    chain = posts[2:]
+    assert chain[0]["in_reply_to_id"] is None
+    for before, after in itertools.pairwise(chain):
+        assert after["in_reply_to_id"] == before["id"]
+    assert {s["visibility"] for s in chain} == {"unlisted"}
+    assert {s["spoiler_text"] for s in chain} == {"hcsmeu chat"}
+    assert status_times(chain)[1:4] == [10, 20, 30]
+    assert BOT_TOKEN not in caplog.text
+
+
+async def test_answers_by_hashtag_reply_and_mention_are_recorded(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann, bob, alice = server.client("ann"), server.client("bob"), server.client("alice")
+    async with running(tmp_path, server, clock) as (chat, platform, _):
+        await chat.at(10)
+        q1 = question_post(server, 1)
+        tagged = ann.status_post("A1 sharing <b>decisions</b> & power #hcsmeu")
+        replied = bob.status_post("@hashchat co-design from day one", in_reply_to_id=q1["id"])
+        mentioned = alice.status_post("@hashchat A1: trust, first of all")
+        secret = bob.status_post("@hashchat A1 my diagnosis is private", visibility="direct")
+        elsewhere = ann.status_post("A1 wrong chat #otherchat")
+        ids = [str(s["id"]) for s in (tagged, replied, mentioned, secret)]
+        await platform.acknowledged(*ids[:3])
+        await chat.at(61)
+    data = transcript(chat)
+    assert answers(data, 1) == {
+        "A1 sharing <b>decisions</b> & power #hcsmeu",
+        "co-design from day one",
+        "A1: trust, first of all",
+    }
+    everything = {m["text"] for m in data["messages"]}
+    assert "A1 my diagnosis is private" not in " ".join(everything)
+    assert "A1 wrong chat #otherchat" not in everything
+    assert f"IncomingMessage:{elsewhere['id']}" not in platform.acks
+    by_text = {m["text"]: m for m in data["messages"]}
+    assert by_text["co-design from day one"]["author_key"] == "mastodon:bob@mock.local"
+    assert by_text["co-design from day one"]["author_name"] == "Bob"
+    assert by_text["A1: trust, first of all"]["link"].startswith("https://mock.local/@alice/")
+
+
+async def test_edits_change_an_answer_and_deletions_remove_it(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann, bob = server.client("ann"), server.client("bob")
+    async with running(tmp_path, server, clock) as (chat, platform, _):
+        await chat.at(20)
+        typo = ann.status_post("A1 sharing decisons #hcsmeu")
+        oops = bob.status_post("A2 my password is hunter2 #hcsmeu")
+        await platform.acknowledged(str(typo["id"]), str(oops["id"]))
+        await chat.at(21)
+        ann.status_update(typo["id"], "A2 on reflection, this answers Q2 #hcsmeu")
+        bob.status_delete(oops["id"])
+        await platform.handed_over(f"MessageEdited:{typo['id']}", f"MessageDeleted:{oops['id']}")
+        await chat.at(61)
+    data = transcript(chat)
+    assert [m["text"] for m in data["messages"]] == ["A2 on reflection, this answers Q2 #hcsmeu"]
+    assert data["messages"][0]["questions"] == [2]
+    assert data["messages"][0]["edited_at"] == "2026-03-04T12:21:00Z"
+
+
+async def test_a_non_moderators_command_is_refused_politely_and_a_moderators_obeyed(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    bob, alice = server.client("bob"), server.client("alice")
+    async with running(tmp_path, server, clock) as (chat, platform, _):
+        await chat.at(15)
+        attempt = bob.status_post("@hashchat end")
+        await platform.acknowledged(str(attempt["id"]))
+        await chat.at(21)
+        assert any(html_to_text(s["content"]).startswith("Q2:") for s in bot_posts(server))
+        order = alice.status_post("@hashchat end", visibility="direct")
+        await platform.acknowledged(str(order["id"]))
+        await chat.at(22)
+        posts = bot_posts(server)
+    refusal = next(s for s in posts if s["in_reply_to_id"] == attempt["id"])
+    assert html_to_text(refusal["content"]) == (
+        "@bob Sorry, only the moderators of #hcsmeu can use “end”."
+    )
+    assert refusal["visibility"] == "public"
+    obeyed = next(s for s in posts if s["in_reply_to_id"] == order["id"])
+    assert html_to_text(obeyed["content"]) == (
+        "@alice The chat is closed and its transcript published."
+    )
+    assert obeyed["visibility"] == "direct"
+    texts = [html_to_text(s["content"]) for s in posts]
+    assert not any(t.startswith("Q3:") for t in texts)
+    assert any(t.startswith("The transcript of today's #hcsmeu chat is ready") for t in texts)
+
+
+async def test_a_dropped_stream_is_backfilled_by_polling_without_duplicates(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann, bob = server.client("ann"), server.client("bob")
+    async with running(tmp_path, server, clock) as (chat, platform, pacer):
+        assert all(s.synced for s in platform.reading.sources.values())
+        await chat.at(10)
+        q1 = question_post(server, 1)
+        before = ann.status_post("A1 before the outage #hcsmeu")
+        await platform.acknowledged(str(before["id"]))
+        polls_before = len(pacer.waits)
+        server.controls.streaming_down = True
+        server.controls.drop_streams()
+        await pacer.waiting(polls_before + 1)  # woken by the drop, it polled at once
+        during = bob.status_post("A1 posted while the stream was down #hcsmeu")
+        reply = bob.status_post("@hashchat and a reply meanwhile", in_reply_to_id=q1["id"])
+        await pacer.poll()  # the stream is refused again; polling finds the gap
+        await platform.acknowledged(str(during["id"]), str(reply["id"]))
+        server.controls.streaming_down = False
+        await pacer.poll()  # streams again, caught up by one more poll
+        assert all(s.synced for s in platform.reading.sources.values())
+        after = ann.status_post("A1 after the outage #hcsmeu")
+        await platform.acknowledged(str(after["id"]))
+        await chat.at(61)
+    assert server.controls.streams_opened >= 4
+    assert answers(transcript(chat), 1) == {
+        "A1 before the outage #hcsmeu",
+        "A1 posted while the stream was down #hcsmeu",
+        "and a reply meanwhile",
+        "A1 after the outage #hcsmeu",
+    }
+    handed_over = [k for k in platform.emitted if k.startswith("IncomingMessage:")]
+    assert len(handed_over) == 4
+    assert set(platform.emitted.values()) == {1}
+    assert set(platform.acks.values()) == {1}
+
+
+async def test_the_same_chat_runs_by_polling_alone(
+    tmp_path: Path, server_without_streaming: MastodonStandIn, clock: ManualClock
+) -> None:
+    server = server_without_streaming
+    ann, bob, alice = server.client("ann"), server.client("bob"), server.client("alice")
+    async with running(tmp_path, server, clock) as (chat, platform, pacer):
+        await chat.at(10)
+        q1 = question_post(server, 1)
+        tagged = ann.status_post("A1 sharing decisions #hcsmeu")
+        replied = bob.status_post("@hashchat co-design from day one", in_reply_to_id=q1["id"])
+        mentioned = alice.status_post("@hashchat A1: trust")
+        await pacer.poll()
+        await platform.acknowledged(*(str(s["id"]) for s in (tagged, replied, mentioned)))
+        ann.status_update(tagged["id"], "A1 sharing decisions, and power #hcsmeu")
+        bob.status_delete(replied["id"])
+        await pacer.poll()  # the refresh finds the edit and the deletion
+        await chat.at(61)
+    assert not [r for r in server.controls.requests if r.path.startswith("/api/v1/streaming")]
+    assert answers(transcript(chat), 1) == {"A1 sharing decisions, and power #hcsmeu", "A1: trust"}
+    assert set(platform.emitted.values()) == {1}
+    assert pacer.waits[0] >= 5  # paced within the request budget
+
+
+async def test_a_post_whose_answer_was_lost_is_sent_again_and_made_once(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with running(tmp_path, server, clock) as (chat, platform, _):
+        await chat.at(9)
+        server.controls.lose_post_answers = 1
+        await chat.at(10)
+        posts = bot_posts(server)
+    assert platform.backoffs == [2.0]
+    q1 = [s for s in posts if html_to_text(s["content"]).startswith("Q1:")]
+    assert len(q1) == 1
+    tries = [r for r in server.controls.posts() if r.idempotency_key == "1:q1:mastodon:hcsmeu"]
+    assert len(tries) == 2
+    welcome = next(s for s in posts if html_to_text(s["content"]).startswith("Welcome"))
+    assert q1[0]["in_reply_to_id"] == welcome["id"]
+
+
+async def test_one_chat_on_mastodon_and_locally_has_one_transcript(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann = server.client("ann")
+    channels = ("mastodon:hcsmeu", "local:main")
+    async with running(tmp_path, server, clock, channels=channels) as (chat, platform, _):
+        await chat.at(10)
+        chat.local.say(BOB_LOCAL, "local:main", "A1: from the local channel")
+        await chat.at(11)
+        toot = ann.status_post("A1 from the fediverse #hcsmeu")
+        await platform.acknowledged(str(toot["id"]))
+        await chat.at(61)
+    data = transcript(chat)
+    assert data["session"]["channels"] == list(channels)
+    assert [(m["channel"], m["text"]) for m in data["messages"]] == [
+        ("local:main", "A1: from the local channel"),
+        ("mastodon:hcsmeu", "A1 from the fediverse #hcsmeu"),
+    ]
+    assert answers(data, 1) == {"A1: from the local channel", "A1 from the fediverse #hcsmeu"}
+    assert chat.posts("local:main")[-1] == html_to_text(bot_posts(server)[-1]["content"])
+
+
+async def test_after_a_restart_what_was_posted_meanwhile_is_recorded_once(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann, bob = server.client("ann"), server.client("bob")
+    async with running(tmp_path, server, clock) as (chat, first, _):
+        await chat.at(10)
+        early = ann.status_post("A1 before the restart #hcsmeu")
+        await first.acknowledged(str(early["id"]))
+        await chat.stop()
+        meanwhile = bob.status_post("A1 while the bot was down #hcsmeu")
+        pacer = Pacer()
+        second = adapter(server.base_url, clock, pacer=pacer)
+        chat.adapters["mastodon"] = second
+        await chat.boot()
+        await second.acknowledged(str(meanwhile["id"]))
+        await chat.at(61)
+    assert f"IncomingMessage:{early['id']}" not in second.emitted
+    assert answers(transcript(chat), 1) == {
+        "A1 before the restart #hcsmeu",
+        "A1 while the bot was down #hcsmeu",
+    }
