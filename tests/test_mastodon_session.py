@@ -6,9 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain import UserRef
 from bot.platforms.mastodon_text import html_to_text
-from tests.conftest import START, Chat
+from tests.conftest import Chat
 from tests.fakes.mastodon_harness import (
     ObservedMastodon,
     Pacer,
@@ -25,33 +24,11 @@ from tests.fakes.mastodon_harness import (
     mastodon_config,
     status_times,
 )
-from tests.fakes.mastodon_server import BOT_TOKEN, MastodonStandIn, stand_in
+from tests.fakes.mastodon_server import BOT_TOKEN, MastodonStandIn
+
+pytest_plugins = ["tests.fakes.mastodon_fixtures"]
 
 BOB_LOCAL = UserRef("local", "bob", "Bob")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START - timedelta(hours=2))
-
-
-@pytest.fixture(scope="module")
-def streaming_server() -> Iterator[MastodonStandIn]:
-    with stand_in() as s:
-        yield s
-
-
-@pytest.fixture
-def server(streaming_server: MastodonStandIn, clock: ManualClock) -> MastodonStandIn:
-    streaming_server.reset(clock.now)
-    return streaming_server
-
-
-@pytest.fixture
-def server_without_streaming(clock: ManualClock) -> Iterator[MastodonStandIn]:
-    with stand_in(streaming=False) as s:
-        s.reset(clock.now)
-        yield s
 
 
 @asynccontextmanager

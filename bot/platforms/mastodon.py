@@ -186,13 +186,17 @@ class MastodonPlatform:
             key = idempotency_key if number == 1 or idempotency_key is None else (
                 f"{idempotency_key}/{number}"
             )  # fmt: skip
-            status = await self.api.post(
-                key,
-                status=prefix + part,
-                in_reply_to_id=parent,
-                visibility=visibility,
-                spoiler_text=self.options.content_warning if chat_post else None,
-            )
+            try:
+                status = await self.api.post(
+                    key,
+                    status=prefix + part,
+                    in_reply_to_id=parent,
+                    visibility=visibility,
+                    spoiler_text=self.options.content_warning if chat_post else None,
+                )
+            except PlatformError as exc:
+                await self.alert_on(exc, None if is_direct(channel) else channel, "write:statuses")
+                raise
             sid = str(status["id"])
             self.statuses.posted(sid, channel, None if first is None else first.id)
             if first is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.domain import ChannelRef
+from bot.platforms.base import Alert
 from bot.platforms.mastodon import MastodonPlatform
 from bot.platforms.mastodon_config import MastodonOptions
 from bot.platforms.mastodon_statuses import aware
@@ -20,6 +21,23 @@ from tests.fakes.mastodon_server import BOT_TOKEN, DOMAIN
 
 HASHTAG = ChannelRef("mastodon", "hcsmeu")
 TIMEOUT = 10  # a safety net only: every wait ends on a condition
+
+
+class Host:
+    """What the core lends the adapter, in memory: cursors, and the alerts it raised."""
+
+    def __init__(self) -> None:
+        self.cursors: dict[str, str] = {}
+        self.alerts: list[Alert] = []
+
+    async def cursor(self, key: str) -> str | None:
+        return self.cursors.get(key)
+
+    async def set_cursor(self, key: str, value: str) -> None:
+        self.cursors[key] = value
+
+    async def alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
 
 
 class Pacer:
@@ -61,6 +79,7 @@ class ObservedMastodon(MastodonPlatform):
         self.backoffs: list[float] = []
         self.emitted: Counter[str] = Counter()
         self.acks: Counter[str] = Counter()
+        self.boosted: list[str] = []
         self._changed = asyncio.Event()
         super().__init__(*args, backoff=self._backoff, **kwargs)
 
@@ -93,6 +112,14 @@ class ObservedMastodon(MastodonPlatform):
         """Until the adapter has emitted each of these events (``MessageEdited:<id>``)."""
         await self._until(lambda: all(self.emitted[k] for k in keys))
 
+    async def _boost(self, status_id: str) -> None:
+        await super()._boost(status_id)
+        self.boosted.append(status_id)
+        self._changed.set()
+
+    async def boosts(self, count: int) -> None:
+        await self._until(lambda: len(self.boosted) >= count)
+
     async def drained(self) -> None:
         await self._until(lambda: self.acks.total() >= self.emitted.total())
 
@@ -107,12 +134,13 @@ def adapter(
     *,
     pacer: Pacer,
     streaming: bool = True,
+    channels: Sequence[ChannelRef] = (HASHTAG,),
     **options: Any,
 ) -> ObservedMastodon:
     return ObservedMastodon(
         options=MastodonOptions(api_base_url=base_url, streaming=streaming, **options),
         token=BOT_TOKEN,
-        channels=[HASHTAG],
+        channels=channels,
         clock=clock,
         keep_tags={"hcsmeu"},
         sleep=pacer,
@@ -120,11 +148,24 @@ def adapter(
 
 
 def mastodon_config(
-    tmp: Path, base_url: str, *, channels: tuple[str, ...] = ("mastodon:hcsmeu",)
+    tmp: Path,
+    base_url: str,
+    *,
+    channels: tuple[str, ...] = ("mastodon:hcsmeu",),
+    change: tuple[str, str] = ("", ""),
 ) -> Config:
-    """The March chat of #hcsmeu, with Alice moderating on Mastodon."""
+    """The March chat of #hcsmeu, with Alice moderating on Mastodon; ``change`` replaces
+    one piece of the file's text, to make a mistake in it."""
     (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
-    text = f"""
+    text = _config_text(base_url, channels)
+    if change[0]:
+        assert change[0] in text
+        text = text.replace(*change)
+    return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
+
+
+def _config_text(base_url: str, channels: tuple[str, ...]) -> str:
+    return f"""
 [bot]
 database = "chat.db"
 transcripts_dir = "pages"
@@ -150,7 +191,6 @@ duration = "60m"
 agenda = "agenda.toml"
 reminders = ["1h", "10m"]
 """.replace("'", '"')
-    return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
 
 
 def status_times(statuses: list[dict[str, Any]]) -> list[float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -58,6 +59,7 @@ class Controls:
         self.requests: list[Seen] = []
         self.streaming_down = False
         self.lose_post_answers = 0
+        self.refuse: dict[str, int] = {}  # path prefix -> HTTP status, e.g. a missing scope
         self.streams_opened = 0
         self._open: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -68,6 +70,7 @@ class Controls:
             self.requests.clear()
             self.streaming_down = False
             self.lose_post_answers = 0
+            self.refuse = {}
             self.streams_opened = 0
 
     def drop_streams(self) -> None:
@@ -92,7 +95,12 @@ class Controls:
         with self._lock:
             self.requests.append(seen)
         path = scope["path"]
-        if path.startswith(_STREAMING) and not path.endswith("/health"):
+        refused = next((code for p, code in self.refuse.items() if path.startswith(p)), None)
+        if refused is not None:
+            body = b'{"error": "This action is outside the authorized scopes"}'
+            await send({"type": "http.response.start", "status": refused, "headers": []})
+            await send({"type": "http.response.body", "body": body})
+        elif path.startswith(_STREAMING) and not path.endswith("/health"):
             await self._stream(scope, receive, send)
         elif scope["method"] == "POST" and path == "/api/v1/statuses" and self._lose():
             await self._lost(scope, receive, send)
@@ -215,6 +223,18 @@ class MastodonStandIn:
         return sorted(found, key=lambda s: int(s["id"]))
 
 
+_LINK = re.compile(r"https?://\S+")
+
+
+def _counted_like_mastodon(params: dict[str, Any]) -> Any:
+    """The mock counts every character; Mastodon counts each link as 23 of them."""
+    text = str(params.get("status") or "")
+    return _validate_as_the_mock_does({**params, "status": _LINK.sub("x" * 23, text)})
+
+
+_validate_as_the_mock_does = statuses_router._validate_status_params
+
+
 @contextlib.contextmanager
 def stand_in(*, streaming: bool = True) -> Iterator[MastodonStandIn]:
     server = MastodonStandIn(streaming=streaming)
@@ -222,6 +242,7 @@ def stand_in(*, streaming: bool = True) -> Iterator[MastodonStandIn]:
         # New statuses, edits and notifications are dated by the test's clock.
         patch.setattr(statuses_router, "utcnow", lambda: server.stamp())
         patch.setattr(services, "utcnow", lambda: server.stamp())
+        patch.setattr(statuses_router, "_validate_status_params", _counted_like_mastodon)
         server.start()
         try:
             yield server

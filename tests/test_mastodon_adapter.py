@@ -1,0 +1,154 @@
+"""The Mastodon adapter on its own, through Mastodon.py against the stand-in: long posts
+become threads, what the bot repeats pings nobody, failures take the port's shapes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.domain import ChannelRef, IncomingMessage
+from bot.platforms.base import AlertKind, DeliveryUncertain, PlatformError
+from bot.platforms.mastodon_text import html_to_text, weighted_length
+from tests.fakes.mastodon_harness import HASHTAG, Host, ObservedMastodon, Pacer, adapter
+from tests.fakes.mastodon_server import BOT_TOKEN, MastodonStandIn
+
+pytest_plugins = ["tests.fakes.mastodon_fixtures"]
+
+ALICE_DM = ChannelRef("mastodon", "@alice@mock.local")
+
+
+@asynccontextmanager
+async def started(
+    server: MastodonStandIn, clock: ManualClock, **options: Any
+) -> AsyncIterator[tuple[ObservedMastodon, Host]]:
+    pacer, host = Pacer(), Host()
+    platform = adapter(server.base_url, clock, pacer=pacer, **options)
+    await platform.start(host)
+    try:
+        await pacer.waiting()
+        yield platform, host
+    finally:
+        await platform.close()
+
+
+async def test_a_long_post_becomes_a_thread_within_the_instances_limit(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    link = "https://example.org/" + "very-long-path/" * 10
+    text = "\n\n".join(f"Paragraph {i}: " + "words and more words " * 8 + link for i in range(5))
+    async with started(server, clock) as (platform, _):
+        first = await platform.send(HASHTAG, text, idempotency_key="1:welcome:mastodon:hcsmeu")
+        then = await platform.send(
+            HASHTAG, "Q1: Next? #hcsmeu", reply_to=first.id, idempotency_key="1:q1:x"
+        )
+    posts = server.statuses_of("hashchat")
+    parts, question = posts[:-1], posts[-1]
+    assert len(parts) >= 3
+    assert parts[0]["id"] == first.id
+    assert [p["in_reply_to_id"] for p in parts[1:]] == [p["id"] for p in parts[:-1]]
+    assert question["id"] == then.id
+    assert question["in_reply_to_id"] == parts[-1]["id"]  # the chain goes on from the end
+    texts = [html_to_text(p["content"]) for p in parts]
+    assert all(weighted_length(t) <= 500 and t.endswith("#hcsmeu") for t in texts)
+    assert all(link in t for t in texts)  # links are never cut
+    assert " ".join(t.removesuffix(" #hcsmeu") for t in texts).split() == text.split()
+
+
+async def test_what_the_bot_repeats_pings_nobody_and_files_under_no_other_tag(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock) as (platform, _):
+        await platform.send(HASHTAG, "Suggested by @bob: what about #spam and #hcsmeu?")
+    status = server.statuses_of("hashchat")[-1]
+    assert status["mentions"] == []
+    assert [t["name"] for t in status["tags"]] == ["hcsmeu"]
+    assert html_to_text(status["content"]).replace("\u200b", "") == (
+        "Suggested by @bob: what about #spam and #hcsmeu?"
+    )
+
+
+async def test_a_moderators_channel_is_a_direct_conversation(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock, channels=(HASHTAG, ALICE_DM)) as (platform, _):
+        await platform.send(ALICE_DM, "To the moderators of #hcsmeu: Q2 may be missing.")
+        command = server.client("alice").status_post("@hashchat pause", visibility="direct")
+        event = await anext(aiter(platform.events()))
+    status = server.statuses_of("hashchat")[-1]
+    assert status["visibility"] == "direct"
+    assert [m["acct"] for m in status["mentions"]] == ["alice"]
+    assert isinstance(event, IncomingMessage)
+    assert (event.ref.channel, event.ref.id, event.text) == (
+        ALICE_DM,
+        str(command["id"]),
+        "@hashchat pause",
+    )
+    assert event.author.id == "alice@mock.local"
+
+
+async def test_a_lost_answer_without_a_key_is_uncertain_and_not_resent(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock) as (platform, _):
+        server.controls.lose_post_answers = 1
+        with pytest.raises(DeliveryUncertain):
+            await platform.send(HASHTAG, "To the moderators of #hcsmeu: a notice")
+    assert len(server.controls.posts()) == 1
+    assert len(server.statuses_of("hashchat")) == 1  # it was made, once
+
+
+async def test_a_refusal_is_a_platform_error_and_a_missing_scope_alerts_the_moderators(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock) as (platform, host):
+        server.controls.refuse = {"/api/v1/statuses": 403}
+        with pytest.raises(PlatformError) as refused:
+            await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+    assert not isinstance(refused.value, DeliveryUncertain)
+    assert not refused.value.retryable
+    assert [(a.kind, a.detail) for a in host.alerts] == [
+        (AlertKind.MISSING_PERMISSION, "write:statuses")
+    ]
+
+
+async def test_an_unreadable_hashtag_alerts_the_moderators(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    server.controls.refuse = {"/api/v1/timelines/tag/": 401}
+    async with started(server, clock) as (_, host):
+        pass
+    assert (AlertKind.CANNOT_READ, HASHTAG) in [(a.kind, a.channel) for a in host.alerts]
+
+
+async def test_a_refused_token_stops_the_start_without_showing_it(
+    server: MastodonStandIn, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.controls.refuse = {"/api/v1/accounts/verify_credentials": 401}
+    platform = adapter(server.base_url, clock, pacer=Pacer())
+    with pytest.raises(PlatformError) as failed:
+        await platform.start(Host())
+    await platform.close()
+    assert "401" in str(failed.value)
+    assert BOT_TOKEN not in str(failed.value) + caplog.text
+
+
+async def test_answers_are_boosted_once_stored_and_nothing_else(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann, bob = server.client("ann"), server.client("bob")
+    async with started(server, clock, boost_answers=True) as (platform, _):
+        answer = ann.status_post("A1 we co-design everything #hcsmeu")
+        chatter = bob.status_post("hello from Lyon #hcsmeu")
+        events = aiter(platform.events())
+        for _ in range(2):
+            await platform.acknowledge(await anext(events))
+        await platform.boosts(1)
+    boosts = [s for s in server.statuses_of("hashchat") if s["reblog"] is not None]
+    assert [b["reblog"]["id"] for b in boosts] == [answer["id"]]
+    assert chatter["id"] not in platform.boosted
