@@ -152,3 +152,14 @@ async def test_answers_are_boosted_once_stored_and_nothing_else(
     boosts = [s for s in server.statuses_of("hashchat") if s["reblog"] is not None]
     assert [b["reblog"]["id"] for b in boosts] == [answer["id"]]
     assert chatter["id"] not in platform.boosted
+
+
+async def test_with_streaming_turned_off_it_only_polls(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock, streaming=False) as (platform, _):
+        answer = server.client("ann").status_post("A1 polled #hcsmeu")
+        await platform.pacer.poll()
+        event = await anext(aiter(platform.events()))
+    assert event.ref.id == str(answer["id"])
+    assert not [r for r in server.controls.requests if r.path.startswith("/api/v1/streaming")]

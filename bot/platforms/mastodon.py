@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bot.clock import Clock
@@ -31,7 +32,7 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.mastodon_api import Api, client, status_code
+from bot.platforms.mastodon_api import Api, client, status_code, streaming_client
 from bot.platforms.mastodon_config import (
     MastodonOptions,
     chat_hashtags,
@@ -83,14 +84,14 @@ class MastodonPlatform:
         )
         self.bot_names: frozenset[str] = frozenset()
         self.url_length = 23
-        self._token = token
-        budget = Budget(monotonic=monotonic, sleep=backoff)
-        self.api = Api(
-            client(options.api_base_url, token, options.request_timeout), budget, backoff
-        )
-        self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch)
+        self.domain = ""
+        self.host: Host | None = None
+        connect = partial(client, options.api_base_url, token, options.request_timeout)
+        self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff), backoff)
+        self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch, now=clock.now)
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
-        self.reading = Reading(self, sleep=sleep)
+        streamer = partial(streaming_client, options.api_base_url, token, options.request_timeout)
+        self.reading = Reading(self, sleep=sleep, streamer=streamer)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -101,7 +102,8 @@ class MastodonPlatform:
         try:
             me = await self.api.read(self.api.mastodon.account_verify_credentials)
         except PlatformError as exc:
-            raise PlatformError(f"the Mastodon account could not be reached: {exc}") from exc
+            hint = f"; is the access token in {self.options.token_env} valid?"
+            raise PlatformError(f"could not sign in to Mastodon: {exc}{hint}") from exc
         streaming = await self._instance()
         self.statuses.identify(me, self.domain)
         self.bot_names = frozenset(
@@ -232,9 +234,7 @@ class MastodonPlatform:
         return found
 
     async def delete(self, message: MessageRef) -> None:
-        """The bot's own posts only: a bot account has no power over others' statuses."""
-        if message.id not in self.statuses.own:
-            raise PlatformError("a Mastodon bot can delete only its own posts")
+        """The bot's own posts only: the server refuses others' (a bot has no powers)."""
         try:
             await self.api.read(self.api.mastodon.status_delete, message.id)
         except PlatformError as exc:
@@ -281,13 +281,13 @@ class MastodonPlatform:
     async def alert_on(self, exc: PlatformError, channel: ChannelRef | None, needs: str) -> None:
         """Tell the moderators when the server refuses for want of a permission."""
         code = status_code(exc.__cause__) if exc.__cause__ else None
-        if code in (401, 403):
+        if code in (401, 403) and self.host is not None:
             kind = AlertKind.CANNOT_READ if needs.startswith("read") else (
                 AlertKind.MISSING_PERMISSION
             )  # fmt: skip
             await self.host.alert(Alert(kind, channel, needs))
 
-    def _background(self, work: Any) -> None:
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -44,6 +44,19 @@ def client(api_base_url: str, token: str, timeout: float) -> Mastodon:
     )
 
 
+def streaming_client(api_base_url: str, token: str, timeout: float) -> Mastodon:
+    """A client for streams: Mastodon.py leaves a refused stream's connection open, so a
+    refusal is closed as soon as it arrives."""
+    mastodon = client(api_base_url, token, timeout)
+    mastodon.session.hooks["response"].append(_close_refused)
+    return mastodon
+
+
+def _close_refused(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    if not response.ok:
+        response.close()
+
+
 def status_code(exc: BaseException | None) -> int | None:
     """The HTTP status of a Mastodon.py API error (its second argument)."""
     if isinstance(exc, MastodonAPIError) and len(exc.args) > 1 and isinstance(exc.args[1], int):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from mastodon.streaming import StreamListener
 
 from bot.domain import MessageDeleted, MessageEdited, MessageRef
 from bot.platforms.base import Host, PlatformError
-from bot.platforms.mastodon_api import client, status_code
+from bot.platforms.mastodon_api import status_code
 from bot.platforms.mastodon_intake import Source, Stream, order
 from bot.platforms.mastodon_pace import Sleep, poll_interval
 from bot.platforms.mastodon_statuses import aware
@@ -29,15 +30,20 @@ log = logging.getLogger(__name__)
 NOTIFICATIONS = "notifications"
 PAGE = 40
 IDLE = 60.0  # seconds between refreshes while every stream is live
-REFRESHED = 80  # the most recent answers re-read for edits and deletions
+REFRESHED = 80  # the most recent answers re-read for edits and deletions,
+REFRESHED_FOR = timedelta(hours=2)  # as long as a chat may still be running
 STREAM_READ_TIMEOUT = 90  # servers send a heartbeat every 15 s or so
 MAX_SKIPPED_CYCLES = 16  # reconnection backoff, counted in poll cycles
 
 
 class Reading:
-    def __init__(self, platform: MastodonPlatform, *, sleep: Sleep) -> None:
+    def __init__(
+        self, platform: MastodonPlatform, *, sleep: Sleep, streamer: Callable[[], Mastodon]
+    ) -> None:
+        """``streamer`` makes the client whose connection the streams share."""
         self.p = platform
         self._sleep = sleep
+        self._new_streamer = streamer
         self.sources: dict[str, Source] = {}
         self.streams: dict[str, Stream] = {}
         self._live: set[str] = set()  # sources whose stream has said it is connected
@@ -52,7 +58,6 @@ class Reading:
         self._failures = 0
         self._skip_cycles = 0
         self._streamer: Mastodon | None = None
-        self.cycles = 0
         self._refreshing = True
 
     async def start(self, host: Host, *, streaming: bool) -> None:
@@ -97,7 +102,6 @@ class Reading:
                 log.warning("mastodon: reading failed, trying again later: %s", exc)
             except Exception:
                 log.exception("mastodon: reading failed")
-            self.cycles += 1
             woken = await self._pause(self.interval())
 
     def interval(self) -> float:
@@ -134,9 +138,7 @@ class Reading:
             return
         loop = asyncio.get_running_loop()
         if self._streamer is None:
-            self._streamer = client(
-                self.p.options.api_base_url, self.p._token, self.p.options.request_timeout
-            )
+            self._streamer = self._new_streamer()
         streamer = self._streamer
         for key in down:
             self._settled[key] = asyncio.Event()
@@ -289,7 +291,9 @@ class Reading:
         """Re-read the latest answers: edits and deletions the streams did not bring."""
         if not self._refreshing:
             return
-        ids = [i for i, s in reversed(self.p.statuses.seen.items()) if s.answer][:REFRESHED]
+        since = self.p.clock.now() - REFRESHED_FOR
+        latest = reversed(self.p.statuses.seen.items())
+        ids = [i for i, s in latest if s.answer and s.seen_at > since][:REFRESHED]
         for start in range(0, len(ids), PAGE):
             batch = ids[start : start + PAGE]
             try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ class Seen:
     edited_at: str | None
     text: str
     answer: bool  # public, no command: may be in a transcript, and be boosted
+    seen_at: datetime
 
 
 class Statuses:
@@ -52,11 +53,13 @@ class Statuses:
         *,
         commands: Callable[[], Collection[str]],
         fetch: Callable[[str], Awaitable[Mapping[str, Any] | None]],
+        now: Callable[[], datetime],
     ) -> None:
         self.tag_channels = [c for c in channels if not is_direct(c)]
         self.direct_channels = {c.id[1:].casefold(): c for c in channels if is_direct(c)}
         self._commands = commands
         self._fetch = fetch
+        self._now = now
         self.me = ""
         self.username = ""
         self.domain = ""
@@ -116,6 +119,7 @@ class Statuses:
                 None if edited is None else str(edited),
                 text,
                 answer=visibility in ("public", "unlisted") and not command,
+                seen_at=self._now(),
             ),
         )
         return IncomingMessage(
@@ -146,14 +150,7 @@ class Statuses:
             return None
         text = self.text(status)
         edited = status.get("edited_at")
-        self.seen[sid] = Seen(
-            seen.channel,
-            seen.mention,
-            seen.visibility,
-            None if edited is None else str(edited),
-            text,
-            seen.answer,
-        )
+        self.seen[sid] = replace(seen, edited_at=None if edited is None else str(edited), text=text)
         return (seen, text) if text != seen.text else None
 
     def is_answer(self, message: IncomingMessage) -> bool:

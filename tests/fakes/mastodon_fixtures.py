@@ -28,10 +28,3 @@ def streaming_server() -> Iterator[MastodonStandIn]:
 def server(streaming_server: MastodonStandIn, clock: ManualClock) -> MastodonStandIn:
     streaming_server.reset(clock.now)
     return streaming_server
-
-
-@pytest.fixture
-def server_without_streaming(clock: ManualClock) -> Iterator[MastodonStandIn]:
-    with stand_in(streaming=False) as s:
-        s.reset(clock.now)
-        yield s

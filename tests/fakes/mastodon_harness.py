@@ -75,13 +75,14 @@ class ObservedMastodon(MastodonPlatform):
     """The adapter, counting what it hands over and what the core acknowledges; its
     ``drained`` lets ``chat.at`` wait until every handed-over event is committed."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pacer: Pacer, **kwargs: Any) -> None:
+        self.pacer = pacer
         self.backoffs: list[float] = []
         self.emitted: Counter[str] = Counter()
         self.acks: Counter[str] = Counter()
         self.boosted: list[str] = []
         self._changed = asyncio.Event()
-        super().__init__(*args, backoff=self._backoff, **kwargs)
+        super().__init__(*args, sleep=pacer, backoff=self._backoff, **kwargs)
 
     async def _backoff(self, seconds: float) -> None:
         self.backoffs.append(seconds)
@@ -143,7 +144,7 @@ def adapter(
         channels=channels,
         clock=clock,
         keep_tags={"hcsmeu"},
-        sleep=pacer,
+        pacer=pacer,
     )
 
 

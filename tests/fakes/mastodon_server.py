@@ -161,13 +161,13 @@ class MastodonStandIn:
     manual clock, so that answers fall inside the chat). Started once per test module
     (its first requests are slow) and ``reset`` for each test."""
 
-    def __init__(self, *, streaming: bool = True) -> None:
+    def __init__(self) -> None:
         self.stamp: Callable[[], datetime] = lambda: datetime.now(UTC)
         config = MastodonMockConfig(
             domain=DOMAIN,
             database=DatabaseConfig(path=":memory:"),
             seed=SEED,
-            streaming=StreamingConfig(enabled=streaming, heartbeat_seconds=0.05),
+            streaming=StreamingConfig(heartbeat_seconds=0.05),
         )
         self.controls = Controls(create_app(config))
         self._server = uvicorn.Server(
@@ -217,8 +217,11 @@ class MastodonStandIn:
         account = reader.account_verify_credentials()
         found: list[dict[str, Any]] = []
         max_id = None
-        while page := reader.account_statuses(account["id"], max_id=max_id, limit=40):
+        while True:
+            page = reader.account_statuses(account["id"], max_id=max_id, limit=40)
             found += page
+            if len(page) < 40:
+                break
             max_id = page[-1]["id"]
         return sorted(found, key=lambda s: int(s["id"]))
 
@@ -236,8 +239,8 @@ _validate_as_the_mock_does = statuses_router._validate_status_params
 
 
 @contextlib.contextmanager
-def stand_in(*, streaming: bool = True) -> Iterator[MastodonStandIn]:
-    server = MastodonStandIn(streaming=streaming)
+def stand_in() -> Iterator[MastodonStandIn]:
+    server = MastodonStandIn()
     with pytest.MonkeyPatch.context() as patch:
         # New statuses, edits and notifications are dated by the test's clock.
         patch.setattr(statuses_router, "utcnow", lambda: server.stamp())
