@@ -132,6 +132,7 @@ class DiscordPlatform:
         slash_commands: bool = True,
         ready_timeout: float = 30.0,
         request_timeout: float = 30.0,
+        identify_delay: float = 5.0,
     ) -> None:
         self._token = token
         self.clock = clock
@@ -140,6 +141,7 @@ class DiscordPlatform:
         self.moderator_roles = frozenset(moderator_roles)
         self.ready_timeout = ready_timeout
         self.request_timeout = request_timeout
+        self.identify_delay = identify_delay
         self.bot_names: frozenset[str] = frozenset()
         self._client: Gateway | None = None
         self._tree: discord.app_commands.CommandTree | None = None
@@ -180,7 +182,7 @@ class DiscordPlatform:
             log.warning("Discord has not sent the servers yet; going on without waiting")
 
     async def _login(self, *, read_content: bool) -> Gateway:
-        client = Gateway(self, read_content=read_content)
+        client = Gateway(self, read_content=read_content, identify_delay=self.identify_delay)
         if self._use_slash:
             self._tree = self._slash.attach(client, self._reader.put_command)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from bot.platforms.discord_lib import discord
@@ -35,7 +36,9 @@ def intents(*, read_content: bool) -> discord.Intents:
 
 
 class Gateway(discord.Client):
-    def __init__(self, listener: Listener, *, read_content: bool) -> None:
+    def __init__(
+        self, listener: Listener, *, read_content: bool, identify_delay: float = 5.0
+    ) -> None:
         # No message cache: edits and deletions come as raw events whether or not the
         # message was seen, so all are handled the same way.
         super().__init__(
@@ -45,6 +48,13 @@ class Gateway(discord.Client):
         )
         self.listener = listener
         self.read_content = read_content
+        self.identify_delay = identify_delay
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 seconds before identifying again, to keep within Discord's
+        limit on new sessions; the wait is a parameter so tests need not sit through it."""
+        if not initial:
+            await asyncio.sleep(self.identify_delay)
 
     # discord.py runs each handler as its own task, in the order the events came.
     async def on_message(self, message: discord.Message) -> None:

@@ -210,9 +210,8 @@ class Reader:
             last = await self._cursor(cursor_key(ref))
             if last is None:
                 # First run here: what was said before is not ours to replay.
-                await self._start_at(ref, channel.last_message_id)
-                for thread in channel.threads:
-                    await self._start_at(ref_of(thread), thread.last_message_id)
+                now = discord.utils.time_snowflake(self.clock.now())
+                await self._advance(cursor_key(ref), max(now, channel.last_message_id or 0))
                 continue
             async for event in self._read(channel, ref, max(last, floor)):
                 yield event
@@ -241,10 +240,6 @@ class Reader:
                 yield event
         except discord.HTTPException as exc:
             log.error("could not read the history of %s: %s", ref, exc)
-
-    async def _start_at(self, ref: ChannelRef, last_message_id: int | None) -> None:
-        if last_message_id is not None:
-            await self._advance(cursor_key(ref), last_message_id)
 
     async def _cursor(self, key: str) -> int | None:
         if key not in self._cursors and self._host is not None:

@@ -18,6 +18,7 @@ _ROLE = re.compile(r"<@&(\d+)>")
 _CHANNEL = re.compile(r"<#(\d+)>")
 _EMOJI = re.compile(r"<a?:(\w+):\d+>")
 _COMMAND_STARTS = ("!", "/")
+_LINK = re.compile(r"([a-z][a-z0-9+.-]*://\S+)", re.I)
 
 
 def readable(
@@ -55,8 +56,12 @@ def readable(
 
 
 def escape(text: str) -> str:
-    """Plain text safe to post: Discord markup shown as typed; links left working."""
-    return discord.utils.escape_markdown(text)
+    """Plain text safe to post: Discord markup shown as typed; links (any scheme, such as
+    a transcript's file:// address) left as they are, so they still work."""
+    pieces = _LINK.split(text)
+    return "".join(
+        piece if i % 2 else discord.utils.escape_markdown(piece) for i, piece in enumerate(pieces)
+    )
 
 
 def split(text: str, limit: int = LIMIT) -> list[str]:

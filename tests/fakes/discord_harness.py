@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -56,13 +57,15 @@ class Server:
             lines.append(f'thread_per_question = ["{self.threaded}"]')
         return "\n".join(lines)
 
-    def adapter(self, chat_dir: Path, channels: tuple[str, ...], *, threads: bool) -> Chat:
+    def adapter(self, chat_dir: Path, channels: tuple[str, ...]) -> Chat:
+        threads = f"discord:{self.threaded}" in channels
         config = chat_config(
             chat_dir, channels=channels, extra=self.platform_settings(threads=threads)
         )
         env = {TOKEN_ENV: self.world.token}
         settings = config.platforms.get("discord", PlatformSettings())
         platform = from_config(config, settings, self.clock, env)
+        platform.identify_delay = 0  # discord.py's pause before a new session
         return Chat(chat_dir, config, adapters={"discord": platform}, clock=self.clock)
 
 
@@ -74,7 +77,7 @@ def discord_of(chat: Chat) -> DiscordPlatform:
 
 async def stored(chat: Chat, message_id: int, kind: type[PlatformEvent] = IncomingMessage) -> None:
     """Wait until the bot has taken that message (or its edit or deletion) and committed it."""
-    await discord_of(chat).acknowledged(str(message_id), kind)
+    await asyncio.wait_for(discord_of(chat).acknowledged(str(message_id), kind), 10)
     assert chat.app is not None
     await chat.app.settle()
 
@@ -105,9 +108,7 @@ async def server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
 @pytest.fixture
 async def chat(server: Server, tmp_path: Path) -> AsyncIterator[Chat]:
     """The #hcsmeu chat in one Discord channel and a thread-per-question one."""
-    c = server.adapter(
-        tmp_path, (f"discord:{server.chat}", f"discord:{server.threaded}"), threads=True
-    )
+    c = server.adapter(tmp_path, (f"discord:{server.chat}", f"discord:{server.threaded}"))
     await c.boot()
     yield c
     if c.app is not None:
