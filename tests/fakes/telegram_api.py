@@ -126,6 +126,7 @@ class FakeTelegram:
         self._message_ids: dict[int, Iterator[int]] = {}
         self._fail_sends: list[int] = []  # retry_after of each upcoming refused send
         self._drop_sends = 0
+        self._failures: dict[str, list[ApiError]] = {}
         self._holds: dict[str, asyncio.Event] = {}
         self._polls = 0
         self.held: Counter[str] = Counter()
@@ -229,6 +230,10 @@ class FakeTelegram:
     def fail_next_sends(self, count: int, *, retry_after: int) -> None:
         """Refuse the next ``count`` sendMessage calls with 429 Too Many Requests."""
         self._fail_sends.extend([retry_after] * count)
+
+    def fail_next(self, method: str, status: int, description: str) -> None:
+        """Answer the next call to ``method`` with an error, as an outage would."""
+        self._failures.setdefault(method, []).append(ApiError(status, description))
 
     def drop_next_send(self) -> None:
         """Post the next message, then hang up before answering, as a timeout would."""
@@ -345,6 +350,8 @@ class FakeTelegram:
                 self.held[method] += 1
                 self._ring()
                 await self._holds[method].wait()
+            if self._failures.get(method):
+                raise self._failures[method].pop(0)
             handler = self._methods().get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
