@@ -155,33 +155,43 @@ async def test_edits_change_an_answer_and_deletions_remove_it(
     assert data["messages"][0]["edited_at"] == "2026-03-04T12:21:00Z"
 
 
-async def test_a_non_moderators_command_is_refused_politely_and_a_moderators_obeyed(
+async def test_moderators_steer_by_mention_or_direct_message_and_others_are_refused(
     tmp_path: Path, server: MastodonStandIn, clock: ManualClock
 ) -> None:
-    bob, alice = server.client("bob"), server.client("alice")
+    ann, bob, alice = server.client("ann"), server.client("bob"), server.client("alice")
     async with running(tmp_path, server, clock) as (chat, platform, _):
         await chat.at(15)
         attempt = bob.status_post("@hashchat end")
-        await platform.acknowledged(str(attempt["id"]))
+        fine = ann.status_post("A1 a fine answer #hcsmeu")
+        spam = ann.status_post("A1 buy my course #hcsmeu")
+        await platform.acknowledged(*(str(s["id"]) for s in (attempt, fine, spam)))
+        hide = alice.status_post("@ann @hashchat hide", in_reply_to_id=spam["id"])
+        mute = alice.status_post("@hashchat mute @bob", visibility="direct")
+        await platform.acknowledged(str(hide["id"]), str(mute["id"]))
+        muted = bob.status_post("A1 posted while muted #hcsmeu")
+        await platform.acknowledged(str(muted["id"]))
         await chat.at(21)
         assert any(html_to_text(s["content"]).startswith("Q2:") for s in bot_posts(server))
-        order = alice.status_post("@hashchat end", visibility="direct")
-        await platform.acknowledged(str(order["id"]))
+        end = alice.status_post("@hashchat end", visibility="direct")
+        await platform.acknowledged(str(end["id"]))
         await chat.at(22)
         posts = bot_posts(server)
-    refusal = next(s for s in posts if s["in_reply_to_id"] == attempt["id"])
+    replies = {s["in_reply_to_id"]: s for s in posts if s["in_reply_to_id"] is not None}
+    refusal, hidden, ended = replies[attempt["id"]], replies[hide["id"]], replies[end["id"]]
     assert html_to_text(refusal["content"]) == (
         "@bob Sorry, only the moderators of #hcsmeu can use “end”."
     )
     assert refusal["visibility"] == "public"
-    obeyed = next(s for s in posts if s["in_reply_to_id"] == order["id"])
-    assert html_to_text(obeyed["content"]) == (
+    assert html_to_text(hidden["content"]) == "@alice Hidden from the transcript."
+    assert html_to_text(replies[mute["id"]]["content"]).startswith("@alice bob@mock.local is")
+    assert html_to_text(ended["content"]) == (
         "@alice The chat is closed and its transcript published."
     )
-    assert obeyed["visibility"] == "direct"
+    assert ended["visibility"] == "direct"
     texts = [html_to_text(s["content"]) for s in posts]
     assert not any(t.startswith("Q3:") for t in texts)
     assert any(t.startswith("The transcript of today's #hcsmeu chat is ready") for t in texts)
+    assert [m["text"] for m in transcript(chat)["messages"]] == ["A1 a fine answer #hcsmeu"]
 
 
 async def test_a_dropped_stream_is_backfilled_by_polling_without_duplicates(
@@ -199,7 +209,9 @@ async def test_a_dropped_stream_is_backfilled_by_polling_without_duplicates(
         server.controls.drop_streams()
         await pacer.waiting(polls_before + 1)  # woken by the drop, it polled at once
         during = bob.status_post("A1 posted while the stream was down #hcsmeu")
-        reply = bob.status_post("@hashchat and a reply meanwhile", in_reply_to_id=q1["id"])
+        reply = bob.status_post(  # both tagged and mentioning: found by both sources
+            "@hashchat and a reply meanwhile #hcsmeu", in_reply_to_id=q1["id"]
+        )
         await pacer.poll()  # the stream is refused again; polling finds the gap
         await platform.acknowledged(str(during["id"]), str(reply["id"]))
         server.controls.streaming_down = False
@@ -212,7 +224,7 @@ async def test_a_dropped_stream_is_backfilled_by_polling_without_duplicates(
     assert answers(transcript(chat), 1) == {
         "A1 before the outage #hcsmeu",
         "A1 posted while the stream was down #hcsmeu",
-        "and a reply meanwhile",
+        "and a reply meanwhile #hcsmeu",
         "A1 after the outage #hcsmeu",
     }
     handed_over = [k for k in platform.emitted if k.startswith("IncomingMessage:")]

@@ -137,10 +137,23 @@ class Statuses:
 
     def text(self, status: Mapping[str, Any]) -> str:
         raw = status_text(str(status.get("content") or ""), str(status.get("spoiler_text") or ""))
-        addressed = any(str(m.get("id")) == self.me for m in status.get("mentions") or [])
-        return as_command_or_answer(
+        mentions = status.get("mentions") or []
+        addressed = any(str(m.get("id")) == self.me for m in mentions)
+        text = as_command_or_answer(
             raw, bot_username=self.username, bot_addressed=addressed, commands=self._commands()
         )
+        return self._full_mentions(text, mentions)
+
+    def _full_mentions(self, text: str, mentions: Sequence[Mapping[str, Any]]) -> str:
+        """``@dave`` as servers show a mention, made ``@dave@remote.example``, so that a
+        moderator's ``mute @dave`` names the account that is meant."""
+        users = [(str(m["username"]), self.full_acct(m)) for m in mentions]
+        for username, acct in users:
+            unique = sum(u.casefold() == username.casefold() for u, _ in users) == 1
+            if unique and acct != f"{self.username}@{self.domain}":
+                pattern = rf"(?<![\w@/])@{re.escape(username)}(?![\w@.-])"
+                text = re.sub(pattern, "@" + acct, text, flags=re.IGNORECASE)
+        return text
 
     def edited(self, status: Mapping[str, Any]) -> tuple[Seen, str] | None:
         """The remembered status and its new text, when an edit changed what it says."""
