@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -163,3 +164,20 @@ async def test_with_streaming_turned_off_it_only_polls(
         event = await anext(aiter(platform.events()))
     assert event.ref.id == str(answer["id"])
     assert not [r for r in server.controls.requests if r.path.startswith("/api/v1/streaming")]
+
+
+async def test_history_lists_the_hashtags_posts_since_a_time(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    ann = server.client("ann")
+    async with started(server, clock) as (platform, _):
+        ann.status_post("A1 too early #hcsmeu")
+        clock.advance(timedelta(minutes=5))
+        since = clock.now()
+        await platform.send(HASHTAG, "Q1: the bot's own #hcsmeu")
+        ann.status_post("A1 in time #hcsmeu")
+        clock.advance(timedelta(minutes=1))
+        ann.status_post("A1 <i>later</i> #hcsmeu")
+        found = await platform.history(HASHTAG, since)
+    assert [m.text for m in found] == ["A1 in time #hcsmeu", "A1 <i>later</i> #hcsmeu"]
+    assert [m.sent_at - since for m in found] == [timedelta(0), timedelta(minutes=1)]

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import requests
 import uvicorn
 from mastodon import Mastodon
 from mastodon_mock import services
@@ -28,6 +27,7 @@ from mastodon_mock.config import (
     SeedConfig,
     StreamingConfig,
 )
+from mastodon_mock.db.base import Base
 from mastodon_mock.routers import statuses as statuses_router
 
 BOT_TOKEN = "bot-token-9f3c2e7a51d4"
@@ -41,6 +41,7 @@ SEED = SeedConfig(
     ]
 )
 _STREAMING = "/api/v1/streaming"
+_SEEDED = frozenset({"accounts", "oauth_apps", "oauth_tokens"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,9 +188,12 @@ class MastodonStandIn:
         self.base_url = f"http://127.0.0.1:{port}"
 
     def reset(self, stamp: Callable[[], datetime]) -> None:
-        """Back to the seeded accounts alone, with fresh switches."""
-        with requests.post(f"{self.base_url}/api/v1/_mock/reset", timeout=10) as answer:
-            answer.raise_for_status()
+        """Back to the seeded accounts alone, with fresh switches. Faster than the mock's
+        own reset (which rebuilds every table): only what tests add is emptied."""
+        with self.controls.app.state.engine.begin() as db:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name not in _SEEDED:
+                    db.execute(table.delete())
         self.controls.reset()
         self.stamp = stamp
         self._close_clients()
