@@ -19,6 +19,7 @@ from bot.clock import SystemClock
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
+from bot.platforms.base import PlatformError
 from bot.store import Store
 from bot.store.audit import Action
 
@@ -60,8 +61,14 @@ def main(verbose: bool) -> None:
 @CONFIG_OPTION
 def check(config_path: Path) -> None:
     """Validate the configuration and every agenda, and show each series' next session."""
+    from bot.platforms.registry import build_platforms
+
     config = _load(config_path)
     problems = check_all_agendas(config)
+    try:  # builds the adapters without connecting: their settings and tokens are checked
+        build_platforms(config, SystemClock())
+    except ConfigError as exc:
+        problems.extend(exc.problems)
     if problems:
         _fail(ConfigError(problems))
     for item in upcoming(config, SystemClock().now()):
@@ -153,7 +160,12 @@ async def _run(config: Config) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     alarm.start()
-    await app.start()
+    try:
+        await app.start()
+    except PlatformError as exc:
+        alarm.shutdown()
+        click.secho(f"hashchat could not start: {exc}", fg="red", err=True)
+        sys.exit(1)
     click.echo("hashchat is running; press Ctrl+C to stop.")
     try:
         await stop.wait()

@@ -24,6 +24,11 @@ _READ_FIXES = {
         "Turn on the Message Content intent for the bot in the Discord developer portal"
         " (Bot, Privileged Gateway Intents), then restart hashchat."
     ),
+    "mastodon": N_(
+        "Create a new access token with the read and write scopes in the bot account's"
+        " Preferences (Development), set it in the environment variable the config names,"
+        " then restart hashchat."
+    ),
 }
 _GENERIC_FIX = N_("Check the bot's permissions there.")
 

@@ -287,6 +287,18 @@ def test_commands_on_a_missing_config_exit_with_code_2(tmp_path: Path, command: 
     assert f"{path}: file not found" in result.stderr
 
 
+def test_check_reports_a_platform_whose_token_variable_is_not_set(tmp_path: Path) -> None:
+    text = COMMUNITY.replace('["local:main"]', '["local:main", "telegram:-1001234567890"]')
+    text += '\n[platforms.telegram]\ntoken_env = "HCSMEU_TELEGRAM_TOKEN"\n'
+    path = write_config(tmp_path, text)
+    result = invoke("check", "--config", str(path))
+    assert result.exit_code == 2
+    assert (
+        f"  {path}: platforms.telegram.token_env: the environment variable"
+        " HCSMEU_TELEGRAM_TOKEN is not set"
+    ) in result.stderr
+
+
 def test_check_reports_a_broken_agenda_by_its_file_name(tmp_path: Path) -> None:
     path = write_config(tmp_path, COMMUNITY.replace("agenda.toml", "broken-agenda.toml"))
     broken = tmp_path / "broken-agenda.toml"
