@@ -7,33 +7,38 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
 import aiohttp
-from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from bot.clock import Clock
 from bot.config import Config, PlatformSettings
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
-from bot.errors import ConfigError, Problem
-from bot.platforms import registry
 from bot.platforms.base import (
     TEXT_LIMITS,
     Alert,
     AlertKind,
     Capabilities,
-    DeliveryUncertain,
     Host,
     PlatformError,
     ScheduledChat,
 )
 from bot.platforms.discord_access import missing_permissions
+from bot.platforms.discord_config import read_config
+from bot.platforms.discord_errors import guarded
 from bot.platforms.discord_events import EventListing
 from bot.platforms.discord_gateway import Gateway
 from bot.platforms.discord_lib import discord
 from bot.platforms.discord_reader import Reader
 from bot.platforms.discord_slash import SlashCommands
-from bot.platforms.discord_text import escape, nonce, split, thread_name, to_incoming
+from bot.platforms.discord_text import (
+    escape,
+    is_conversation,
+    nonce,
+    split,
+    thread_name,
+    to_incoming,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,61 +47,17 @@ MAX_TIMEOUT = timedelta(days=28)  # Discord's longest member timeout
 THREAD_EXISTS = 160004  # a retried question whose thread was opened the first time
 
 
-def _snowflake(value: object) -> str:
-    text = str(value).strip()
-    if not text.isdigit():
-        raise ValueError(f"expected a Discord id (digits only, from Copy ID), got {value!r}")
-    return text
-
-
-Snowflake = Annotated[str, BeforeValidator(_snowflake)]
-
-
-class DiscordOptions(BaseModel):
-    """The keys of ``[platforms.discord]``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    token_env: str | None = None
-    # Channels where each question opens its own thread for the answers.
-    thread_per_question: list[Snowflake] = []
-    # Roles whose members moderate, besides those with Manage Messages in the channel.
-    moderator_roles: list[Snowflake] = []
-    slash_commands: bool = True
-
-
 def from_config(
     config: Config, settings: PlatformSettings, clock: Clock, env: Mapping[str, str]
 ) -> DiscordPlatform:
-    options = registry.options(config, "discord", DiscordOptions)
-    token = registry.secret(config, "discord", env)
-    channels: set[int] = set()
-    problems: list[Problem] = []
-    for i, community in enumerate(config.communities):
-        for key in ("channels", "moderator_channels"):
-            for j, text in enumerate(getattr(community, key)):
-                ref = ChannelRef.parse(text)
-                if ref.platform != "discord":
-                    continue
-                if not ref.id.isdigit() or (ref.thread is not None and not ref.thread.isdigit()):
-                    message = "a Discord channel is 'discord:' and its id (digits, from Copy ID)"
-                    field = f"communities[{i}].{key}[{j}]"
-                    problems.append(Problem(str(config.source), message, field=field))
-                    continue
-                channels.add(int(ref.id))
-    for k, ident in enumerate(options.thread_per_question):
-        if int(ident) not in channels:
-            message = f"channel {ident} is not one of the communities' Discord channels"
-            field = f"platforms.discord.thread_per_question[{k}]"
-            problems.append(Problem(str(config.source), message, field=field))
-    if problems:
-        raise ConfigError(problems)
+    setup = read_config(config, env)
     return DiscordPlatform(
-        token,
+        setup.token,
         clock=clock,
-        channels=channels,
-        thread_per_question=[int(c) for c in options.thread_per_question],
-        moderator_roles=[int(r) for r in options.moderator_roles],
-        slash_commands=options.slash_commands,
+        channels=setup.channels,
+        thread_per_question=[int(c) for c in setup.options.thread_per_question],
+        moderator_roles=[int(r) for r in setup.options.moderator_roles],
+        slash_commands=setup.options.slash_commands,
     )
 
 
@@ -305,19 +266,16 @@ class DiscordPlatform:
     async def history(self, channel: ChannelRef, since: datetime) -> list[IncomingMessage]:
         client = self._require_client()
         target = client.get_partial_messageable(int(channel.thread or channel.id))
-        bot = client.user
-        found: list[IncomingMessage] = []
+        bot_id = client.user.id if client.user else None
 
-        async def read() -> None:
-            async for message in target.history(after=since, oldest_first=True, limit=None):
-                if (bot is None or message.author.id != bot.id) and message.type in (
-                    discord.MessageType.default,
-                    discord.MessageType.reply,
-                ):
-                    found.append(to_incoming(message, channel, bot_id=bot.id if bot else None))
+        async def read() -> list[IncomingMessage]:
+            return [
+                to_incoming(message, channel, bot_id=bot_id)
+                async for message in target.history(after=since, oldest_first=True, limit=None)
+                if message.author.id != bot_id and is_conversation(message)
+            ]
 
-        await self._call(read(), mutation=False)
-        return found
+        return await self._call(read(), mutation=False)
 
     # writing ---------------------------------------------------------------------------
 
@@ -432,24 +390,7 @@ class DiscordPlatform:
         return found
 
     async def _call(self, request: Awaitable[T], *, mutation: bool = True) -> T:
-        """One request, its failures in the port's terms: a refusal is a PlatformError; a
-        server error or a timeout, after which the request may have landed, is
-        DeliveryUncertain for a change (a post with a nonce is safe to retry)."""
-        try:
-            async with asyncio.timeout(self.request_timeout):
-                return await request
-        except discord.HTTPException as exc:
-            if exc.status >= 500:
-                error = DeliveryUncertain if mutation else PlatformError
-                raise error(f"Discord failed ({exc.status}): {exc.text}", retryable=True) from exc
-            raise PlatformError(
-                f"Discord refused ({exc.status}): {exc.text}", retryable=exc.status == 429
-            ) from exc
-        except aiohttp.ClientConnectorError as exc:
-            raise PlatformError(f"could not reach Discord: {exc}", retryable=True) from exc
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            error = DeliveryUncertain if mutation else PlatformError
-            raise error(f"no answer from Discord: {exc!r}", retryable=True) from exc
+        return await guarded(request, seconds=self.request_timeout, mutation=mutation)
 
 
 def _content_granted(flags: discord.ApplicationFlags) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # Older history is not replayed: no chat could still want it, and old commands must not
 # run hours late.
 CATCH_UP_WINDOW = timedelta(hours=12)
+_REMEMBERED = 10_000  # acknowledgements kept for those waiting on one
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ class Reader:
         self._caught: set[str] = set()  # ids the last catch-up gave, not to give twice
         self._synthetic: set[str] = set()  # slash commands: events without a message
         self._told_unreadable = False
-        self._acked: dict[tuple[str, str], asyncio.Event] = {}
+        self._acked: OrderedDict[tuple[str, str], asyncio.Event] = OrderedDict()
 
     def open(self, host: Host) -> None:
         self._host = host
@@ -116,9 +118,14 @@ class Reader:
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         kind = type(event).__name__
-        if isinstance(event, IncomingMessage) and event.ref.id not in self._synthetic:
-            await self._advance(cursor_key(event.ref.channel), int(event.ref.id))
+        if isinstance(event, IncomingMessage):
+            if event.ref.id in self._synthetic:
+                self._synthetic.discard(event.ref.id)
+            else:
+                await self._advance(cursor_key(event.ref.channel), int(event.ref.id))
         self._acked.setdefault((kind, event.ref.id), asyncio.Event()).set()
+        while len(self._acked) > _REMEMBERED:
+            self._acked.popitem(last=False)
 
     async def acknowledged(self, message_id: str, kind: type[PlatformEvent]) -> None:
         """Wait until that event is stored and acknowledged (tests and tools use it)."""

@@ -1,0 +1,76 @@
+"""The ``[platforms.discord]`` section and the Discord channels of the communities,
+checked before anything connects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from bot.config import Config
+from bot.domain import ChannelRef
+from bot.errors import ConfigError, Problem
+from bot.platforms import registry
+
+
+def _snowflake(value: object) -> str:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ValueError(f"expected a Discord id (digits only, from Copy ID), got {value!r}")
+    return text
+
+
+Snowflake = Annotated[str, BeforeValidator(_snowflake)]
+
+
+class DiscordOptions(BaseModel):
+    """The keys of ``[platforms.discord]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    token_env: str | None = None
+    # Channels where each question opens its own thread for the answers.
+    thread_per_question: list[Snowflake] = []
+    # Roles whose members moderate, besides those with Manage Messages in the channel.
+    moderator_roles: list[Snowflake] = []
+    slash_commands: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    token: str
+    options: DiscordOptions
+    channels: frozenset[int]  # every Discord channel a community uses
+
+
+def read_config(config: Config, env: Mapping[str, str]) -> Setup:
+    """The adapter's settings, or a ConfigError naming each wrong field."""
+    options = registry.options(config, "discord", DiscordOptions)
+    channels: set[int] = set()
+    problems: list[Problem] = []
+    token = ""
+    try:
+        token = registry.secret(config, "discord", env)
+    except ConfigError as exc:
+        problems.extend(exc.problems)  # reported together with the rest
+    for i, community in enumerate(config.communities):
+        for key in ("channels", "moderator_channels"):
+            for j, text in enumerate(getattr(community, key)):
+                ref = ChannelRef.parse(text)
+                if ref.platform != "discord":
+                    continue
+                if not ref.id.isdigit() or (ref.thread is not None and not ref.thread.isdigit()):
+                    message = "a Discord channel is 'discord:' and its id (digits, from Copy ID)"
+                    field = f"communities[{i}].{key}[{j}]"
+                    problems.append(Problem(str(config.source), message, field=field))
+                    continue
+                channels.add(int(ref.id))
+    for k, ident in enumerate(options.thread_per_question):
+        if int(ident) not in channels:
+            message = f"channel {ident} is not one of the communities' Discord channels"
+            field = f"platforms.discord.thread_per_question[{k}]"
+            problems.append(Problem(str(config.source), message, field=field))
+    if problems:
+        raise ConfigError(problems)
+    return Setup(token, options, frozenset(channels))
