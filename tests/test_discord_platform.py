@@ -238,3 +238,24 @@ async def test_the_token_never_reaches_the_logs(
     assert "A1: logged?" in caplog.text  # the debug log did record the traffic
     assert server.world.token not in caplog.text
     assert server.world.token not in repr(discord_of(c))
+
+
+async def test_a_moderator_deletes_a_message_by_replying(server: Server, chat: Chat) -> None:
+    await chat.at(10)
+    spam = await server.fake.say(server.bob, server.chat, "A1: buy cheap pills")
+    await stored(chat, spam)
+    order = await server.fake.say(server.hélène, server.chat, "!delete", reply_to=spam)
+    await stored(chat, order)
+    assert spam in server.world.deleted
+    await chat.at(61)
+    assert transcript(chat)["messages"] == []
+
+
+async def test_history_gives_what_participants_said_since(server: Server, chat: Chat) -> None:
+    await chat.at(10)
+    await server.fake.say(server.ann, server.chat, "A1: early")
+    chat.clock.advance(timedelta(minutes=2))
+    since = chat.clock.now()
+    later = await server.fake.say(server.bob, server.chat, "A1: later", dispatch=False)
+    found = await discord_of(chat).history(ChannelRef("discord", str(server.chat)), since)
+    assert [(m.ref.id, m.text, m.author.name) for m in found] == [(str(later), "A1: later", "Bob")]

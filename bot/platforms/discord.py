@@ -268,10 +268,13 @@ class DiscordPlatform:
         target = client.get_partial_messageable(int(channel.thread or channel.id))
         bot_id = client.user.id if client.user else None
 
+        # From ``since`` itself on: discord.py would start after its last snowflake.
+        after = discord.Object(discord.utils.time_snowflake(since) - 1)
+
         async def read() -> list[IncomingMessage]:
             return [
                 to_incoming(message, channel, bot_id=bot_id)
-                async for message in target.history(after=since, oldest_first=True, limit=None)
+                async for message in target.history(after=after, oldest_first=True, limit=None)
                 if message.author.id != bot_id and is_conversation(message)
             ]
 
