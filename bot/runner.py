@@ -214,7 +214,11 @@ class Runner:
                 reply_to=await self._chain_to(row, step, channel, platform),
                 thread_title=text.partition("\n")[0] if step.kind is StepKind.QUESTION else None,
             )
-        except DeliveryUncertain:
+        except DeliveryUncertain as exc:
+            if platform is not None and platform.capabilities.idempotent_send:
+                # The same key cannot post twice, so trying again settles the doubt.
+                await self._retry_later(row, step, channel, exc)
+                return
             await self.store.finish_post(
                 row.id, step.key, channel, PostState.UNCERTAIN, self.clock.now()
             )
@@ -226,13 +230,8 @@ class Runner:
             )
             return
         except PlatformError as exc:
-            # The platform said no, so nothing was posted: drop the claim and try again
-            # shortly; past the grace window the step is skipped and reported as missed.
-            log.error("%s: could not post %s in %s: %s", row.plan.slug, step.key, channel, exc)
-            await self.store.release_post(row.id, step.key, channel)
-            self.alarm.wake_at(
-                f"retry:{key}", self.clock.now() + RETRY_FAILED_SEND, lambda: self.wake(row.id)
-            )
+            # The platform said no, so nothing was posted.
+            await self._retry_later(row, step, channel, exc)
             return
         await self.store.finish_post(
             row.id,
@@ -246,6 +245,19 @@ class Runner:
         )
         if step.kind is StepKind.QUESTION and step.question is not None:
             self.live.question_posted(row.id, step.question, sent)
+
+    async def _retry_later(
+        self, row: SessionRow, step: StepRow, channel: str, exc: PlatformError
+    ) -> None:
+        """Drop the claim and try again shortly; past the grace window the step is
+        skipped and reported as missed."""
+        log.error("%s: could not post %s in %s: %s", row.plan.slug, step.key, channel, exc)
+        await self.store.release_post(row.id, step.key, channel)
+        self.alarm.wake_at(
+            f"retry:{row.id}:{step.key}:{channel}",
+            self.clock.now() + RETRY_FAILED_SEND,
+            lambda: self.wake(row.id),
+        )
 
     async def _chain_to(
         self, row: SessionRow, step: StepRow, channel: str, platform: Platform

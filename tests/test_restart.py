@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
-from bot.domain import UserRef
+from bot.domain import ChannelRef, MessageRef, UserRef
+from bot.platforms.base import DeliveryUncertain
+from bot.platforms.local import LocalPlatform
 from bot.transcript.model import TranscriptSource
-from tests.conftest import START, Chat
+from tests.conftest import MOD, START, Chat, chat_config
 
 ANN = UserRef("local", "ann", "Ann")
 
@@ -112,6 +115,50 @@ async def test_an_interrupted_send_without_idempotency_is_reported_not_repeated(
     assert chat.app is not None
     posts = await chat.app.store.posts(session.id)
     assert posts[("q1", "local:main")].state == "uncertain"
+
+
+class AnswerLost(LocalPlatform):
+    """Posts Q1, then loses the answer once, as a timeout after sending would."""
+
+    lost = False
+
+    async def send(
+        self,
+        channel: ChannelRef,
+        text: str,
+        *,
+        reply_to: str | None = None,
+        idempotency_key: str | None = None,
+        thread_title: str | None = None,
+    ) -> MessageRef:
+        ref = await super().send(channel, text, idempotency_key=idempotency_key)
+        if text.startswith("Q1:") and channel.id == "main" and not self.lost:
+            self.lost = True
+            raise DeliveryUncertain("timed out waiting for the answer")
+        return ref
+
+
+async def test_a_lost_answer_is_settled_by_a_retry_where_that_cannot_post_twice(
+    tmp_path: Path,
+) -> None:
+    chat = Chat(tmp_path, chat_config(tmp_path))
+    chat.local = AnswerLost(chat.clock, admins=[MOD])
+    await chat.boot()
+    try:
+        await chat.at(10)
+        assert count(chat, "Q1:") == 1
+        await chat.at(10.5)  # the retry, 30 s on, with the same idempotency key
+        assert chat.app is not None
+        session = (await chat.app.store.open_sessions())[0]
+        posts = await chat.app.store.posts(session.id)
+        assert posts[("q1", "local:main")].state == "sent"
+        assert (
+            posts[("q1", "local:main")].message_id == chat.local.bot_posts("local:main")[-1].ref.id
+        )
+    finally:
+        await chat.stop()
+    assert count(chat, "Q1:") == 1
+    assert chat.posts("local:mods") == []  # nothing for the moderators to check
 
 
 async def _source(chat: Chat) -> TranscriptSource:
