@@ -19,6 +19,7 @@ from bot.errors import ConfigError
 from bot.i18n import Messages
 from bot.live import LiveIndex
 from bot.moderation import Moderation
+from bot.notices import tell_moderators
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
 from bot.planning import Upcoming, session_plan, upcoming
 from bot.platform_host import PlatformHost
@@ -232,14 +233,8 @@ class App:
             hashtag=community.hashtag,
             problems=problems,
         )
-        for channel in community.moderator_channels or community.channels:
-            ref = ChannelRef.parse(channel)
-            platform = self.platforms.get(ref.platform)
-            if platform is not None:
-                try:
-                    await platform.send(ref, text)
-                except PlatformError as exc_send:
-                    log.error("could not reach the moderators in %s: %s", channel, exc_send)
+        channels = community.moderator_channels or community.channels
+        await tell_moderators(self.platforms, channels, text)
 
     async def settle(self) -> None:
         """Wait until every event from in-process platforms is handled and committed."""

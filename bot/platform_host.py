@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from bot.config import CommunityConfig, Config
 from bot.domain import ChannelRef
 from bot.i18n import N_, Messages
-from bot.platforms.base import Alert, AlertKind, Platform, PlatformError
+from bot.notices import tell_moderators
+from bot.platforms.base import Alert, AlertKind, Platform
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,18 +72,8 @@ class PlatformHost:
             self._told.add((community.id, alert))
             text = _alert_text(community, alert, self.platform, str(alert.channel or affected[0]))
             log.error("%s: %s", community.id, text)
-            await self._tell(community, text)
-
-    async def _tell(self, community: CommunityConfig, text: str) -> None:
-        for channel in community.moderator_channels or community.channels:
-            ref = ChannelRef.parse(channel)
-            platform = self.platforms.get(ref.platform)
-            if platform is None:
-                continue
-            try:
-                await platform.send(ref, text)
-            except PlatformError as exc:
-                log.error("could not reach the moderators in %s: %s", channel, exc)
+            targets = community.moderator_channels or community.channels
+            await tell_moderators(self.platforms, targets, text)
 
 
 def _alert_text(community: CommunityConfig, alert: Alert, platform: str, channel: str) -> str:

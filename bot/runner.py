@@ -15,6 +15,7 @@ from bot.alarm import Alarm
 from bot.clock import Clock
 from bot.domain import ChannelRef, MessageRef
 from bot.live import LiveIndex
+from bot.notices import tell_moderators
 from bot.platforms.base import DeliveryUncertain, Platform, PlatformError
 from bot.store import PostState, SessionRow, StepRow, Store
 from bot.store.audit import Action
@@ -330,12 +331,4 @@ class Runner:
         """Tell the moderators in their own channels, or else in the chat's channels."""
         targets = [c for c in (plan.moderator_channels or plan.channels) if c != exclude]
         log.warning("%s: %s", plan.slug, text)
-        for channel in targets:
-            ref = ChannelRef.parse(channel)
-            platform = self.platforms.get(ref.platform)
-            if platform is None:
-                continue
-            try:
-                await platform.send(ref, text)
-            except PlatformError as exc:
-                log.error("could not reach the moderators in %s: %s", channel, exc)
+        await tell_moderators(self.platforms, targets, text)
