@@ -129,7 +129,7 @@ class DiscordPlatform:
     async def start(self, host: Host) -> None:
         self._host = host
         self._reader.open(host)
-        self._ready = self._reader._ready = asyncio.Event()
+        self._ready.clear()  # set again once the servers have arrived
         self._synced = False
         client = await self._login(read_content=True)
         if not _content_granted(client.application_flags):
