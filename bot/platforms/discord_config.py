@@ -10,7 +10,6 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from bot.config import Config
-from bot.domain import ChannelRef
 from bot.errors import ConfigError, Problem
 from bot.platforms import registry
 
@@ -54,18 +53,13 @@ def read_config(config: Config, env: Mapping[str, str]) -> Setup:
         token = registry.secret(config, "discord", env)
     except ConfigError as exc:
         problems.extend(exc.problems)  # reported together with the rest
-    for i, community in enumerate(config.communities):
-        for key in ("channels", "moderator_channels"):
-            for j, text in enumerate(getattr(community, key)):
-                ref = ChannelRef.parse(text)
-                if ref.platform != "discord":
-                    continue
-                if not ref.id.isdigit() or (ref.thread is not None and not ref.thread.isdigit()):
-                    message = "a Discord channel is 'discord:' and its id (digits, from Copy ID)"
-                    field = f"communities[{i}].{key}[{j}]"
-                    problems.append(Problem(str(config.source), message, field=field))
-                    continue
-                channels.add(int(ref.id))
+    for place in registry.places(config, "discord"):
+        ref = place.channel
+        if not ref.id.isdigit() or (ref.thread is not None and not ref.thread.isdigit()):
+            message = "a Discord channel is 'discord:' and its id (digits, from Copy ID)"
+            problems.append(Problem(str(config.source), message, field=place.field))
+            continue
+        channels.add(int(ref.id))
     for k, ident in enumerate(options.thread_per_question):
         if int(ident) not in channels:
             message = f"channel {ident} is not one of the communities' Discord channels"

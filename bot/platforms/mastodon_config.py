@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.config import Config
 from bot.domain import ChannelRef
 from bot.errors import ConfigError, Problem
+from bot.platforms import registry
 
 _TAG = re.compile(r"^\w+$")
 _ACCOUNT = re.compile(r"^[\w.-]+@[\w-]+(\.[\w-]+)+$")
@@ -52,35 +53,26 @@ def mastodon_channels(config: Config) -> list[ChannelRef]:
     """Every Mastodon channel the config names, or ConfigError pointing at each bad one."""
     channels: list[ChannelRef] = []
     problems: list[Problem] = []
-    for i, community in enumerate(config.communities):
-        for key in ("channels", "moderator_channels"):
-            for j, text in enumerate(getattr(community, key)):
-                ref = ChannelRef.parse(text)
-                if ref.platform != "mastodon":
-                    continue
-                ok = ref.thread is None and (
-                    _TAG.match(ref.id) or (is_direct(ref) and _ACCOUNT.match(ref.id[1:]))
-                )
-                if not ok:
-                    message = (
-                        f"{text!r}: name a hashtag without '#', such as 'mastodon:hcsmeu', or an"
-                        " account for direct messages, such as 'mastodon:@ann@example.social'"
-                    )
-                    problems.append(
-                        Problem(str(config.source), message, field=f"communities[{i}].{key}[{j}]")
-                    )
-                elif ref not in channels:
-                    channels.append(ref)
-        for j, moderator in enumerate(community.moderators):
-            platform, _, ident = moderator.partition(":")
-            if platform.strip().lower() == "mastodon" and not _ACCOUNT.match(ident.strip()):
-                message = (
-                    f"{moderator!r}: write a Mastodon moderator as 'mastodon:user@server',"
-                    " with the server even for accounts on the bot's own"
-                )
-                problems.append(
-                    Problem(str(config.source), message, field=f"communities[{i}].moderators[{j}]")
-                )
+    for place in registry.places(config, "mastodon"):
+        ref = place.channel
+        ok = ref.thread is None and (
+            _TAG.match(ref.id) or (is_direct(ref) and _ACCOUNT.match(ref.id[1:]))
+        )
+        if not ok:
+            message = (
+                f"{str(ref)!r}: name a hashtag without '#', such as 'mastodon:hcsmeu', or an"
+                " account for direct messages, such as 'mastodon:@ann@example.social'"
+            )
+            problems.append(Problem(str(config.source), message, field=place.field))
+        elif ref not in channels:
+            channels.append(ref)
+    for field, ident in registry.moderators(config, "mastodon"):
+        if not _ACCOUNT.match(ident):
+            message = (
+                f"'mastodon:{ident}': write a Mastodon moderator as 'mastodon:user@server',"
+                " with the server even for accounts on the bot's own"
+            )
+            problems.append(Problem(str(config.source), message, field=field))
     if problems:
         raise ConfigError(problems)
     return channels

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock
-from bot.config import Config, PlatformSettings
+from bot.config import CommunityConfig, Config, PlatformSettings
 from bot.domain import ChannelRef, UserRef
 from bot.errors import ConfigError, Problem
 from bot.platforms.base import Platform
@@ -31,13 +32,39 @@ class Factory(Protocol):
     ) -> Platform: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One channel the config names, with where it is named, for adapters' own checks."""
+
+    field: str  # "communities[0].channels[1]"
+    channel: ChannelRef
+    community: CommunityConfig
+    chat: bool  # a chat runs there (``channels``), not only the moderators' channel
+
+
+def places(config: Config, platform: str | None = None) -> Iterator[Place]:
+    for i, community in enumerate(config.communities):
+        for key in ("channels", "moderator_channels"):
+            for j, text in enumerate(getattr(community, key)):
+                ref = ChannelRef.parse(text)
+                if platform is None or ref.platform == platform:
+                    yield Place(f"communities[{i}].{key}[{j}]", ref, community, key == "channels")
+
+
+def moderators(config: Config, platform: str) -> Iterator[tuple[str, str]]:
+    """(field, user id) of each configured moderator on ``platform``."""
+    for i, community in enumerate(config.communities):
+        for j, user in enumerate(community.moderators):
+            name, _, ident = user.partition(":")
+            if name.strip().lower() == platform:
+                yield f"communities[{i}].moderators[{j}]", ident.strip()
+
+
 def used_platforms(config: Config) -> dict[str, str]:
     """Each platform the config uses, with the field path of its first channel."""
     used: dict[str, str] = {}
-    for i, community in enumerate(config.communities):
-        for key in ("channels", "moderator_channels"):
-            for j, channel in enumerate(getattr(community, key)):
-                used.setdefault(ChannelRef.parse(channel).platform, f"communities[{i}].{key}[{j}]")
+    for place in places(config):
+        used.setdefault(place.channel.platform, place.field)
     return used
 
 

@@ -78,31 +78,27 @@ def read_setup(config: Config, env: Mapping[str, str]) -> TelegramSetup:
     channels: list[ChannelRef] = []
     places: list[ChannelRef] = []
     locales: list[str] = []
-    for i, community in enumerate(config.communities):
-        for key in ("channels", "moderator_channels"):
-            for j, text in enumerate(getattr(community, key)):
-                ref = ChannelRef.parse(text)
-                if ref.platform != NAME:
-                    continue
-                if not _CHAT.match(ref.id) or (ref.thread and not _TOPIC.match(ref.thread)):
-                    message = (
-                        "a Telegram chat is named by its number, such as"
-                        " telegram:-1001234567890, or telegram:-1001234567890/42 for a topic"
-                    )
-                    problems.append(Problem(source, message, field=f"communities[{i}].{key}[{j}]"))
-                    continue
-                places.append(ref)
-                if key == "channels":
-                    channels.append(ref)
-                    locales.extend(filter(None, (community.locale, community.second_locale)))
-        for j, user in enumerate(community.moderators):
-            platform, _, ident = user.partition(":")
-            if platform.strip().lower() == NAME and not _USER.match(ident.strip()):
-                message = (
-                    "a Telegram user is named by their numeric id, such as telegram:123456789"
-                    " (@userinfobot tells people theirs)"
-                )
-                problems.append(Problem(source, message, field=f"communities[{i}].moderators[{j}]"))
+    for place in registry.places(config, NAME):
+        ref = place.channel
+        if not _CHAT.match(ref.id) or (ref.thread and not _TOPIC.match(ref.thread)):
+            message = (
+                "a Telegram chat is named by its number, such as"
+                " telegram:-1001234567890, or telegram:-1001234567890/42 for a topic"
+            )
+            problems.append(Problem(source, message, field=place.field))
+            continue
+        places.append(ref)
+        if place.chat:
+            channels.append(ref)
+            community = place.community
+            locales.extend(filter(None, (community.locale, community.second_locale)))
+    for field, ident in registry.moderators(config, NAME):
+        if not _USER.match(ident):
+            message = (
+                "a Telegram user is named by their numeric id, such as telegram:123456789"
+                " (@userinfobot tells people theirs)"
+            )
+            problems.append(Problem(source, message, field=field))
     if problems:
         raise ConfigError(problems)
     return TelegramSetup(
