@@ -2,6 +2,12 @@
 
 The store holds the timeline; an alarm only remembers the next wake-up per job, so
 nothing is lost when it is rebuilt at start-up.
+
+Every wake-up is a coroutine function. APScheduler 3's asyncio scheduler runs a plain
+callable in a worker thread and drops whatever it returns, so a ``lambda`` returning a
+coroutine would fire on time and do nothing: the alarm therefore never hands the
+scheduler the callback itself, only its own ``async def`` runner that awaits it (the
+rule of python-telegram-bot's ``JobQueue``).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, SystemClock, WallClock
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +37,14 @@ class Alarm(Protocol):
 
 
 class SchedulerAlarm:
-    """APScheduler 3's AsyncIOScheduler with one named, replaceable date job per wake-up."""
+    """APScheduler 3's AsyncIOScheduler with one named, replaceable date job per wake-up.
 
-    def __init__(self) -> None:
+    ``clock`` is the time the callers speak in: the wall clock in production, a faster
+    one in the demo; each due time is turned into the wall-clock instant it falls on.
+    """
+
+    def __init__(self, clock: WallClock | None = None) -> None:
+        self.clock: WallClock = clock or SystemClock()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._running = False
 
@@ -49,15 +60,24 @@ class SchedulerAlarm:
 
     def wake_at(self, job_id: str, when: datetime, callback: Wake) -> None:
         self.scheduler.add_job(
-            callback,
+            self._fire,
             "date",
-            run_date=when,
+            args=(job_id, callback),
+            run_date=self.clock.to_wall(when),
             id=job_id,
             replace_existing=True,
             # A wake-up is never stale: the runner itself decides what is late or missed.
             misfire_grace_time=None,
             coalesce=True,
         )
+
+    @staticmethod
+    async def _fire(job_id: str, callback: Wake) -> None:
+        """Await the wake-up itself; a failure is logged with the job it came from."""
+        try:
+            await callback()
+        except Exception:
+            log.exception("the wake-up %s failed", job_id)
 
     def cancel(self, job_id: str) -> None:
         if self.scheduler.get_job(job_id):

@@ -48,6 +48,7 @@ def chat_config(
     channels: tuple[str, ...] = ("local:main", "local:side"),
     extra: str = "",
     settings: str = "",
+    start: datetime = START,
 ) -> Config:
     """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
     (sub-tables such as another series) after it."""
@@ -70,7 +71,7 @@ moderator_channels = ["local:mods"]
 
 [[communities.sessions]]
 id = "march"
-at = {START.replace(tzinfo=None).isoformat()}
+at = {start.astimezone(PARIS).replace(tzinfo=None).isoformat()}
 duration = "60m"
 agenda = "agenda.toml"
 reminders = ["1h", "10m"]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.alarm import ManualAlarm, SchedulerAlarm, Wake
-from bot.clock import ManualClock
+from bot.app import App
+from bot.clock import ManualClock, ScaledClock, SystemClock
+from bot.platforms.local import LocalPlatform
+from tests.conftest import MOD, chat_config
 
 T0 = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 FAR = datetime(2099, 1, 1, 12, 0, tzinfo=UTC)  # never reached while a test runs
@@ -143,6 +147,123 @@ async def test_shutdown_twice_in_a_row_raises_nothing_on_the_loop() -> None:
         loop.set_exception_handler(None)
     assert not a.scheduler.running
     assert [str(c.get("exception") or c["message"]) for c in errors] == []
+
+
+# The shapes the code base passes, on the real alarm with real time ---------------------
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Poll every 50 ms until ``condition`` holds, failing after ``seconds``."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+class Target:
+    """Stands for the runner, the planner and the host reminder: async methods called
+    through the exact callback shapes they hand the alarm."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str, float]] = []
+
+    async def wake(self, session_id: int) -> None:
+        await asyncio.sleep(0)  # a real await: the coroutine must be driven, not dropped
+        self.ran.append((f"wake:{session_id}", asyncio.get_running_loop().time()))
+
+    async def plan_upcoming(self) -> None:
+        await asyncio.sleep(0)
+        self.ran.append(("planner", asyncio.get_running_loop().time()))
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "lambda returning a coroutine (runner: session alarm, retry; host reminder)",
+        "bound coroutine method (planner)",
+        "coroutine function",
+    ],
+)
+async def test_every_callback_shape_is_awaited_when_its_time_comes(
+    alarm: SchedulerAlarm, shape: str
+) -> None:
+    target = Target()
+    session_id = 7
+    callback: Wake
+    if shape.startswith("lambda"):
+        callback = lambda: target.wake(session_id)  # noqa: E731 - the runner's own shape
+        expected = "wake:7"
+    elif shape.startswith("bound"):
+        callback = target.plan_upcoming
+        expected = "planner"
+    else:
+
+        async def callback() -> None:
+            await target.wake(session_id)
+
+        expected = "wake:7"
+    loop = asyncio.get_running_loop()
+    set_at = loop.time()
+    alarm.wake_at("job", datetime.now(UTC) + timedelta(milliseconds=300), callback)
+    await wait_for(lambda: bool(target.ran))
+    assert [name for name, _ in target.ran] == [expected]
+    assert 0.25 <= target.ran[0][1] - set_at < 1.5  # at its time, not at once, not late
+
+
+async def test_a_failing_wake_up_is_logged_with_its_job_and_later_ones_still_run(
+    alarm: SchedulerAlarm, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken() -> None:
+        raise RuntimeError("the store is locked")
+
+    target = Target()
+    soon = datetime.now(UTC) + timedelta(milliseconds=100)
+    alarm.wake_at("session:3", soon, broken)
+    alarm.wake_at("planner", soon + timedelta(milliseconds=200), target.plan_upcoming)
+    await wait_for(lambda: bool(target.ran))
+    assert "the wake-up session:3 failed" in caplog.text
+    assert "the store is locked" in caplog.text
+
+
+async def test_a_scaled_clock_fires_at_its_own_time_sooner_on_the_wall() -> None:
+    STRAY.clear()
+    start = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    clock = ScaledClock(start, speed=120)
+    a = SchedulerAlarm(clock)
+    a.start()
+    seen: list[datetime] = []
+
+    async def wake() -> None:
+        seen.append(clock.now())
+
+    try:
+        a.wake_at("question", start + timedelta(minutes=1), wake)  # 0.5 s of real time
+        assert a.next_wake("question") == clock.to_wall(start + timedelta(minutes=1))
+        await wait_for(lambda: bool(seen))
+    finally:
+        a.shutdown()
+        await next_loop_turn()
+    assert start + timedelta(minutes=1) <= seen[0] < start + timedelta(minutes=3)
+
+
+async def test_the_runner_posts_a_step_through_the_real_alarm_and_clock(tmp_path: Path) -> None:
+    """The production pairing, with nothing driven by hand: the welcome goes out by itself."""
+    clock = SystemClock()
+    start = clock.now().replace(microsecond=0) + timedelta(seconds=2)
+    config = chat_config(tmp_path, start=start)
+    local = LocalPlatform(clock, admins=[MOD])
+    alarm = SchedulerAlarm()
+    alarm.start()
+    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
+    await app.start()
+    try:
+        await wait_for(lambda: bool(local.bot_posts("local:main")), seconds=10)
+        welcome = local.bot_posts("local:main")[0]
+        assert welcome.text.startswith("Welcome to the #hcsmeu chat")
+        assert abs((welcome.sent_at - start).total_seconds()) < 1
+    finally:
+        alarm.shutdown()
+        await app.stop()
 
 
 # ManualAlarm --------------------------------------------------------------------------
