@@ -178,9 +178,10 @@ async def _run(config: Config) -> None:
 @click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
 @click.option(
     "--speed",
+    type=click.FloatRange(min=1),
     default=120.0,
     show_default=True,
-    help="How many times faster than real time; 0 runs without pauses.",
+    help="How many times faster than real time the chat runs (the real alarm and runner).",
 )
 @click.option(
     "--out",

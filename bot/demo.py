@@ -1,5 +1,11 @@
 """``hashchat demo``: a complete chat on the local platform, with simulated participants,
-at accelerated time, printed live, ending with a written transcript."""
+at accelerated time, printed live, ending with a written transcript.
+
+It runs the production wiring: the same ``App``, runner and APScheduler alarm as
+``hashchat run``, only on a clock that both the alarm and the runner read and that runs
+``speed`` times faster than the wall clock. So the demo cannot pass while ``run`` is
+broken: no step is posted unless the real alarm fires it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import asyncio
 import random
 import shutil
 import tomllib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
@@ -17,15 +23,21 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.alarm import ManualAlarm
+from bot.alarm import SchedulerAlarm
 from bot.app import App
-from bot.clock import ManualClock, SystemClock
+from bot.clock import ScaledClock, SystemClock
 from bot.config import Config, parse_config
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.local import LocalPlatform
 from bot.platforms.local_view import TerminalView
 
 ZONE = "Europe/Paris"
+# The demo opens shortly before the chat, so its reminder is seen going out too.
+LEAD = timedelta(minutes=2)
+REMINDER_BEFORE = "1m"
+Condition = Callable[[], Awaitable[bool]]
+# Real seconds to wait, beyond the chat's own scaled time, before calling it stuck.
+PATIENCE = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,15 @@ COMMUNITIES = {
 class Step:
     at: timedelta  # from the start of the chat
     act: Callable[[], object]
+    # What the person waits to see before acting: question n, or (0) the chat opened.
+    after: int | None = None
+
+
+def posted_question(local: LocalPlatform, channel: str, n: int) -> MessageRef | None:
+    for post in local.bot_posts(channel):
+        if post.text.startswith(f"Q{n}:"):
+            return post.ref
+    return None
 
 
 def demo_config(out: Path, locale: str, start: datetime) -> Config:
@@ -63,6 +84,8 @@ def demo_config(out: Path, locale: str, start: datetime) -> Config:
         f"""
 [bot]
 database = "{out / "demo.db"}"
+# Accelerated time magnifies the scheduler's jitter: a millisecond is seconds here.
+grace = "10m"
 transcripts_dir = "{out / "transcripts"}"
 
 [[communities]]
@@ -78,6 +101,7 @@ channels = ["{community.main}", "{community.side}"]
 id = "demo"
 at = {local_start}
 duration = "60m"
+reminders = ["{REMINDER_BEFORE}"]
 agenda = "{agenda}"
 """,
         source="<demo>",
@@ -96,10 +120,10 @@ def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
     steps: list[Step] = []
 
     def question(channel: str, n: int) -> MessageRef:
-        for post in local.bot_posts(channel):
-            if post.text.startswith(f"Q{n}:"):
-                return post.ref
-        raise LookupError(f"Q{n} not posted in {channel}")
+        ref = posted_question(local, channel, n)
+        if ref is None:
+            raise LookupError(f"Q{n} not posted in {channel}")
+        return ref
 
     def answer(person: UserRef, channel: str, text: str, form: str, n: int) -> None:
         if form == "reply":
@@ -114,12 +138,12 @@ def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
         else:
             local.say(person, channel, f"A{n}: {text}")  # "A" is understood everywhere
 
-    def at(minutes: float, act: Callable[[], object]) -> None:
-        steps.append(Step(timedelta(minutes=minutes), act))
+    def at(minutes: float, act: Callable[[], object], after: int | None = None) -> None:
+        steps.append(Step(timedelta(minutes=minutes), act, after))
 
     for i, person in enumerate(rng.sample(people, 8)):
         hello = lines["hello"][i % len(lines["hello"])]
-        at(0.5 + i * 0.4, partial(local.say, person, main if i % 3 else side, hello))
+        at(0.5 + i * 0.4, partial(local.say, person, main if i % 3 else side, hello), after=0)
     for n in range(1, 7):
         posted = 5 + (n - 1) * 8
         for k in range(rng.randint(9, 13)):
@@ -128,11 +152,11 @@ def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
             act = partial(
                 answer, rng.choice(people), channel, rng.choice(lines["answers"]), form, n
             )
-            at(posted + 0.4 + k * 0.5, act)
+            at(posted + 0.4 + k * 0.5, act, after=n)
         at(posted + 3.1, partial(local.say, rng.choice(people), main, rng.choice(lines["chatter"])))
     # One answer corrected after posting, and one message taken back.
     typo: list[MessageRef] = []
-    at(13.7, lambda: typo.append(local.say(people[4], main, f"A2: {lines['typo']}")))
+    at(13.7, lambda: typo.append(local.say(people[4], main, f"A2: {lines['typo']}")), after=2)
     at(14.6, lambda: local.edit(typo[0], f"A2: {lines['typo_fixed']}"))
     oops: list[MessageRef] = []
     at(22.0, lambda: oops.append(local.say(people[7], main, lines["oops"])))
@@ -148,32 +172,58 @@ async def run_demo(
     echo: Callable[[str], None] = click.echo,
     seed: int = 7,
 ) -> Path:
-    """Run the whole chat and return the transcript folder; ``speed`` 0 means no pauses."""
+    """Run the whole chat through the real alarm and return the transcript folder."""
     shutil.rmtree(out, ignore_errors=True)
     tomorrow = SystemClock().now().astimezone(ZoneInfo(ZONE)).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(13, 0), ZoneInfo(ZONE))
-    clock = ManualClock(start - timedelta(days=1, minutes=5))
-    alarm = ManualAlarm(clock)
+    clock = ScaledClock(start - LEAD, speed)
+    alarm = SchedulerAlarm(clock)
     config = demo_config(out, locale, start)
     local = LocalPlatform(
         clock, admins=[UserRef("local", "moderator")], view=TerminalView(ZONE, echo)
     )
     app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
-    await app.start()
+    alarm.start()
     try:
-        paced_from = start
-        for step in [*_script(local, locale, seed), Step(timedelta(minutes=61), lambda: None)]:
-            when = start + step.at
-            await alarm.run_until(when - timedelta(microseconds=1))
-            if speed > 0 and when > paced_from:
-                await asyncio.sleep((when - paced_from).total_seconds() / speed)
-                paced_from = when
-            await alarm.run_until(when)
+        await app.start()
+        script = _script(local, locale, seed)
+        for step in script:
+            await asyncio.sleep(clock.wall_delay(start + step.at))
+            if step.after is not None:
+                await _until(_seen(app, local, COMMUNITIES[locale], step.after))
             step.act()
             await app.settle()
-        still_open = await app.store.open_sessions()
-        if still_open:
-            raise RuntimeError(f"the demo session {still_open[0].plan.slug} did not close")
+        end = start + timedelta(minutes=61)
+        await _until(_closed(app), clock.wall_delay(end) + PATIENCE)
     finally:
+        alarm.shutdown()
         await app.stop()
     return app.transcripts_root / COMMUNITIES[locale].id / start.date().isoformat()
+
+
+def _seen(app: App, local: LocalPlatform, community: DemoCommunity, n: int) -> Condition:
+    async def check() -> bool:
+        if n == 0:
+            return app.live.for_channel(ChannelRef.parse(community.main)) is not None
+        return all(posted_question(local, c, n) for c in (community.main, community.side))
+
+    return check
+
+
+def _closed(app: App) -> Condition:
+    async def check() -> bool:
+        return not await app.store.open_sessions()
+
+    return check
+
+
+async def _until(condition: Condition, seconds: float | None = None) -> None:
+    """Poll every 10 ms until the bot has done what the script waits for; a bot that
+    does not (its alarm never fired) fails the demo instead of hanging it."""
+    deadline = asyncio.get_running_loop().time() + (PATIENCE if seconds is None else seconds)
+    while True:
+        if await condition():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("the demo chat did not go on by itself: is the alarm firing?")
+        await asyncio.sleep(0.01)

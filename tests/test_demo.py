@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
+from bot import demo as demo_module
+from bot.alarm import SchedulerAlarm, Wake
 from bot.cli import main
 
 PEOPLE = tomllib.loads((resources.files("bot") / "demo_data" / "people.toml").read_text("utf-8"))
@@ -21,7 +23,7 @@ def test_demo_runs_a_whole_chat_and_prints_the_transcript(
     tmp_path: Path, locale: str, lang: str
 ) -> None:
     result = CliRunner().invoke(
-        main, ["demo", "--speed", "0", "--locale", locale, "--out", str(tmp_path)]
+        main, ["demo", "--speed", "600", "--locale", locale, "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
     index = next(tmp_path.glob("transcripts/*/*/index.html"))
@@ -54,3 +56,20 @@ def test_demo_runs_a_whole_chat_and_prints_the_transcript(
         f"local:{data['session']['community']}-mirror",
     }
     assert data["totals"]["participants"] >= 15
+
+
+def test_the_demo_runs_on_the_real_alarm_so_a_broken_alarm_fails_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo is the production wiring: were the alarm to drop its wake-ups (as it once
+    did), no step would be posted and the demo would say so instead of passing."""
+
+    async def dropped(job_id: str, callback: Wake) -> None:
+        callback().close()  # called, never awaited: the old bug
+
+    monkeypatch.setattr(SchedulerAlarm, "_fire", staticmethod(dropped))
+    monkeypatch.setattr(demo_module, "PATIENCE", 2.0)
+    result = CliRunner().invoke(main, ["demo", "--speed", "600", "--out", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "did not go on by itself" in str(result.exception)
+    assert not list(tmp_path.glob("transcripts/*/*/index.html"))
