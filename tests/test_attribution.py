@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.attribution import answer_letters, attribute, normalise
+from bot.sentence_words import ARTICLES
 
 FIVE = frozenset(range(1, 6))
 TEN = frozenset(range(1, 11))
@@ -313,3 +314,21 @@ def test_tag_with_colon_always_counts(data: st.DataObject, locale: str) -> None:
 @given(text=st.text(), locale=st.sampled_from(LOCALES))
 def test_nothing_posted_answers_nothing(text: str, locale: str) -> None:
     assert attribute(text, posted=(), locale=locale) == frozenset()
+
+
+@pytest.mark.parametrize("article", sorted(ARTICLES))
+def test_a_token_after_an_article_is_a_word_unless_set_apart(article: str) -> None:
+    locales = ["en", "fr", "de", "nl", "es"]
+    assert attribute(f"stuck on {article} A2", posted=FIVE, locale=locales) == NONE
+    assert attribute(f"stuck on {article} A2: jammed", posted=FIVE, locale=locales) == NONE
+    assert attribute(f"stuck on {article} 😅 A2", posted=FIVE, locale=locales) == {2}
+    assert attribute(f"stuck on {article}\nA2: yes", posted=FIVE, locale=locales) == {2}
+
+
+@given(data=st.data(), locale=st.sampled_from(LOCALES))
+def test_a_tag_set_apart_at_the_end_always_counts(data: st.DataObject, locale: str) -> None:
+    posted = data.draw(st.frozensets(st.integers(min_value=1, max_value=50), min_size=1))
+    n = data.draw(st.sampled_from(sorted(posted)))
+    free = data.draw(FREE_TEXT)
+    apart = data.draw(st.sampled_from(["\u2014", "-", "\u2026", "👍", "!", "#hcsmeu"]))
+    assert n in attribute(f"{free} {apart} A{n}", posted=posted, locale=locale)
