@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Collection, Sequence
 from functools import cache, lru_cache
 
+from bot.sentence_words import reads_as_word, word_before
+
 # Invisible characters are dropped so "A\u200b1" cannot hide a tag; odd line breaks become "\n".
 _INVISIBLE: dict[int, str | None] = dict.fromkeys(
     map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060")
@@ -23,10 +25,13 @@ _ANY_TAG = re.compile(r"<!--[^<>]*-->|</?[a-z][a-z0-9-]*\b[^<>]*>", re.I)
 _EMPHASIS = re.compile(r"(?<![^\W_])(\*{1,3}|_{1,3}|~~|`{1,3})(?=\S)([^\n]{0,300}?\S)\1(?![^\W_])")
 
 # Text in which a tag is never an answer, masked in this order (a URL may hold "@", an e-mail
-# address holds what looks like a mention); a space keeps what surrounds it readable.
+# address holds what looks like a mention); the mask keeps what surrounds it apart.
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,30}://\S*|\bwww\.\S*", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 _HANDLE = re.compile(r"(?<![\w@#])[@#][\w.-]*\w(?:@[\w.-]*\w)?")
+# What replaces masked text: not a space, so the word before a hashtag does not read as the
+# word before the tag after it ("from #hcsmeu A2" keeps its tag).
+_MASK = "\ufffc"
 
 _LIST_WORD = r"(?i:and|or|et|ou|y|o|e|und|oder|en)"
 _CONNECTOR = rf"(?:[ \t]*[,/&+;][ \t]*(?:{_LIST_WORD}[ \t]+)?|[ \t]+{_LIST_WORD}[ \t]+|[-\u2013])"
@@ -35,6 +40,7 @@ _SPACED_SINGLE = re.compile(r"[A-Za-z][ \t][0-9]+")
 _SEPARATOR = re.compile(r"[ \t]*(?:[:\-\u2013\u2014\u2192](?![0-9])|[)\]])")
 _JUNK = re.compile(r"(?:[^\w\n]|_)*")
 
+_STRONG_SEPARATORS = frozenset(":\u2192")
 _ANY_DIGIT = re.compile(r"\d")
 _MAX_DIGITS = 9
 _ANSWER_WORD_LETTER = {"fr": "R", "es": "R", "pt": "R", "it": "R", "ca": "R"}
@@ -99,15 +105,18 @@ def _number(digits: str) -> int | None:
 
 
 def _in_answer_position(text: str, start: int, end: int, group: str) -> bool:
-    if _SEPARATOR.match(text, end):
-        return True
-    if _SPACED_SINGLE.fullmatch(group):
+    separator = _SEPARATOR.match(text, end)
+    if separator is None and _SPACED_SINGLE.fullmatch(group):
         return False
     line_start = text.rfind("\n", 0, start) + 1
     if _JUNK.fullmatch(text, line_start, start):
         return True
-    line_end = text.find("\n", end)
-    return _JUNK.fullmatch(text, end, len(text) if line_end < 0 else line_end) is not None
+    if separator is None:
+        line_end = text.find("\n", end)
+        if not _JUNK.fullmatch(text, end, len(text) if line_end < 0 else line_end):
+            return False
+    strong = separator is not None and separator.group().strip() in _STRONG_SEPARATORS
+    return not reads_as_word(word_before(text, line_start, start), strong=strong)
 
 
 def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
@@ -146,6 +155,11 @@ def attribute(
       "A1, A2 and A3:" is a list);
     * at the end of a line, followed only by hashtags, mentions, emoji or punctuation.
 
+    Away from the start of a line, a token that reads as a word of the sentence is not a
+    tag: after an article ("on the A1", "auf der A2", "en la A6", "une R5"), and, unless a
+    colon or an arrow follows it, after a preposition of place or a noun that takes a code
+    ("near A1", "format A4", "Niveau A2", "vitamin A1"); see bot/sentence_words.py.
+
     ``A 3`` with a space must be upper case and followed by a separator, because
     "A 2 day trip" and "a 2" are ordinary words.  ``A.3`` is never a tag (it reads as
     section numbering).  Tags joined by ``,`` ``/`` ``&`` ``+`` ``;`` or a conjunction
@@ -164,11 +178,11 @@ def attribute(
         return frozenset(found)  # no number, no tag (\d matches full-width digits too)
     prose = normalise(text)
     if "://" in prose or "www." in prose.lower():
-        prose = _URL.sub(" ", prose)
+        prose = _URL.sub(_MASK, prose)
     if "@" in prose:
-        prose = _EMAIL.sub(" ", prose)
+        prose = _EMAIL.sub(_MASK, prose)
     if "@" in prose or "#" in prose:
-        prose = _HANDLE.sub(" ", prose)
+        prose = _HANDLE.sub(_MASK, prose)
     locales = (locale,) if isinstance(locale, str) else tuple(locale)
     for match in _tag_group(locales).finditer(prose):
         group = match.group()

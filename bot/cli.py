@@ -16,10 +16,11 @@ import click
 from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import SystemClock
-from bot.config import Config, load_config
+from bot.config import CommunityConfig, Config, SeriesConfig, load_config
 from bot.errors import ConfigError
 from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
 from bot.platforms.base import PlatformError
+from bot.schedule import ends_on
 from bot.store import Store
 from bot.store.audit import Action
 
@@ -79,7 +80,22 @@ def check(config_path: Path) -> None:
             f"{item.community.timezone} ({item.starts_at.astimezone(UTC):%H:%M} UTC), "
             f"{len(agenda.questions)} questions: {agenda.title}"
         )
+    for community in config.communities:
+        for series in community.series:
+            if end := _series_end(community, series, SystemClock().now()):
+                click.echo(f"{community.id}/{series.id}: {end}")
     click.secho(f"{config_path}: OK", fg="green")
+
+
+def _series_end(community: CommunityConfig, series: SeriesConfig, now: datetime) -> str:
+    """Say when a series with an ``until`` stops, so that its silence is not a surprise."""
+    schedule = schedule_of(community, series)
+    end = ends_on(schedule)
+    if end is None:
+        return ""
+    if schedule.next_after(now - series.duration) is None:
+        return f"no more sessions: the series ended on {end:%a %Y-%m-%d} (until)"
+    return f"the series ends on {end:%a %Y-%m-%d} (until): no session after that day"
 
 
 @main.command()
@@ -94,11 +110,14 @@ def schedule(config_path: Path, count: int) -> None:
         click.secho(f"{community.id} ({community.hashtag}, {community.timezone})", bold=True)
         for series in community.series:
             click.echo(f"  {series.id}: {series.schedule}")
-            for start in schedule_of(community, series).occurrences(now, count):
+            starts = schedule_of(community, series).occurrences(now, count)
+            for start in starts:
                 local = start.astimezone(zone)
                 click.echo(
                     f"    {local:%a %Y-%m-%d %H:%M %Z}   {start.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
                 )
+            if len(starts) < count:
+                click.echo(f"    {_series_end(community, series, now) or 'no more sessions'}")
         for item in [u for u in upcoming(config, now) if u.community is community]:
             if item.series_id in {s.id for s in community.sessions}:
                 local, utc = item.starts_at.astimezone(zone), item.starts_at.astimezone(UTC)

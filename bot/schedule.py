@@ -14,11 +14,15 @@ from apscheduler.triggers.cron import CronTrigger
 from dateutil.rrule import rrulestr
 
 FORMS = (
-    "'every friday at 12:00', 'every other friday at 12pm' (needs start_date), "
-    "'every monday and thursday at 19:30', 'first wednesday of every month at 13:00', "
-    "'last friday of every month at 18:00', 'every day at 09:00', "
-    "an RRULE such as 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=12;BYMINUTE=0' "
-    "or a cron line such as '0 12 * * 5'"
+    "one of 'every friday at 12:00', 'every monday and thursday at 19:30', "
+    "'every weekday at 08:15', 'every day at 09:00', "
+    "'every other friday at 12pm' or 'every two weeks on tuesday at 19:00' (need start_date), "
+    "'first wednesday of every month at 13:00', 'last friday of every month at 18:00', "
+    "'the 15th of every month at 18:30', 'last day of every month at 17:00'; "
+    "a time is written 18:30, 18.30, 18h30, 6:30pm or noon, and 'until 2027-06-30' at the "
+    "end stops the series. An RRULE covers the rest, "
+    "e.g. 'FREQ=MONTHLY;BYDAY=2TU,4TU;BYHOUR=20;BYMINUTE=0' (the second and fourth "
+    "Tuesday), and so does a cron line such as '0 12 * * 5'"
 )
 _DAYS = {
     "monday": "MO", "mon": "MO", "tuesday": "TU", "tue": "TU", "tues": "TU",
@@ -30,26 +34,40 @@ _ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
     "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1,
 }  # fmt: skip
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
 _ORD = r"(?:first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)"
-_TIME = r"(?:at\s+)?(?P<time>noon|midnight|\d{1,2}(?:[:h]\d{2}|h)?(?:\s*[ap]\.?m\.?)?)"
+_NUM = rf"(?:other|\d+|{'|'.join(_NUMBERS)})"
+_MDAY = r"(?:\d{1,2}(?:st|nd|rd|th)?|last)"
+_TIME = r"(?:at\s+)?(?P<time>noon|midnight|\d{1,2}(?:[:h.]\d{2}|h)?(?:\s*[ap]\.?m\.?)?)"
 
 
 def _listed(item: str) -> str:
     return rf"{item}(?:\s*(?:,|\band\b|&)\s*(?:and\s+)?{item})*"
 
 
-_DAILY = re.compile(rf"(?:every\s+(?:(?P<n>other|\d+)\s+)?days?|daily)\s+{_TIME}")
+_DAILY = re.compile(rf"(?:every\s+(?:(?P<n>{_NUM})\s+)?days?|daily)\s+{_TIME}")
 _WEEKDAYS = re.compile(rf"every\s+weekday\s+{_TIME}")
 _WEEKLY = re.compile(
-    rf"every\s+(?:(?P<other>other)\s+(?:weeks?\s+on\s+)?|(?P<n>\d+)\s+weeks?\s+on\s+|weeks?\s+on\s+)?"
-    rf"(?P<days>{_listed(_DAY)})\s+{_TIME}"
+    rf"every\s+(?:(?P<other>other)\s+(?:weeks?\s+on\s+)?|(?P<n>{_NUM})\s+weeks?\s+on\s+"
+    rf"|weeks?\s+on\s+)?(?P<days>{_listed(_DAY)})\s+{_TIME}"
 )
 _MONTHLY = re.compile(
     rf"(?:every\s+|on\s+)?(?:the\s+)?(?P<ords>{_listed(_ORD)})\s+(?P<day>{_DAY})\s+of\s+"
-    rf"(?:every|each|the)\s+(?:(?P<n>other|\d+)\s+)?months?\s+{_TIME}"
+    rf"(?:every|each|the)\s+(?:(?P<n>{_NUM})\s+)?months?\s+{_TIME}"
 )
+# "the 15th of every month", "last day of each month", "every month on the 1st and 15th".
+_MONTH_DAYS = re.compile(
+    rf"(?:(?:every\s+|on\s+)?(?:the\s+)?(?P<days>{_listed(_MDAY)})(?:\s+days?)?\s+of\s+"
+    rf"(?:every|each|the)\s+(?:(?P<n>{_NUM})\s+)?months?"
+    rf"|(?:every\s+(?:(?P<n2>{_NUM})\s+)?months?|monthly)\s+on\s+(?:the\s+)?"
+    rf"(?P<days2>{_listed(_MDAY)})(?:\s+days?)?)\s+{_TIME}"
+)
+_UNTIL = re.compile(r"\s*,?\s+until\s+(?P<date>.+?)(?=\s+at\s|$)")
 
 
 class ScheduleError(ValueError):
@@ -125,6 +143,18 @@ class Schedule:
 
 def _resolve(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def ends_on(schedule: Schedule) -> date | None:
+    """The last local day a session may start on, from ``until`` or an RRULE's UNTIL.
+
+    ``check`` and ``schedule`` name it, so that a series that stops is not mistaken for
+    one that is broken.
+    """
+    until = _rule_parts(schedule.rule).get("UNTIL") if schedule.kind == "rrule" else None
+    if until is None:
+        return None
+    return date(int(until[:4]), int(until[4:6]), int(until[6:8]))
 
 
 def _rule_parts(rule: str) -> dict[str, str]:
@@ -253,10 +283,31 @@ def _cron_weekdays(spec: str, text: str) -> str:
 
 
 def _phrase_rule(phrase: str, text: str) -> str:
+    """The RRULE a phrase means, with its ``until`` as the rule's UNTIL."""
+    until = _UNTIL.search(phrase)
+    if until is None:
+        return _repeat_rule(phrase, text)
+    last = _last_day(until["date"], text)
+    rule = _repeat_rule((phrase[: until.start()] + phrase[until.end() :]).strip(), text)
+    return f"{rule};UNTIL={last:%Y%m%d}T235959"
+
+
+def _last_day(value: str, text: str) -> date:
+    """The day after which a series stops; the whole day counts, in the community's zone."""
+    try:
+        return date.fromisoformat(value.rstrip(","))
+    except ValueError:
+        raise ScheduleError(
+            f"cannot read the date {value!r} after 'until' in {text!r}: write the last day "
+            "of the series as YYYY-MM-DD, e.g. 'every wednesday at 20:00 until 2027-06-30'"
+        ) from None
+
+
+def _repeat_rule(phrase: str, text: str) -> str:
     if phrase == "once":
         raise ScheduleError(
             "'once' is not a recurrence: give one-off sessions as extra dates, "
-            f"or use a repeating form: {FORMS}"
+            f"or use a repeating form, {FORMS}"
         )
     if m := _DAILY.fullmatch(phrase):
         return f"FREQ=DAILY{_interval(m['n'])};{_clock(m['time'], text)}"
@@ -271,6 +322,10 @@ def _phrase_rule(phrase: str, text: str) -> str:
         day = _day(m["day"])
         nths = ",".join(dict.fromkeys(f"{_ORDINALS[o]}{day}" for o in _split(m["ords"])))
         return f"FREQ=MONTHLY{_interval(m['n'])};BYDAY={nths};{_clock(m['time'], text)}"
+    if m := _MONTH_DAYS.fullmatch(phrase):
+        days = ",".join(dict.fromkeys(_month_day(d, text) for d in _split(m["days"] or m["days2"])))
+        every = _interval(m["n"] or m["n2"])
+        return f"FREQ=MONTHLY{every};BYMONTHDAY={days};{_clock(m['time'], text)}"
     if not re.search(r"\d|noon|midnight", phrase):
         raise ScheduleError(
             f"the schedule {text!r} has no time of day: add one, e.g. 'every friday at 12:00'"
@@ -291,7 +346,7 @@ def _phrase_rule(phrase: str, text: str) -> str:
         if c
     ]
     hint = f" (check the spelling: {', '.join(hints)})" if hints else ""
-    raise ScheduleError(f"cannot understand the schedule {text!r}{hint}. Write it like {FORMS}")
+    raise ScheduleError(f"cannot understand the schedule {text!r}{hint}. Write it as {FORMS}")
 
 
 def _split(listed: str) -> list[str]:
@@ -307,26 +362,38 @@ def _day(word: str) -> str:
     return code
 
 
+def _month_day(word: str, text: str) -> str:
+    """BYMONTHDAY for '15th' or 'last'; a month without a 31st has no session that month."""
+    if word == "last":
+        return "-1"
+    day = int(re.sub(r"\D", "", word))
+    if not 1 <= day <= 31:
+        raise ScheduleError(
+            f"{word!r} in {text!r} is not a day of the month: use 1 to 31 or 'last'"
+        )
+    return str(day)
+
+
 def _interval(n: str | None) -> str:
-    every = 2 if n == "other" else int(n or 1)
+    every = 2 if n == "other" else _NUMBERS.get(n or "") or int(n or 1)
     if every < 1:
         raise ScheduleError("the number in 'every N ...' must be 1 or more")
     return f";INTERVAL={every}" if every > 1 else ""
 
 
 def _clock(spec: str, text: str) -> str:
-    """RRULE time parts for '12:00', '12pm', '7:30 p.m.', '19h30', 'noon'."""
-    s = spec.replace(".", "").replace(" ", "")
+    """RRULE time parts for '12:00', '12.00', '12pm', '7:30 p.m.', '19h30', 'noon'."""
+    s = re.sub(r"([ap])\.?m\.?$", r"\1m", spec.replace(" ", ""))
     if s in {"noon", "midnight"}:
         return f"BYHOUR={12 if s == 'noon' else 0};BYMINUTE=0"
-    m = re.fullmatch(r"(\d{1,2})(?:[:h](\d{2})|h)?([ap]m)?", s)
+    m = re.fullmatch(r"(\d{1,2})(?:[:h.](\d{2})|h)?([ap]m)?", s)
     hour, minute = (int(m[1]), int(m[2] or 0)) if m else (99, 0)
     if m and m[3]:
         hour = hour % 12 + (12 if m[3] == "pm" else 0) if 1 <= hour <= 12 else 99
     if hour > 23 or minute > 59:
         raise ScheduleError(
             f"{spec!r} in {text!r} is not a time of day: write 24-hour time "
-            "like 13:00 or 09:30, or 1pm"
+            "like 13:00, 13.00 or 09:30, or 1pm"
         )
     return f"BYHOUR={hour};BYMINUTE={minute}"
 

@@ -7,8 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.attribution import answer_letters, attribute, normalise
+from bot.sentence_words import ARTICLES
 
 FIVE = frozenset(range(1, 6))
+TEN = frozenset(range(1, 11))
 NONE: frozenset[int] = frozenset()
 LOCALES = ["en", "fr", "fr_CA", "fr-CA", "es", "pt", "de", "nl", "it", "xx", ""]
 
@@ -56,6 +58,81 @@ CASES = [
     pytest.param("yes! (A3)", "en", FIVE, None, {3}, id="trailing-parenthesised"),
     pytest.param("I agree A2 👍 #hcsmeu", "en", FIVE, None, {2}, id="trailing-then-emoji-tag"),
     pytest.param("I agree A2\nmore later", "en", FIVE, None, {2}, id="trailing-line"),
+    # A token that is a word of the sentence: a road, a grade, a level, a paper size, a car.
+    pytest.param("Stuck in traffic on the A1 😅", "en", FIVE, None, NONE, id="word-road-emoji"),
+    pytest.param(
+        "A3: yes (typing this from the A2)", "en", FIVE, None, {3}, id="word-road-in-brackets"
+    ),
+    pytest.param("Stuck on the A1", "en", FIVE, None, NONE, id="word-the-end"),
+    pytest.param("I took the A1.", "en", FIVE, None, NONE, id="word-the-full-stop"),
+    pytest.param("stuck on the A1: jammed", "en", FIVE, None, NONE, id="word-the-colon"),
+    pytest.param("stuck on the A1 - jammed", "en", FIVE, None, NONE, id="word-the-dash"),
+    pytest.param("the A1 → jammed", "en", FIVE, None, NONE, id="word-the-arrow"),
+    pytest.param("on the A1 and A2", "en", FIVE, None, NONE, id="word-the-list"),
+    pytest.param("Got an A1", "en", FIVE, None, NONE, id="word-an-grade"),
+    pytest.param("Got an A1!!", "en", FIVE, None, NONE, id="word-an-grade-exclaim"),
+    pytest.param("I am learning Spanish at A2", "en", FIVE, None, NONE, id="word-at-level"),
+    pytest.param("my Spanish is level A2", "en", FIVE, None, NONE, id="word-level"),
+    pytest.param("please print it in size A4", "en", FIVE, None, NONE, id="word-size"),
+    pytest.param("we need more vitamin A1", "en", FIVE, None, NONE, id="word-vitamin-end"),
+    pytest.param("leave at exit A3 🚗", "en", FIVE, None, NONE, id="word-exit"),
+    pytest.param("meet me at gate A4)", "en", FIVE, None, NONE, id="word-gate-bracket"),
+    pytest.param("Je suis bloqué sur l'A7", "fr", TEN, None, NONE, id="fr-elided-l"),
+    pytest.param("Je suis bloqué sur l\u2019A7", "fr", TEN, None, NONE, id="fr-elided-curly"),
+    pytest.param("bouchons sur l' A2", "fr", FIVE, None, NONE, id="fr-elided-spaced"),
+    pytest.param("J'ai acheté une R5", "fr", FIVE, None, NONE, id="fr-une-R"),
+    pytest.param("Au volant de la R5 😎", "fr", FIVE, None, NONE, id="fr-la-R-emoji"),
+    pytest.param("imprimé au format A4", "fr", FIVE, None, NONE, id="fr-format"),
+    pytest.param("du papier A4", "fr", FIVE, None, NONE, id="fr-papier"),
+    pytest.param("j'ai eu la note A1", "fr", FIVE, None, NONE, id="fr-note"),
+    pytest.param("Je parle allemand, niveau A2.", "fr", FIVE, None, NONE, id="fr-niveau"),
+    pytest.param("on roule vers A1 \U0001f697", "fr", FIVE, None, NONE, id="fr-vers"),
+    pytest.param("Stau auf der A2", "de", FIVE, None, NONE, id="de-der-road"),
+    pytest.param("Stau auf der A 2", "de", FIVE, None, NONE, id="de-der-spaced"),
+    pytest.param("Ich stehe im Stau auf der A3 😡", "de", FIVE, None, NONE, id="de-emoji"),
+    pytest.param("Meine Note A1", "de", FIVE, None, NONE, id="de-Note"),
+    pytest.param("Ich lerne Deutsch, Niveau A2", "de", FIVE, None, NONE, id="de-Niveau"),
+    pytest.param("Papier im Format DIN A4", "de", FIVE, None, NONE, id="de-DIN"),
+    pytest.param("bitte in Größe A4", "de", FIVE, None, NONE, id="de-Groesse"),
+    pytest.param("zu wenig Vitamin A1", "de", FIVE, None, NONE, id="de-Vitamin"),
+    pytest.param("Ausfahrt A3 (Köln)", "de", FIVE, None, NONE, id="de-Ausfahrt-brackets"),
+    pytest.param("file op de A2", "nl", FIVE, None, NONE, id="nl-de-road"),
+    pytest.param("Ik sta vast op de A4 😤", "nl", FIVE, None, NONE, id="nl-de-emoji"),
+    pytest.param("ongeluk op de A2 - veel file", "nl", FIVE, None, NONE, id="nl-de-dash"),
+    pytest.param("ik rijd richting A1", "nl", FIVE, None, NONE, id="nl-richting"),
+    pytest.param("een vel A4", "nl", FIVE, None, NONE, id="nl-vel"),
+    pytest.param("Atasco en la A6", "es", TEN, None, NONE, id="es-la-road"),
+    pytest.param("Atasco en la A-6", "es", TEN, None, NONE, id="es-la-road-dash"),
+    pytest.param("voy por la A3 🚗", "es", FIVE, None, NONE, id="es-la-emoji"),
+    pytest.param("Tengo nivel A2", "es", FIVE, None, NONE, id="es-nivel"),
+    pytest.param("una hoja tamaño A4", "es", FIVE, None, NONE, id="es-tamano"),
+    pytest.param("tomo vitamina A1", "es", FIVE, None, NONE, id="es-vitamina"),
+    pytest.param("salimos hacia R3", "es", FIVE, None, NONE, id="es-hacia-R"),
+    pytest.param("Stuck on the A1", "en", FIVE, 2, {2}, id="word-reply-still-counts"),
+    # Tags that stand as tags, next to those words.
+    pytest.param("… A2", "en", FIVE, None, {2}, id="trailing-after-ellipsis"),
+    pytest.param("I agree — A2", "en", FIVE, None, {2}, id="trailing-after-em-dash"),
+    pytest.param("I agree - A2", "en", FIVE, None, {2}, id="trailing-after-dash"),
+    pytest.param("so true 😂 A3", "en", FIVE, None, {3}, id="trailing-after-emoji"),
+    pytest.param("Stuck on the A1 😅 A2", "en", FIVE, None, {2}, id="trailing-after-road"),
+    pytest.param("Love this A2", "en", FIVE, None, {2}, id="trailing-after-this"),
+    pytest.param("+1 on A2", "en", FIVE, None, {2}, id="trailing-on-is-about"),
+    pytest.param("same for A3", "en", FIVE, None, {3}, id="trailing-for"),
+    pytest.param("h/t via @bob A2", "en", FIVE, None, {2}, id="trailing-after-mention"),
+    pytest.param("Live at #hcsmeu A4", "en", FIVE, None, {4}, id="trailing-after-hashtag-at"),
+    pytest.param("Great point (A2)", "en", FIVE, None, {2}, id="trailing-bracketed"),
+    pytest.param("Here is my A2", "en", FIVE, None, {2}, id="trailing-my"),
+    pytest.param("The A1 is jammed\nA1 yes", "en", FIVE, None, {1}, id="road-line-then-tag"),
+    pytest.param("The A1: stuck there", "en", FIVE, None, NONE, id="word-The-colon"),
+    pytest.param("Thoughts at A2: yes", "en", FIVE, None, {2}, id="colon-beats-preposition"),
+    pytest.param("Vitamin A1: important", "en", FIVE, None, {1}, id="colon-beats-noun"),
+    pytest.param("d'accord — R2", "fr", FIVE, None, {2}, id="fr-trailing-dash"),
+    pytest.param("Tout à fait R3 👍", "fr", FIVE, None, {3}, id="fr-trailing-emoji"),
+    pytest.param("bloqué sur l'A7. R1 : oui", "fr", FIVE, None, {1}, id="fr-road-then-tag"),
+    pytest.param("Einverstanden A2", "de", FIVE, None, {2}, id="de-trailing"),
+    pytest.param("Eens met A1 en A2", "nl", FIVE, None, {1, 2}, id="nl-trailing-list"),
+    pytest.param("Estoy de acuerdo R2", "es", FIVE, None, {2}, id="es-trailing-R"),
+    pytest.param("Muy de acuerdo 👍 A3", "es", FIVE, None, {3}, id="es-trailing-emoji"),
     # Normalisation.
     pytest.param("\uff21\uff12 yes", "en", FIVE, None, {2}, id="full-width"),
     pytest.param(
@@ -237,3 +314,21 @@ def test_tag_with_colon_always_counts(data: st.DataObject, locale: str) -> None:
 @given(text=st.text(), locale=st.sampled_from(LOCALES))
 def test_nothing_posted_answers_nothing(text: str, locale: str) -> None:
     assert attribute(text, posted=(), locale=locale) == frozenset()
+
+
+@pytest.mark.parametrize("article", sorted(ARTICLES))
+def test_a_token_after_an_article_is_a_word_unless_set_apart(article: str) -> None:
+    locales = ["en", "fr", "de", "nl", "es"]
+    assert attribute(f"stuck on {article} A2", posted=FIVE, locale=locales) == NONE
+    assert attribute(f"stuck on {article} A2: jammed", posted=FIVE, locale=locales) == NONE
+    assert attribute(f"stuck on {article} 😅 A2", posted=FIVE, locale=locales) == {2}
+    assert attribute(f"stuck on {article}\nA2: yes", posted=FIVE, locale=locales) == {2}
+
+
+@given(data=st.data(), locale=st.sampled_from(LOCALES))
+def test_a_tag_set_apart_at_the_end_always_counts(data: st.DataObject, locale: str) -> None:
+    posted = data.draw(st.frozensets(st.integers(min_value=1, max_value=50), min_size=1))
+    n = data.draw(st.sampled_from(sorted(posted)))
+    free = data.draw(FREE_TEXT)
+    apart = data.draw(st.sampled_from(["\u2014", "-", "\u2026", "👍", "!", "#hcsmeu"]))
+    assert n in attribute(f"{free} {apart} A{n}", posted=posted, locale=locale)

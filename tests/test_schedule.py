@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cli import main
 from bot.schedule import (
     Schedule,
     ScheduleError,
+    ends_on,
     format_duration,
     parse_duration,
     parse_schedule,
 )
+from tests.conftest import AGENDA
 
 PARIS = ZoneInfo("Europe/Paris")
 TORONTO = ZoneInfo("America/Toronto")
@@ -205,7 +210,8 @@ def test_a_finished_rule_has_no_next() -> None:
 @pytest.mark.parametrize(
     ("time_text", "hour", "minute"),
     [("12pm", 12, 0), ("12am", 0, 0), ("7:30 pm", 19, 30), ("7:30 p.m.", 19, 30),
-     ("noon", 12, 0), ("19h30", 19, 30), ("9am", 9, 0), ("09:05", 9, 5)],
+     ("noon", 12, 0), ("19h30", 19, 30), ("9am", 9, 0), ("09:05", 9, 5),
+     ("12.00", 12, 0), ("9.05", 9, 5), ("7.30pm", 19, 30), ("7.30 p.m.", 19, 30)],
 )  # fmt: skip
 def test_time_of_day_forms(time_text: str, hour: int, minute: int) -> None:
     s = parse_schedule(f"every friday at {time_text}", timezone="Europe/Paris")
@@ -237,6 +243,16 @@ def test_bad_zone_is_named() -> None:
         ("FREQ=WEEKLY;BYDAY=FR;BYHOUR=12;COUNT=5", "start_date"),
         ("0 25 * * 1", "5 fields"),
         ("0 13 * * 9", "weekday field"),
+        ("whenever we like at 12:00", "the 15th of every month at 18:30"),
+        ("whenever we like at 12:00", "last day of every month at 17:00"),
+        ("whenever we like at 12:00", "until 2027-06-30"),
+        ("whenever we like at 12:00", "An RRULE covers the rest"),
+        ("every friday at 12:00 until next year", "YYYY-MM-DD"),
+        ("every friday at 12:00 until 2027-02-30", "YYYY-MM-DD"),
+        ("the 32nd of every month at 12:00", "not a day of the month"),
+        ("the 0th of every month at 12:00", "not a day of the month"),
+        ("every friday at 12.60", "not a time of day"),
+        ("every two weeks on tuesday at 19:00", "start_date"),
     ],
 )
 def test_bad_schedule_messages(text: str, expected: str) -> None:
@@ -304,3 +320,145 @@ def test_format_duration(td: timedelta, text: str) -> None:
     assert format_duration(td) == text
     if td >= timedelta(0):
         assert parse_duration(text, positive=False) == td
+
+
+PHRASES = [
+    ("the 15th of every month at 18:30", None,
+     [(date(2026, m, 15), 18, 30) for m in (1, 2, 3, 4)]),
+    ("on the 15th of each month at 6:30pm", None,
+     [(date(2026, m, 15), 18, 30) for m in (1, 2, 3, 4)]),
+    ("every month on the 1st and 15th at 12.00", None,
+     [(date(2026, 1, 15), 12, 0), (date(2026, 2, 1), 12, 0), (date(2026, 2, 15), 12, 0),
+      (date(2026, 3, 1), 12, 0)]),
+    ("last day of every month at 17:00", None,
+     [(date(2026, 1, 31), 17, 0), (date(2026, 2, 28), 17, 0), (date(2026, 3, 31), 17, 0),
+      (date(2026, 4, 30), 17, 0)]),
+    ("the last day of the month at 17h", None,
+     [(date(2026, 1, 31), 17, 0), (date(2026, 2, 28), 17, 0), (date(2026, 3, 31), 17, 0),
+      (date(2026, 4, 30), 17, 0)]),
+    ("the 31st of every month at 12:00", None,
+     [(date(2026, m, 31), 12, 0) for m in (1, 3, 5, 7)]),
+    ("every wednesday at 20:00 until 2026-01-28", None,
+     [(date(2026, 1, d), 20, 0) for d in (14, 21, 28)]),
+    ("every wednesday at 20:00, until 2026-01-27", None,
+     [(date(2026, 1, d), 20, 0) for d in (14, 21)]),
+    ("every two weeks on tuesday at 19:00", date(2026, 1, 13),
+     [(date(2026, 1, 13), 19, 0), (date(2026, 1, 27), 19, 0), (date(2026, 2, 10), 19, 0),
+      (date(2026, 2, 24), 19, 0)]),
+    ("every three days at 09:00", date(2026, 1, 13),
+     [(date(2026, 1, d), 9, 0) for d in (13, 16, 19, 22)]),
+    ("every friday at 12.00", None, [(date(2026, 1, d), 12, 0) for d in (16, 23, 30)]
+     + [(date(2026, 2, 6), 12, 0)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("phrase", "start", "expected"), PHRASES)
+def test_phrases_people_write(
+    phrase: str, start: date | None, expected: list[tuple[date, int, int]]
+) -> None:
+    s = parse_schedule(phrase, timezone="Europe/Paris", start_date=start)
+    assert [local(o) for o in s.occurrences(utc(2026, 1, 10), 4)] == expected
+
+
+def test_until_stops_the_series_after_that_day() -> None:
+    s = parse_schedule("every wednesday at 20:00 until 2027-06-30", timezone="Europe/Paris")
+    assert ends_on(s) == date(2027, 6, 30)
+    last = s.occurrences(utc(2027, 6, 20), 5)
+    assert [local(o) for o in last] == [(date(2027, 6, 23), 20, 0), (date(2027, 6, 30), 20, 0)]
+    assert s.next_after(last[-1]) is None
+    assert s.next_after(utc(2030, 1, 1)) is None
+    assert ends_on(parse_schedule("every wednesday at 20:00", timezone="Europe/Paris")) is None
+
+
+def test_the_same_phrase_as_an_rrule() -> None:
+    after = utc(2026, 1, 10)
+    for phrase, rule in [
+        ("the 15th of every month at 18:30", "FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=18;BYMINUTE=30"),
+        ("last day of every month at 17:00", "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=17;BYMINUTE=0"),
+    ]:
+        want = parse_schedule(rule, timezone="Europe/Paris").occurrences(after, 24)
+        assert parse_schedule(phrase, timezone="Europe/Paris").occurrences(after, 24) == want
+
+
+SERIES = """
+[[communities.series]]
+id = "{id}"
+schedule = "{schedule}"
+agenda = "agenda.toml"
+{extra}
+"""
+
+
+def _config(tmp_path: Path, *series: tuple[str, str, str]) -> Path:
+    (tmp_path / "agenda.toml").write_text(AGENDA, encoding="utf-8")
+    text = (
+        '[[communities]]\nid = "hcsmeu"\nhashtag = "#hcsmeu"\n'
+        'timezone = "Europe/Paris"\nchannels = ["local:main"]\n'
+    )
+    text += "".join(SERIES.format(id=i, schedule=p, extra=e) for i, p, e in series)
+    path = tmp_path / "hashchat.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _listed(output: str) -> dict[str, list[str]]:
+    """Each series' printed lines under its header, in `hashchat schedule`'s output."""
+    blocks: dict[str, list[str]] = {}
+    current = ""
+    for line in output.splitlines():
+        if line.startswith("  ") and not line.startswith("    "):
+            current = line.strip().partition(":")[0]
+            blocks[current] = []
+        elif line.startswith("    "):
+            blocks[current].append(line.strip())
+    return blocks
+
+
+def test_hashchat_schedule_prints_the_dates_of_each_phrase(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        ("mid", "the 15th of every month at 18:30", "start_date = 2031-01-01"),
+        ("end", "last day of every month at 17:00", "start_date = 2031-01-01"),
+        ("fortnight", "every two weeks on tuesday at 19:00", "start_date = 2031-01-07"),
+        ("dot", "every friday at 12.00", "start_date = 2031-01-01"),
+        ("until", "every wednesday at 20:00 until 2031-01-22", "start_date = 2031-01-01"),
+    )
+    result = CliRunner().invoke(main, ["schedule", "--config", str(path), "-n", "3"])
+    assert result.exit_code == 0, result.output
+    printed = {k: [line[:20] for line in v] for k, v in _listed(result.output).items()}
+    assert printed == {
+        "mid": ["Wed 2031-01-15 18:30", "Sat 2031-02-15 18:30", "Sat 2031-03-15 18:30"],
+        "end": ["Fri 2031-01-31 17:00", "Fri 2031-02-28 17:00", "Mon 2031-03-31 17:00"],
+        "fortnight": ["Tue 2031-01-07 19:00", "Tue 2031-01-21 19:00", "Tue 2031-02-04 19:00"],
+        "dot": ["Fri 2031-01-03 12:00", "Fri 2031-01-10 12:00", "Fri 2031-01-17 12:00"],
+        "until": ["Wed 2031-01-01 20:00", "Wed 2031-01-08 20:00", "Wed 2031-01-15 20:00"],
+    }
+    result = CliRunner().invoke(main, ["schedule", "--config", str(path), "-n", "6"])
+    until = _listed(result.output)["until"]
+    assert [line[:20] for line in until[:-1]] == [
+        f"Wed 2031-01-{d:02} 20:00" for d in (1, 8, 15, 22)
+    ]
+    assert until[-1] == "the series ends on Wed 2031-01-22 (until): no session after that day"
+
+
+def test_a_series_past_its_until_has_no_next_chat(tmp_path: Path) -> None:
+    path = _config(
+        tmp_path,
+        ("old", "every wednesday at 20:00 until 2021-06-30", ""),
+        ("weekly", "every friday at 12:00 until 2099-12-31", ""),
+    )
+    result = CliRunner().invoke(main, ["schedule", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert _listed(result.output)["old"] == [
+        "no more sessions: the series ended on Wed 2021-06-30 (until)"
+    ]
+    result = CliRunner().invoke(main, ["check", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "hcsmeu/old: no more sessions: the series ended on Wed 2021-06-30 (until)" in lines
+    assert not [line for line in lines if line.startswith("hcsmeu/old: next on")]
+    assert (
+        "hcsmeu/weekly: the series ends on Thu 2099-12-31 (until): no session after that day"
+        in lines
+    )
+    assert [line for line in lines if line.startswith("hcsmeu/weekly: next on Fri")]
