@@ -49,6 +49,7 @@ def chat_config(
     extra: str = "",
     settings: str = "",
     start: datetime = START,
+    reminders: tuple[str, ...] = ("1h", "10m"),
 ) -> Config:
     """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
     (sub-tables such as another series) after it."""
@@ -74,7 +75,7 @@ id = "march"
 at = {start.astimezone(PARIS).replace(tzinfo=None).isoformat()}
 duration = "60m"
 agenda = "agenda.toml"
-reminders = ["1h", "10m"]
+reminders = {list(reminders)!r}
 {extra}
 """.replace("'", '"')
     return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
