@@ -60,9 +60,8 @@ class Notices:
     async def release(self) -> None:
         """Start delivering, first what an earlier run left pending."""
         self._held = False
-        waiting = await self._store.pending()
-        if waiting:
-            log.warning("%d notice(s) to the moderators pending: sending now", len(waiting))
+        if waiting := await self._store.all_due(self.clock.now()):
+            log.warning("%d notice(s) to the moderators pending: sending now", waiting)
         await self.deliver()
 
     async def tell(self, channels: Iterable[str], text: str, *, once: str | None = None) -> None:

@@ -50,6 +50,7 @@ def chat_config(
     settings: str = "",
     start: datetime = START,
     reminders: tuple[str, ...] = ("1h", "10m"),
+    moderator_channels: tuple[str, ...] = ("local:mods",),
 ) -> Config:
     """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
     (sub-tables such as another series) after it."""
@@ -67,7 +68,7 @@ locale = "en"
 timezone = "Europe/Paris"
 moderators = ["local:mod"]
 channels = {list(channels)!r}
-moderator_channels = ["local:mods"]
+moderator_channels = {list(moderator_channels)!r}
 {settings}
 
 [[communities.sessions]]

@@ -72,3 +72,11 @@ class NoticeStore:
                 "UPDATE notices SET state = 'pending', next_at = ? WHERE id = ?",
                 (ts(when), notice_id),
             )
+
+    async def all_due(self, now: datetime) -> int:
+        """Make every unsent notice due now (a restart is a fresh chance); how many."""
+        async with transaction(self._db):
+            cur = await self._db.execute(
+                "UPDATE notices SET next_at = ? WHERE state != 'sent'", (ts(now),)
+            )
+        return cur.rowcount
