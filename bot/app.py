@@ -15,7 +15,7 @@ from bot.alarm import Alarm
 from bot.clock import Clock
 from bot.commands import Services
 from bot.config import CommunityConfig, Config
-from bot.domain import ChannelRef
+from bot.domain import ChannelRef, IncomingMessage
 from bot.errors import ConfigError
 from bot.i18n import Messages
 from bot.live import LiveIndex
@@ -35,7 +35,7 @@ from bot.store.moderation import MuteStore
 from bot.store.participation import HostRota
 from bot.store.privacy import PrivacyStore
 from bot.timeline import SessionPlan, plan_steps, reminder_offset
-from bot.tracker import Tracker
+from bot.tracker import Admission, Tracker
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class App:
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
         self._exit = AsyncExitStack()
+        self._hosts: list[PlatformHost] = []
 
     async def start(self) -> None:
         """Start everything; if any part fails, what was already started is stopped again."""
@@ -123,7 +124,7 @@ class App:
             writer=self.writer,
             live=self.live,
             clock=self.clock,
-            gate=self.moderation.admit,
+            gate=self._admit,
         )
         # Live sessions are restored before any event is read: a message sent while the
         # bot was down must find its session, not be taken for chatter outside a chat.
@@ -132,6 +133,7 @@ class App:
             host = PlatformHost(
                 name, store=self.store, config=self.config, notices=self.runner.notices
             )
+            self._hosts.append(host)
             await platform.start(host)
             self._exit.push_async_callback(platform.close)
         await self.runner.notices.release()
@@ -176,6 +178,20 @@ class App:
         await self._sync_events(listed)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
+
+    async def reload(self, config: Config) -> None:
+        """Run with an edited config that bot/reload.py has checked: same database,
+        platforms and channels; schedules, agendas, moderators and rules may differ."""
+        self.config = config
+        for host in self._hosts:
+            host.config = config
+        self.moderation = Moderation(
+            config=config, services=self.moderation.services, clock=self.clock
+        )
+        await self.plan_upcoming()
+
+    async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
+        return await self.moderation.admit(platform, message)  # the one of the latest reload
 
     async def _sync_events(self, plans: list[SessionPlan]) -> None:
         """List the chats not yet over in each channel's platform event listing, where

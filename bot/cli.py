@@ -20,6 +20,7 @@ from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
 from bot.platforms.base import PlatformError
+from bot.reload import reload_on_sighup
 from bot.store import Store
 from bot.store.audit import Action
 
@@ -141,10 +142,10 @@ async def _recent_actions(config: Config, community: str | None, count: int) -> 
 def run(config_path: Path) -> None:
     """Run the bot: announce, remind, post questions, track answers, publish transcripts."""
     config = _load(config_path)
-    asyncio.run(_run(config))
+    asyncio.run(_run(config, config_path))
 
 
-async def _run(config: Config) -> None:
+async def _run(config: Config, config_path: Path) -> None:
     from bot.platforms.local_view import TerminalView
     from bot.platforms.registry import build_platforms
 
@@ -166,6 +167,7 @@ async def _run(config: Config) -> None:
         alarm.shutdown()
         click.secho(f"hashchat could not start: {exc}", fg="red", err=True)
         sys.exit(1)
+    reload_on_sighup(app, config_path)
     click.echo("hashchat is running; press Ctrl+C to stop.")
     try:
         await stop.wait()
