@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from bot.errors import ConfigError
 from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
 from bot.platforms.base import PlatformError
 from bot.reload import reload_on_sighup
+from bot.replanning import preview
 from bot.store import Store
 from bot.store.audit import Action
 
@@ -80,7 +82,24 @@ def check(config_path: Path) -> None:
             f"{item.community.timezone} ({item.starts_at.astimezone(UTC):%H:%M} UTC), "
             f"{len(agenda.questions)} questions: {agenda.title}"
         )
+    _report_replans(config)
     click.secho(f"{config_path}: OK", fg="green")
+
+
+def _report_replans(config: Config) -> None:
+    """Against the database of a running bot: what its next planner pass will change."""
+    database = config.resolve(config.bot.database)
+    if not database.is_file():
+        return
+    try:
+        lines = asyncio.run(preview(config, SystemClock().now()))
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        click.secho(f"{database}: could not read the planned chats: {exc}", fg="yellow")
+        return
+    if lines:
+        click.echo(f"Planned in {database}, at the next planner pass (hourly, or on SIGHUP):")
+    for line in lines:
+        click.echo(f"  {line}")
 
 
 @main.command()

@@ -17,10 +17,20 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.config import Config
+from bot.errors import ConfigError
+from bot.planning import session_plan, upcoming
 from bot.runner import Runner
 from bot.store import Store
-from bot.store.replanning import approved_suggestions, drop_planned, planned_sessions, replace_plan
+from bot.store.replanning import (
+    approved_suggestions,
+    drop_planned,
+    planned_sessions,
+    read_planned,
+    replace_plan,
+)
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
 
 log = logging.getLogger(__name__)
@@ -163,3 +173,29 @@ class Replanner:
             if await replace_plan(self.store.db, stored.id, fresh, plan_steps(fresh), self.now):
                 log.info("%s: re-planned from the files: %s", fresh.slug, ", ".join(what))
         return fresh
+
+
+async def preview(config: Config, now: datetime) -> list[str]:
+    """What the next planner pass of a bot running on ``config``'s database will do to
+    each chat it has planned, one line each, for ``hashchat check``."""
+    wanted = {(u.community.id, u.series_id, u.starts_at): u for u in upcoming(config, now, 2)}
+    lines: list[str] = []
+    for row, approved in await read_planned(config.resolve(config.bot.database)):
+        stored = row.plan
+        if stored.starts_at <= now:
+            continue
+        day = stored.starts_at.astimezone(ZoneInfo(stored.timezone)).date()
+        label = f"{stored.community}/{stored.series} {day.isoformat()}"
+        item = wanted.get((stored.community, stored.series, stored.starts_at))
+        if item is None:
+            lines.append(f"{label}: will be dropped, the files no longer plan it")
+            continue
+        try:
+            fresh = session_plan(config, item)
+        except ConfigError:
+            lines.append(f"{label}: keeps its plan until the problems above are fixed")
+            continue
+        merged = with_insertions(replace(fresh, slug=stored.slug), stored, approved)
+        what = changes(stored, merged)
+        lines.append(f"{label}: {', '.join(what)}" if what else f"{label}: no change")
+    return lines

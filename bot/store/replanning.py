@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -110,3 +112,15 @@ async def drop_planned(db: aiosqlite.Connection, session_id: int) -> bool:
             "DELETE FROM sessions WHERE id = ? AND state = 'planned'", (session_id,)
         )
     return cur.rowcount == 1
+
+
+async def read_planned(path: Path) -> list[tuple[PlannedRow, list[str]]]:
+    """The planned chats of a database another process may be running on, with their
+    approved suggestions, read without writing (no migration, no lock held).
+
+    Raises ``sqlite3.Error`` for a file that is not a hashchat database."""
+    db = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    try:
+        return [(row, await approved_suggestions(db, row.id)) for row in await planned_sessions(db)]
+    finally:
+        await db.close()
