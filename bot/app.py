@@ -65,6 +65,7 @@ class App:
         self.web: WebServer | None = None
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
+        self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload
 
     async def start(self) -> None:
         """Start everything; if any part fails, what was already started is stopped again."""
@@ -161,6 +162,10 @@ class App:
         Runs at start-up, after each chat, every hour and on a reload, so an agenda
         edited or fixed after a problem was reported is picked up in time.
         """
+        async with self._planning:
+            await self._plan_upcoming()
+
+    async def _plan_upcoming(self) -> None:
         listed: list[SessionPlan] = []
         now = self.clock.now()
         replanner = Replanner(self.store, self.runner, now)
@@ -177,6 +182,7 @@ class App:
             listed.append(plan)
         await self._sync_events(listed)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
+        await self.runner.notices.prune()
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
 
     async def reload(self, config: Config) -> None:

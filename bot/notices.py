@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RETRY_FIRST = timedelta(seconds=30)  # then doubled per attempt, up to RETRY_MAX
 RETRY_MAX = timedelta(hours=1)
+KEEP_SENT = timedelta(days=7)
 
 
 def moderator_targets(
@@ -88,6 +89,10 @@ class Notices:
 
     async def pending(self) -> list[Notice]:
         return await self._store.pending()
+
+    async def prune(self) -> None:
+        """Forget notices sent long enough ago that no ``once`` key can need them."""
+        await self._store.forget_sent(self.clock.now() - KEEP_SENT)
 
     async def _send(self, notice: Notice) -> datetime | None:
         """Send one notice; returns when to try again if the platform refused it."""

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.errors import ConfigError
+from bot.i18n import Messages
 from bot.planning import session_plan, upcoming
 from bot.runner import Runner
 from bot.store import Store
@@ -144,10 +145,19 @@ class Replanner:
             ):
                 continue
             async with self.runner.lock(row.id):
-                if await drop_planned(self.store.db, row.id):
-                    self.runner.alarm.cancel(f"session:{row.id}")
-                    self.runner.alarm.cancel(f"host:{row.id}")
-                    log.warning("%s: no longer planned by the files; dropped", plan.slug)
+                if not await drop_planned(self.store.db, row.id):
+                    continue
+                self.runner.alarm.cancel(f"session:{row.id}")
+                self.runner.alarm.cancel(f"host:{row.id}")
+            local = plan.starts_at.astimezone(ZoneInfo(plan.timezone))
+            text = Messages(plan.locale).gettext(
+                "To the moderators of {hashtag}: “{title}” of {when} is no longer in the"
+                " configuration, so it will not run.",
+                hashtag=plan.hashtag,
+                title=plan.title,
+                when=f"{local:%Y-%m-%d %H:%M} ({plan.timezone})",
+            )
+            await self.runner.notify_moderators(plan, text)
 
     async def replan(self, plan: SessionPlan) -> SessionPlan:
         """The plan to run for ``plan``'s chat: the stored one re-planned from ``plan`` if

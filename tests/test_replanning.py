@@ -111,6 +111,8 @@ async def test_a_chat_moved_in_the_config_runs_at_its_new_time_only(tmp_path: Pa
         await chat.boot()
         await chat.at(61)
         assert questions(chat) == []  # nothing at the old time
+        (told,) = [p for p in chat.posts("local:mods") if "no longer in the" in p]
+        assert "“Patients as partners” of 2026-03-04 13:00 (Europe/Paris)" in told
         await chat.at(121)
         assert len(questions(chat)) == 3
         assert chat.app is not None

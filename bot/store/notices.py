@@ -80,3 +80,9 @@ class NoticeStore:
                 "UPDATE notices SET next_at = ? WHERE state != 'sent'", (ts(now),)
             )
         return cur.rowcount
+
+    async def forget_sent(self, before: datetime) -> None:
+        async with transaction(self._db):
+            await self._db.execute(
+                "DELETE FROM notices WHERE state = 'sent' AND sent_at < ?", (ts(before),)
+            )
