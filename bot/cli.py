@@ -97,7 +97,7 @@ def _report_replans(config: Config) -> None:
         click.secho(f"{database}: could not read the planned chats: {exc}", fg="yellow")
         return
     if lines:
-        click.echo(f"Planned in {database}, at the next planner pass (hourly, or on SIGHUP):")
+        click.echo(f"Planned in {database}; the next planner pass (hourly, or on SIGHUP) makes:")
     for line in lines:
         click.echo(f"  {line}")
 
