@@ -52,6 +52,9 @@ def with_insertions(fresh: SessionPlan, stored: SessionPlan, approved: list[str]
             placed.append((agenda_before, q))
         else:
             agenda_before += 1
+    # An approved question since copied into the agenda file is asked once, as written there.
+    in_agenda = {q.text for q in fresh.questions}
+    placed = [(after, q) for after, q in placed if q.text not in in_agenda]
     if not placed:
         return fresh
     duration = fresh.ends_at - fresh.starts_at

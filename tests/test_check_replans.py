@@ -112,3 +112,15 @@ def test_an_approved_question_keeps_its_place_and_its_time_if_it_still_fits() ->
         (4, q3.text, 30),
     ]
     assert changes(approved, merged) == ["Q1 time changed", "Q2 time changed"]
+
+
+def test_an_approved_question_copied_into_the_agenda_is_asked_once() -> None:
+    stored = a_plan()
+    q1, q2, q3 = stored.questions
+    approved = replace(
+        stored,
+        questions=(q1, QuestionPlan(2, "Who pays?", timedelta(minutes=15)), *stored.questions[1:]),
+    )
+    copied = replace(stored, questions=(*stored.questions, QuestionPlan(4, "Who pays?", q3.offset)))
+    merged = with_insertions(copied, approved, ["Who pays?"])
+    assert [q.text for q in merged.questions] == [q1.text, q2.text, q3.text, "Who pays?"]
