@@ -8,24 +8,26 @@ import logging
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.actions import Mutes
 from bot.alarm import Alarm
 from bot.clock import Clock
 from bot.commands import Services
 from bot.config import CommunityConfig, Config
-from bot.domain import ChannelRef
+from bot.domain import ChannelRef, IncomingMessage
 from bot.errors import ConfigError
 from bot.i18n import Messages
 from bot.live import LiveIndex
 from bot.moderation import Moderation
-from bot.notices import tell_moderators
+from bot.notices import moderator_targets
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
 from bot.planning import Upcoming, session_plan, upcoming
 from bot.platform_host import PlatformHost
 from bot.platforms.base import Platform, PlatformError, ScheduledChat, WebhookReceiver
 from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
+from bot.replanning import Replanner
 from bot.runner import Runner
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
@@ -33,7 +35,7 @@ from bot.store.moderation import MuteStore
 from bot.store.participation import HostRota
 from bot.store.privacy import PrivacyStore
 from bot.timeline import SessionPlan, plan_steps, reminder_offset
-from bot.tracker import Tracker
+from bot.tracker import Admission, Tracker
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,9 @@ class App:
         self.live = LiveIndex()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
-        self._reported: set[str] = set()  # planning problems already told to moderators
         self._exit = AsyncExitStack()
+        self._hosts: list[PlatformHost] = []
+        self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload
 
     async def start(self) -> None:
         """Start everything; if any part fails, what was already started is stopped again."""
@@ -122,16 +125,19 @@ class App:
             writer=self.writer,
             live=self.live,
             clock=self.clock,
-            gate=self.moderation.admit,
+            gate=self._admit,
         )
         # Live sessions are restored before any event is read: a message sent while the
         # bot was down must find its session, not be taken for chatter outside a chat.
+        self.runner.notices.hold()  # until the platform the moderators read has started
         for name, platform in self.platforms.items():
             host = PlatformHost(
-                name, store=self.store, config=self.config, platforms=self.platforms
+                name, store=self.store, config=self.config, notices=self.runner.notices
             )
+            self._hosts.append(host)
             await platform.start(host)
             self._exit.push_async_callback(platform.close)
+        await self.runner.notices.release()
         await self.runner.resume()
         await self.plan_upcoming()
         for platform in self.platforms.values():
@@ -150,15 +156,24 @@ class App:
             log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
 
     async def plan_upcoming(self) -> None:
-        """Store the next session of every series (idempotent) and set its alarms.
+        """Store the next session of every series and set its alarms; a chat that has
+        not started is planned again from the files as they are now (bot/replanning.py).
 
-        Runs at start-up, after each chat and every hour, so an agenda fixed after a
-        problem was reported is picked up in time for the reminders.
+        Runs at start-up, after each chat, every hour and on a reload, so an agenda
+        edited or fixed after a problem was reported is picked up in time.
         """
+        async with self._planning:
+            await self._plan_upcoming()
+
+    async def _plan_upcoming(self) -> None:
         listed: list[SessionPlan] = []
-        for item in upcoming(self.config, self.clock.now()):
+        now = self.clock.now()
+        replanner = Replanner(self.store, self.runner, now)
+        wanted = upcoming(self.config, now, per_series=2)  # the next but one: a margin
+        await replanner.drop_stale({(u.community.id, u.series_id, u.starts_at) for u in wanted})
+        for item in upcoming(self.config, now):
             try:
-                plan = session_plan(self.config, item)
+                plan = await replanner.replan(session_plan(self.config, item))
             except ConfigError as exc:
                 await self._report_unplannable(item.community, exc)
                 continue
@@ -167,7 +182,22 @@ class App:
             listed.append(plan)
         await self._sync_events(listed)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
+        await self.runner.notices.prune()
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
+
+    async def reload(self, config: Config) -> None:
+        """Run with an edited config that bot/reload.py has checked: same database,
+        platforms and channels; schedules, agendas, moderators and rules may differ."""
+        self.config = config
+        for host in self._hosts:
+            host.config = config
+        self.moderation = Moderation(
+            config=config, services=self.moderation.services, clock=self.clock
+        )
+        await self.plan_upcoming()
+
+    async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
+        return await self.moderation.admit(platform, message)  # the one of the latest reload
 
     async def _sync_events(self, plans: list[SessionPlan]) -> None:
         """List the chats not yet over in each channel's platform event listing, where
@@ -224,17 +254,15 @@ class App:
     async def _report_unplannable(self, community: CommunityConfig, exc: ConfigError) -> None:
         problems = "; ".join(str(p) for p in exc.problems)
         log.error("%s: the next chat cannot be planned: %s", community.id, problems)
-        if problems in self._reported:
-            return
-        self._reported.add(problems)
         text = Messages(community.locale).gettext(
             "To the moderators of {hashtag}: the next chat cannot be planned until this is"
             " fixed: {problems}",
             hashtag=community.hashtag,
             problems=problems,
         )
-        channels = community.moderator_channels or community.channels
-        await tell_moderators(self.platforms, channels, text)
+        channels = moderator_targets(community.moderator_channels, community.channels)
+        day = self.clock.now().astimezone(ZoneInfo(community.timezone)).date()
+        await self.runner.notices.tell(channels, text, once=f"unplannable {problems} {day}")
 
     async def settle(self) -> None:
         """Wait until every event from in-process platforms is handled and committed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ from bot.config import CommunityConfig, Config, SeriesConfig, load_config
 from bot.errors import ConfigError
 from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
 from bot.platforms.base import PlatformError
+from bot.reload import reload_on_sighup
+from bot.replanning import preview
 from bot.schedule import ends_on
 from bot.store import Store
 from bot.store.audit import Action
@@ -84,6 +87,7 @@ def check(config_path: Path) -> None:
         for series in community.series:
             if end := _series_end(community, series, SystemClock().now()):
                 click.echo(f"{community.id}/{series.id}: {end}")
+    _report_replans(config)
     click.secho(f"{config_path}: OK", fg="green")
 
 
@@ -96,6 +100,22 @@ def _series_end(community: CommunityConfig, series: SeriesConfig, now: datetime)
     if schedule.next_after(now - series.duration) is None:
         return f"no more sessions: the series ended on {end:%a %Y-%m-%d} (until)"
     return f"the series ends on {end:%a %Y-%m-%d} (until): no session after that day"
+
+
+def _report_replans(config: Config) -> None:
+    """Against the database of a running bot: what its next planner pass will change."""
+    database = config.resolve(config.bot.database)
+    if not database.is_file():
+        return
+    try:
+        lines = asyncio.run(preview(config, SystemClock().now()))
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        click.secho(f"{database}: could not read the planned chats: {exc}", fg="yellow")
+        return
+    if lines:
+        click.echo(f"Planned in {database}; the next planner pass (hourly, or on SIGHUP) makes:")
+    for line in lines:
+        click.echo(f"  {line}")
 
 
 @main.command()
@@ -160,10 +180,10 @@ async def _recent_actions(config: Config, community: str | None, count: int) -> 
 def run(config_path: Path) -> None:
     """Run the bot: announce, remind, post questions, track answers, publish transcripts."""
     config = _load(config_path)
-    asyncio.run(_run(config))
+    asyncio.run(_run(config, config_path))
 
 
-async def _run(config: Config) -> None:
+async def _run(config: Config, config_path: Path) -> None:
     from bot.platforms.local_view import TerminalView
     from bot.platforms.registry import build_platforms
 
@@ -185,6 +205,7 @@ async def _run(config: Config) -> None:
         alarm.shutdown()
         click.secho(f"hashchat could not start: {exc}", fg="red", err=True)
         sys.exit(1)
+    reload_on_sighup(app, config_path)
     click.echo("hashchat is running; press Ctrl+C to stop.")
     try:
         await stop.wait()

@@ -4,13 +4,13 @@ reach the moderators about problems only they can fix."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from zoneinfo import ZoneInfo
 
 from bot.config import CommunityConfig, Config
 from bot.domain import ChannelRef
 from bot.i18n import N_, Messages
-from bot.notices import tell_moderators
-from bot.platforms.base import Alert, AlertKind, Platform
+from bot.notices import Notices, moderator_targets
+from bot.platforms.base import Alert, AlertKind
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,12 @@ class PlatformHost:
         *,
         store: Store,
         config: Config,
-        platforms: Mapping[str, Platform],
+        notices: Notices,
     ) -> None:
         self.platform = platform
         self.store = store
         self.config = config
-        self.platforms = platforms
-        self._told: set[tuple[str, Alert]] = set()  # once per run, not on every retry
+        self.notices = notices
 
     async def cursor(self, key: str) -> str | None:
         return await self.store.cursor(self.platform, key)
@@ -56,24 +55,34 @@ class PlatformHost:
         await self.store.set_cursor(self.platform, key, value)
 
     async def alert(self, alert: Alert) -> None:
+        """Tell each community's moderators, in their own channels when they have any,
+        never in a public channel then. The same problem is told once a day: the store
+        remembers it, so restarting the bot does not repeat it."""
         for community in self.config.communities:
-            channels = [ChannelRef.parse(c) for c in community.channels]
             affected = [
-                c
-                for c in channels
-                if c.platform == self.platform
-                and (
-                    alert.channel is None
-                    or (c.id, c.thread) == (alert.channel.id, alert.channel.thread)
-                )
+                text
+                for text in [*community.channels, *community.moderator_channels]
+                if _concerns(alert, ChannelRef.parse(text), self.platform)
             ]
-            if not affected or (community.id, alert) in self._told:
+            if not affected:
                 continue
-            self._told.add((community.id, alert))
             text = _alert_text(community, alert, self.platform, str(alert.channel or affected[0]))
             log.error("%s: %s", community.id, text)
-            targets = community.moderator_channels or community.channels
-            await tell_moderators(self.platforms, targets, text)
+            exclude = affected[0] if alert.channel is not None else None
+            targets = moderator_targets(community.moderator_channels, community.channels, exclude)
+            day = self.notices.clock.now().astimezone(ZoneInfo(community.timezone)).date()
+            once = f"alert {community.id} {self.platform} {alert.kind.name} {alert.channel}"
+            once += f" {alert.detail} {day}"
+            await self.notices.tell(targets, text, once=once)
+
+
+def _concerns(alert: Alert, channel: ChannelRef, platform: str) -> bool:
+    if channel.platform != platform:
+        return False
+    return alert.channel is None or (channel.id, channel.thread) == (
+        alert.channel.id,
+        alert.channel.thread,
+    )
 
 
 def _alert_text(community: CommunityConfig, alert: Alert, platform: str, channel: str) -> str:

@@ -15,7 +15,7 @@ from bot.alarm import Alarm
 from bot.clock import Clock
 from bot.domain import ChannelRef, MessageRef
 from bot.live import LiveIndex
-from bot.notices import tell_moderators
+from bot.notices import Notices, moderator_targets
 from bot.platforms.base import DeliveryUncertain, Platform, PlatformError
 from bot.store import PostState, SessionRow, StepRow, Store
 from bot.store.audit import Action
@@ -54,6 +54,7 @@ class Runner:
         self.on_closed = on_closed
         self.on_reminder = on_reminder  # e.g. mention the people who signed up
         self._locks: dict[int, asyncio.Lock] = {}
+        self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
 
     async def add(self, plan: SessionPlan, steps: list[PlannedStep]) -> int:
         """Store a session (once) and set its alarm; steps already past at creation are
@@ -329,6 +330,6 @@ class Runner:
         self, plan: SessionPlan, text: str, *, exclude: str | None = None
     ) -> None:
         """Tell the moderators in their own channels, or else in the chat's channels."""
-        targets = [c for c in (plan.moderator_channels or plan.channels) if c != exclude]
+        targets = moderator_targets(plan.moderator_channels, plan.channels, exclude)
         log.warning("%s: %s", plan.slug, text)
-        await tell_moderators(self.platforms, targets, text)
+        await self.notices.tell(targets, text)

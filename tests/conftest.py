@@ -49,6 +49,8 @@ def chat_config(
     extra: str = "",
     settings: str = "",
     start: datetime = START,
+    reminders: tuple[str, ...] = ("1h", "10m"),
+    moderator_channels: tuple[str, ...] = ("local:mods",),
 ) -> Config:
     """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
     (sub-tables such as another series) after it."""
@@ -66,7 +68,7 @@ locale = "en"
 timezone = "Europe/Paris"
 moderators = ["local:mod"]
 channels = {list(channels)!r}
-moderator_channels = ["local:mods"]
+moderator_channels = {list(moderator_channels)!r}
 {settings}
 
 [[communities.sessions]]
@@ -74,7 +76,7 @@ id = "march"
 at = {start.astimezone(PARIS).replace(tzinfo=None).isoformat()}
 duration = "60m"
 agenda = "agenda.toml"
-reminders = ["1h", "10m"]
+reminders = {list(reminders)!r}
 {extra}
 """.replace("'", '"')
     return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)

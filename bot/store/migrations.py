@@ -133,6 +133,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX messages_by_author ON messages (author_key);
     """,
+    # 5: notices to the moderators, sent like posts: stored first, retried until sent.
+    # ``once`` names a problem told at most once (per channel): an alert is keyed by the
+    # problem and the day, so a restart does not repeat it.
+    """
+    CREATE TABLE notices (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        text TEXT NOT NULL,
+        once TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (once, channel)
+    );
+    CREATE INDEX notices_pending ON notices (state, next_at);
+    """,
 )
 
 
