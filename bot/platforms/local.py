@@ -80,11 +80,18 @@ class LocalPlatform:
         self._ids = itertools.count(1)
         self._sent_keys: dict[str, MessageRef] = {}
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
+        # Events queued while the bot was stopped, still to be handed to the core.
+        self._backlog = 0
+        self._backlog_read = asyncio.Event()
 
     # the port -------------------------------------------------------------------------
 
     async def start(self, host: Host) -> None:
-        return None
+        # What participants said while the bot was stopped is this platform's backlog.
+        self._backlog = self._events.qsize()
+        self._backlog_read.clear()
+        if not self._backlog:
+            self._backlog_read.set()
 
     async def close(self) -> None:
         self._events.put_nowait(None)
@@ -99,6 +106,13 @@ class LocalPlatform:
             finally:
                 # Resumed only when the consumer asks for more, i.e. has handled this one.
                 self._events.task_done()
+                self._backlog -= 1
+                if self._backlog <= 0:
+                    self._backlog_read.set()
+
+    async def caught_up(self) -> None:
+        """Return once what was queued before ``start`` has been handled by the core."""
+        await self._backlog_read.wait()
 
     async def drained(self) -> None:
         """Wait until the core has taken every event so far (tests and the demo use it)."""
