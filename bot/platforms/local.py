@@ -175,11 +175,14 @@ class LocalPlatform:
         text: str,
         *,
         reply_to: MessageRef | None = None,
+        sent_at: datetime | None = None,
     ) -> MessageRef:
+        """Post as a participant; ``sent_at`` earlier than now is a message the platform
+        delivers late (it sat in a phone's outbox, or a server's queue)."""
         target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
         self._check_restricted(user, target)
         self._check_slow_mode(user, target)
-        ref = self._add(user, target, text, reply_to.id if reply_to else None)
+        ref = self._add(user, target, text, reply_to.id if reply_to else None, sent_at)
         self._events.put_nowait(self._incoming(self.messages[ref.id]))
         return ref
 
@@ -218,11 +221,16 @@ class LocalPlatform:
     # internals --------------------------------------------------------------------------
 
     def _add(
-        self, author: UserRef, channel: ChannelRef, text: str, reply_to: str | None
+        self,
+        author: UserRef,
+        channel: ChannelRef,
+        text: str,
+        reply_to: str | None,
+        sent_at: datetime | None = None,
     ) -> MessageRef:
         ident = str(next(self._ids))
         ref = MessageRef(channel, ident, url=f"local://{channel.id}/{ident}")
-        message = LocalMessage(ref, author, text, self.clock.now(), reply_to)
+        message = LocalMessage(ref, author, text, sent_at or self.clock.now(), reply_to)
         self.messages[ident] = message
         if self.view:
             self.view("post", message)
