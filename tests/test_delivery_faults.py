@@ -198,3 +198,18 @@ async def test_no_reminder_is_posted_once_the_chat_has_started(tmp_path: Path) -
     finally:
         if chat.app is not None:
             await chat.stop()
+
+
+async def test_an_interrupted_send_is_not_resent_past_the_grace_window(chat: Chat) -> None:
+    await chat.at(9.9)
+    assert chat.app is not None
+    session = (await chat.app.store.open_sessions())[0]
+    chat.clock.set(START + timedelta(minutes=10))
+    await chat.app.store.claim_post(session.id, "q1", "local:main", chat.clock.now())
+    await chat.stop()  # killed before the request went out
+    chat.clock.set(START + timedelta(minutes=25))  # even a de-duplicating platform forgets
+    await chat.boot()
+    await chat.at(25)
+    assert q1_posts(chat) == []  # not posted a quarter of an hour late
+    notices = [n for n in chat.posts("local:mods") if "not certain that Q1 reached local:main" in n]
+    assert len(notices) == 1
