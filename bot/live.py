@@ -146,7 +146,10 @@ class LiveIndex:
             return None
         return live
 
-    def has_closed(self) -> bool:
+    def has_closed(self, now: datetime) -> bool:
+        """Whether any chat still takes late edits and deletions."""
+        for session_id in list(self._closed):
+            self.get_closed(session_id, now)
         return bool(self._closed)
 
     def for_channel(self, channel: ChannelRef) -> LiveSession | None:
@@ -181,9 +184,3 @@ class LiveIndex:
         live = self._sessions.get(session_id)
         if live is not None:
             live.settled(number, channel, shown=shown, ref=ref)
-
-    def question_posted(self, session_id: int, number: int, ref: MessageRef) -> None:
-        """A question posted outside the timeline's claims (a moderator's extra one)."""
-        live = self._sessions.get(session_id)
-        if live is not None:
-            live.settled(number, str(ref.channel), shown=True, ref=ref)

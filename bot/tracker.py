@@ -186,7 +186,8 @@ class Tracker:
         )
 
     async def _store_removal(self, event: MessageDeleted) -> asyncio.Future[None]:
-        if self.live.has_closed():  # a chat closed lately: its transcript may show it
+        # A chat closed lately: its transcript may show the message.
+        if self.live.has_closed(self.clock.now()):
             ref = event.ref
             stored = await self.store.message_context(ref.channel.platform, ref.channel.id, ref.id)
             if stored is not None and self.live.get_closed(stored[0], self.clock.now()):
