@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 CATCH_UP_BOUND = timedelta(seconds=30)
 
 
-async def caught_up(platforms: Iterable[Platform], bound: timedelta = CATCH_UP_BOUND) -> None:
+async def caught_up(platforms: Iterable[Platform], bound: timedelta | None = None) -> None:
     """Wait, at most ``bound`` in all, until every platform has handed over its backlog."""
+    bound = CATCH_UP_BOUND if bound is None else bound
     waits = [p.caught_up() for p in platforms if isinstance(p, CatchesUp)]
     if not waits:
         return

@@ -11,6 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot import backlog
 from bot.domain import ChannelRef, MessageRef, PlatformEvent, UserRef
 from bot.platforms.local import LocalPlatform
 from tests.conftest import MOD, START, Chat, chat_config
@@ -131,3 +134,25 @@ async def test_a_deletion_soon_after_the_chat_takes_the_message_out(chat: Chat) 
     chat.local.remove(ref)
     await chat.at(65)
     assert set(answers(chat)) == {"A2: stays"}
+
+
+class NeverCaughtUp(LocalPlatform):
+    """A platform whose first read never completes (a stalled connection)."""
+
+    async def caught_up(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_stalled_backlog_delays_the_close_only_within_its_bound(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backlog, "CATCH_UP_BOUND", timedelta(milliseconds=50))
+    chat = Chat(tmp_path, chat_config(tmp_path))
+    chat.local = NeverCaughtUp(chat.clock, admins=[MOD])
+    await chat.boot()
+    try:
+        await chat.at(61)
+    finally:
+        await chat.stop()
+    assert links(chat) == 1  # the transcript is still posted
+    assert "backlog is not read" in caplog.text
