@@ -29,6 +29,8 @@ class LiveSession:
     in_flight: set[tuple[int, str]] = field(default_factory=set)
     # (platform, channel id, message id) of each question's post, to attribute replies.
     question_posts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # The transcript is written: a message stored from now on has it rebuilt.
+    built: bool = False
     # Set once the chat has closed: the span of time whose messages belong to it.
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -125,6 +127,7 @@ class LiveIndex:
         live = self._sessions.pop(session_id, None)
         if live is not None and ended_at is not None:
             live.started_at, live.ended_at = started_at, ended_at
+            live.built = True
             self._closed[session_id] = live
 
     def closed_recently(
@@ -166,6 +169,11 @@ class LiveIndex:
             elif live.covers(channel) and live.takes_late(sent_at, now):
                 return live
         return None
+
+    def transcript_built(self, session_id: int) -> None:
+        live = self._sessions.get(session_id)
+        if live is not None:
+            live.built = True
 
     def question_claimed(self, session_id: int, number: int, channel: str) -> None:
         live = self._sessions.get(session_id)

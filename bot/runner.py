@@ -86,7 +86,9 @@ class Runner:
             if row.state == "planned" and now >= _due(steps, StepKind.WELCOME):
                 row = await self._go_live(row)
             if row.state == "live":
-                await self._restore_questions(self.live.open(row.id, row.plan), steps)
+                live = self.live.open(row.id, row.plan)
+                live.built = row.transcript_url is not None  # killed before the close
+                await self._restore_questions(live, steps)
         for row in await self.store.closed_since(now - LATE_WINDOW):
             steps = await self.store.steps(row.id)
             start, end = _due(steps, StepKind.WELCOME), _due(steps, StepKind.CLOSING)
@@ -100,6 +102,7 @@ class Runner:
             await self.wake(row.id)
 
     async def _restore_questions(self, live: LiveSession, steps: list[StepRow]) -> None:
+        """Which questions count, and which posts are questions, as stored."""
         replay_posts(live, steps, (await self.store.posts(live.id)).values())
 
     async def _go_live(self, row: SessionRow) -> SessionRow:
@@ -186,13 +189,10 @@ class Runner:
             post = posts.get((step.key, channel))
             if post is None or post.state is PostState.SENDING:
                 await self.store.finish_post(row.id, step.key, channel, PostState.SKIPPED, now)
-                log.info(
-                    "%s: %s dropped in %s: the chat has started", row.plan.slug, step.key, channel
-                )
+                log.info("%s: %s dropped in %s: too late", row.plan.slug, step.key, channel)
 
     async def _posted_everywhere(self, row: SessionRow, step: StepRow) -> bool:
-        """True once no channel still waits for ``step`` (a refused or unanswered post is
-        tried again)."""
+        """True once no channel still waits for ``step`` (a post refused or unanswered)."""
         posts = await self.store.posts(row.id)
         return all(
             (post := posts.get((step.key, channel))) is not None
@@ -254,6 +254,7 @@ class Runner:
                 if url is None:  # published once, however many channels link to it
                     url = await self.publish(row.id)
                     await self.store.set_transcript_url(row.id, url)
+                    self.live.transcript_built(row.id)
                     if not public_link(url):
                         notice = texts.unpublished_notice(files_of(url))
                         await self.notify_moderators(row.plan, notice, private=True)
@@ -321,8 +322,8 @@ class Runner:
         )
 
     def _retry_later(self, row: SessionRow, step: StepRow, channel: str) -> None:
-        """Try again shortly: a released claim is posted anew, past the grace window it
-        is skipped and reported as missed; a kept one is resent with the same key."""
+        """Try again shortly: a released claim anew (skipped and reported past the grace
+        window), a kept one with the same key."""
         self.alarm.wake_at(
             f"retry:{row.id}:{step.key}:{channel}",
             self.clock.now() + RETRY_FAILED_SEND,
@@ -386,8 +387,8 @@ class Runner:
     async def notify_moderators(
         self, plan: SessionPlan, text: str, *, exclude: str | None = None, private: bool = False
     ) -> None:
-        """Tell the moderators in their own channels, or else in the chat's channels;
-        ``private`` notices (a path on the bot's disk) go only to their own channels."""
+        """Tell the moderators in their own channels, or else in the chat's channels
+        (``private`` ones, such as a path on the bot's disk, only in their own)."""
         places = plan.moderator_channels if private else plan.moderator_channels or plan.channels
         targets = [c for c in places if c != exclude]
         log.warning("%s: %s", plan.slug, text)

@@ -110,6 +110,8 @@ class Tracker:
                 if live is None:
                     return None
                 self._late(live.id)
+            elif live.built:  # the chat is closing: its transcript was written already
+                self._late(live.id)
             return self._store_new(live, event, hidden=hidden)
         if isinstance(event, MessageEdited):
             return await self._store_edit(event)
@@ -167,6 +169,7 @@ class Tracker:
             live = self.live.get_closed(session_id, self.clock.now())
             if live is None:
                 return None  # the session is closed and its transcript final
+        if live.built:
             self._late(session_id)
         questions = attribute(
             event.text,

@@ -156,3 +156,17 @@ async def test_a_stalled_backlog_delays_the_close_only_within_its_bound(
         await chat.stop()
     assert links(chat) == 1  # the transcript is still posted
     assert "backlog is not read" in caplog.text
+
+
+async def test_a_kill_between_the_transcript_and_the_close_loses_no_answer(chat: Chat) -> None:
+    # The link is posted in #main, refused in #side: the chat waits to close...
+    chat.local.refuse = lambda channel, text: channel.id == "side" and "transcript" in text
+    await chat.at(60)
+    assert links(chat) == 1
+    await chat.stop()  # ...and the bot is killed there
+    chat.local.refuse = None
+    chat.local.say(ANN, "local:main", "A3: typed in the last second", sent_at=minute(59.9))
+    await chat.boot()
+    await chat.at(61)
+    assert chat.posts("local:side")[-1].startswith("The transcript of today's")
+    assert answers(chat) == {"A3: typed in the last second": [3]}
