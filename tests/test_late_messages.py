@@ -170,3 +170,18 @@ async def test_a_kill_between_the_transcript_and_the_close_loses_no_answer(chat:
     await chat.at(61)
     assert chat.posts("local:side")[-1].startswith("The transcript of today's")
     assert answers(chat) == {"A3: typed in the last second": [3]}
+
+
+async def test_the_communitys_rules_apply_to_a_late_message_too(tmp_path: Path) -> None:
+    rules = '[[communities.rules.filters]]\nwords = ["casino"]\naction = "delete"\n'
+    chat = Chat(tmp_path, chat_config(tmp_path, extra=rules))
+    await chat.boot()
+    try:
+        await chat.at(61)
+        spam = chat.local.say(ANN, "local:main", "A3: CASINO tonight", sent_at=minute(59))
+        chat.local.say(BOB, "local:main", "A3: a real answer", sent_at=minute(59))
+        await chat.at(62)
+    finally:
+        await chat.stop()
+    assert chat.local.messages[spam.id].deleted
+    assert answers(chat) == {"A3: a real answer": [3]}
