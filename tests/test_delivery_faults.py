@@ -65,6 +65,10 @@ async def test_an_uncertain_question_counts_as_posted_and_its_answers_count(
     try:
         await chat.at(10)
         chat.local.say(ANN, "local:main", "A1: answering what we all saw")
+        await chat.at(12)
+        await chat.stop()
+        await chat.boot()  # and after a restart too
+        chat.local.say(ANN, "local:main", "A1: one more thought")
         await chat.at(61)
     finally:
         await chat.stop()
@@ -74,7 +78,7 @@ async def test_an_uncertain_question_counts_as_posted_and_its_answers_count(
     q1 = questions(chat)[1]
     assert q1["posted_at"] == "2026-03-04T12:10:00Z"
     assert q1["delivery_confirmed"] is False
-    assert q1["answer_count"] == 1
+    assert q1["answer_count"] == 2
     assert transcript(chat)["general_discussion_ids"] == []
     page = chat.tmp / "pages" / "hcsmeu" / "2026-03-04"
     assert "This question was skipped." not in (page / "transcript.md").read_text("utf-8")
