@@ -29,7 +29,7 @@ class LiveSession:
     in_flight: set[tuple[int, str]] = field(default_factory=set)
     # (platform, channel id, message id) of each question's post, to attribute replies.
     question_posts: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    # The transcript is written: a message stored from now on has it rebuilt.
+    # The transcript is (being) written: a message stored from now on has it rebuilt.
     built: bool = False
     # Set once the chat has closed: the span of time whose messages belong to it.
     started_at: datetime | None = None

@@ -24,14 +24,18 @@ class Publisher:
         self.writer = writer
         self.root = root
         self.public_url = public_url
+        # One build at a time: a rebuild asked for during a build reads the store after
+        # it, so an older build never overwrites a newer one.
+        self._lock = asyncio.Lock()
 
     async def __call__(self, session_id: int) -> str:
-        await self.writer.flush()  # every message received so far belongs in the record
-        source = await self.store.transcript_source(session_id)
-        transcript = build_transcript(source)
-        messages = Messages(source.session.locale)
-        # Rendering a large chat takes most of a second: keep the event loop free meanwhile.
-        folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages)
+        async with self._lock:
+            await self.writer.flush()  # every message received so far belongs in the record
+            source = await self.store.transcript_source(session_id)
+            transcript = build_transcript(source)
+            messages = Messages(source.session.locale)
+            # Rendering a large chat takes most of a second: keep the event loop free.
+            folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages)
         log.info("%s: transcript written to %s", source.session.slug, folder)
         return transcript_url(self.public_url, source.session.slug, self.root)
 

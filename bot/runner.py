@@ -252,9 +252,9 @@ class Runner:
             case StepKind.TRANSCRIPT:
                 url = (await self.store.session(row.id)).transcript_url
                 if url is None:  # published once, however many channels link to it
+                    self.live.transcript_built(row.id)  # what comes next rebuilds it
                     url = await self.publish(row.id)
                     await self.store.set_transcript_url(row.id, url)
-                    self.live.transcript_built(row.id)
                     if not public_link(url):
                         notice = texts.unpublished_notice(files_of(url))
                         await self.notify_moderators(row.plan, notice, private=True)

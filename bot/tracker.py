@@ -47,8 +47,8 @@ class Tracker:
         on_late: Callable[[int], None] | None = None,
     ) -> None:
         self.gate = gate
-        # Told the session of each message stored after its chat closed, to rebuild
-        # the transcript.
+        # Told the session of each message stored once its transcript is written (a
+        # chat closing, or closed), to rebuild it.
         self.on_late = on_late
         self.store = store
         self.writer = writer
@@ -110,7 +110,7 @@ class Tracker:
                 if live is None:
                     return None
                 self._late(live.id)
-            elif live.built:  # the chat is closing: its transcript was written already
+            elif live.built:  # the chat is closing: its transcript is written already
                 self._late(live.id)
             return self._store_new(live, event, hidden=hidden)
         if isinstance(event, MessageEdited):

@@ -185,3 +185,21 @@ async def test_the_communitys_rules_apply_to_a_late_message_too(tmp_path: Path) 
         await chat.stop()
     assert chat.local.messages[spam.id].deleted
     assert answers(chat) == {"A3: a real answer": [3]}
+
+
+async def test_an_answer_stored_while_the_transcript_is_written_is_in_it(chat: Chat) -> None:
+    assert chat.app is not None
+    runner = chat.app.runner
+    publish = runner.publish
+
+    async def slow_publish(session_id: int) -> str:
+        url = await publish(session_id)
+        # The answer is stored after the page was read from the store, before the bot
+        # has noted that the page exists (rendering a large chat takes a while).
+        chat.local.say(ANN, "local:main", "A3: right on the bell", sent_at=minute(59.99))
+        await chat.local.drained()
+        return url
+
+    runner.publish = slow_publish
+    await chat.at(61)
+    assert answers(chat) == {"A3: right on the bell": [3]}
