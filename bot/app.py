@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import Mutes
 from bot.alarm import Alarm
+from bot.backlog import Rebuilds, caught_up
 from bot.clock import Clock
 from bot.commands import Services
 from bot.config import CommunityConfig, Config
@@ -85,7 +86,6 @@ class App:
         self.writer = MessageWriter(db_path)
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
-        self._exit.push_async_callback(self._drain_readers)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)
         publisher = Publisher(
             store=self.store,
@@ -93,6 +93,9 @@ class App:
             root=self.transcripts_root,
             public_url=settings.public_url,
         )
+        self.rebuilds = Rebuilds(publisher)  # transcripts of chats with late messages
+        self._exit.push_async_callback(self.rebuilds.idle)
+        self._exit.push_async_callback(self._drain_readers)
         self.runner = Runner(
             store=self.store,
             platforms=self.platforms,
@@ -103,6 +106,7 @@ class App:
             grace=settings.grace,
             on_closed=self._closed,
             on_reminder=self._remind_signups,
+            caught_up=self._caught_up,
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
@@ -126,9 +130,12 @@ class App:
             live=self.live,
             clock=self.clock,
             gate=self._admit,
+            on_late=self.rebuilds.request,
         )
         # Live sessions are restored before any event is read: a message sent while the
         # bot was down must find its session, not be taken for chatter outside a chat.
+        # The events are read before the sessions wake: a chat that ended meanwhile
+        # closes once what participants said in its last moments is stored.
         self.runner.notices.hold()  # until the platform the moderators read has started
         for name, platform in self.platforms.items():
             host = PlatformHost(
@@ -138,12 +145,13 @@ class App:
             await platform.start(host)
             self._exit.push_async_callback(platform.close)
         await self.runner.notices.release()
-        await self.runner.resume()
-        await self.plan_upcoming()
+        await self.runner.restore()
         for platform in self.platforms.values():
             self._tasks.append(
                 asyncio.create_task(self.tracker.consume(platform), name=f"events:{platform.name}")
             )
+        await self.runner.resume()
+        await self.plan_upcoming()
         webhooks = [
             p for p in self.platforms.values() if isinstance(p, WebhookReceiver) and p.webhook_path
         ]
@@ -270,6 +278,12 @@ class App:
             drained = getattr(platform, "drained", None)
             if drained is not None:
                 await drained()
+        await self.writer.flush()
+        await self.rebuilds.idle()
+
+    async def _caught_up(self) -> None:
+        """The platforms' backlog is read (within a bound) and committed."""
+        await caught_up(self.platforms.values())
         await self.writer.flush()
 
     async def _closed(self, plan: SessionPlan) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.domain import ChannelRef, MessageRef
+from bot.store import PostState, StepRow
+from bot.store.store import PostRow
 from bot.timeline import SessionPlan
+
+# How long after a chat's end a message sent during it is still added to its transcript:
+# answers sent in the last seconds can reach the bot late (a restart, a slow platform).
+LATE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(slots=True)
@@ -13,9 +21,24 @@ class LiveSession:
     id: int
     plan: SessionPlan
     channels: frozenset[ChannelRef]
-    posted: set[int] = field(default_factory=set)
+    # Questions whose number was announced, or may have been (a send whose outcome is
+    # not known): answers to them count.
+    announced: set[int] = field(default_factory=set)
+    # (question, channel) of each send under way: a tag that arrives while the question
+    # is being posted answers it, as participants may see it before the bot hears back.
+    in_flight: set[tuple[int, str]] = field(default_factory=set)
     # (platform, channel id, message id) of each question's post, to attribute replies.
     question_posts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # The transcript is (being) written: a message stored from now on has it rebuilt.
+    built: bool = False
+    # Set once the chat has closed: the span of time whose messages belong to it.
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def posted(self) -> set[int]:
+        """The questions a message may answer."""
+        return self.announced | {number for number, _ in self.in_flight}
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -41,12 +64,49 @@ class LiveSession:
                     return number
         return None
 
+    def claimed(self, number: int, channel: str) -> None:
+        self.in_flight.add((number, channel))
+
+    def settled(
+        self, number: int, channel: str, *, shown: bool, ref: MessageRef | None = None
+    ) -> None:
+        """The send in ``channel`` is over: ``shown`` if the question was (or may have
+        been) posted, not if the platform refused it."""
+        self.in_flight.discard((number, channel))
+        if shown:
+            self.announced.add(number)
+        if ref is not None:
+            self.question_posts[(ref.channel.platform, ref.channel.id, ref.id)] = number
+
+    def takes_late(self, sent_at: datetime, now: datetime) -> bool:
+        """Whether a message that arrives after the close still belongs to this chat."""
+        if self.ended_at is None or now > self.ended_at + LATE_WINDOW:
+            return False
+        return (self.started_at is None or sent_at >= self.started_at) and sent_at <= self.ended_at
+
+
+def replay_posts(live: LiveSession, steps: Iterable[StepRow], posts: Iterable[PostRow]) -> None:
+    """Restore which questions count, from the stored posts, after a restart."""
+    by_key = {s.key: s for s in steps}
+    for post in posts:
+        step = by_key.get(post.step_key)
+        if step is None or step.question is None:
+            continue
+        if post.state is PostState.SENDING:
+            live.claimed(step.question, post.channel)
+        elif post.state in (PostState.SENT, PostState.UNCERTAIN):
+            ref = None
+            if post.message_id:
+                ref = MessageRef(ChannelRef.parse(post.channel), post.message_id)
+            live.settled(step.question, post.channel, shown=True, ref=ref)
+
 
 class LiveIndex:
     """Read by the tracker on every message, so lookups stay in memory."""
 
     def __init__(self) -> None:
         self._sessions: dict[int, LiveSession] = {}
+        self._closed: dict[int, LiveSession] = {}  # closed within LATE_WINDOW
 
     def open(self, session_id: int, plan: SessionPlan) -> LiveSession:
         live = self._sessions.get(session_id)
@@ -55,11 +115,45 @@ class LiveIndex:
             live = self._sessions[session_id] = LiveSession(session_id, plan, channels)
         return live
 
-    def close(self, session_id: int) -> None:
-        self._sessions.pop(session_id, None)
+    def close(
+        self,
+        session_id: int,
+        *,
+        started_at: datetime | None = None,
+        ended_at: datetime | None = None,
+    ) -> None:
+        """Stop recording the session; with ``ended_at``, messages sent until then that
+        arrive late are still taken for it, for :data:`LATE_WINDOW`."""
+        live = self._sessions.pop(session_id, None)
+        if live is not None and ended_at is not None:
+            live.started_at, live.ended_at = started_at, ended_at
+            live.built = True
+            self._closed[session_id] = live
+
+    def closed_recently(
+        self, session_id: int, plan: SessionPlan, started_at: datetime, ended_at: datetime
+    ) -> LiveSession:
+        """A session closed before a restart, still taking late messages."""
+        self.open(session_id, plan)
+        self.close(session_id, started_at=started_at, ended_at=ended_at)
+        return self._closed[session_id]
 
     def get(self, session_id: int) -> LiveSession | None:
         return self._sessions.get(session_id)
+
+    def get_closed(self, session_id: int, now: datetime) -> LiveSession | None:
+        """A closed session whose transcript still takes late edits and deletions."""
+        live = self._closed.get(session_id)
+        if live is None or live.ended_at is None or now > live.ended_at + LATE_WINDOW:
+            self._closed.pop(session_id, None)
+            return None
+        return live
+
+    def has_closed(self, now: datetime) -> bool:
+        """Whether any chat still takes late edits and deletions."""
+        for session_id in list(self._closed):
+            self.get_closed(session_id, now)
+        return bool(self._closed)
 
     def for_channel(self, channel: ChannelRef) -> LiveSession | None:
         for live in self._sessions.values():
@@ -67,8 +161,34 @@ class LiveIndex:
                 return live
         return None
 
-    def question_posted(self, session_id: int, number: int, ref: MessageRef) -> None:
+    def late_for(self, channel: ChannelRef, sent_at: datetime, now: datetime) -> LiveSession | None:
+        """The closed session a late message in ``channel`` belongs to, if any."""
+        for session_id, live in list(self._closed.items()):
+            if live.ended_at is not None and now > live.ended_at + LATE_WINDOW:
+                del self._closed[session_id]
+            elif live.covers(channel) and live.takes_late(sent_at, now):
+                return live
+        return None
+
+    def transcript_built(self, session_id: int) -> None:
         live = self._sessions.get(session_id)
         if live is not None:
-            live.posted.add(number)
-            live.question_posts[(ref.channel.platform, ref.channel.id, ref.id)] = number
+            live.built = True
+
+    def question_claimed(self, session_id: int, number: int, channel: str) -> None:
+        live = self._sessions.get(session_id)
+        if live is not None:
+            live.claimed(number, channel)
+
+    def question_settled(
+        self,
+        session_id: int,
+        number: int,
+        channel: str,
+        *,
+        shown: bool,
+        ref: MessageRef | None = None,
+    ) -> None:
+        live = self._sessions.get(session_id)
+        if live is not None:
+            live.settled(number, channel, shown=shown, ref=ref)

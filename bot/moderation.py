@@ -117,7 +117,9 @@ class Moderation:
             or message.author.key in self.services.optouts
         ):
             return Admission.IGNORE
-        live = self.services.live.for_channel(message.ref.channel)
+        channel, now = message.ref.channel, self.clock.now()
+        live = self.services.live.for_channel(channel)
+        live = live or self.services.live.late_for(channel, message.sent_at, now)
         if live is None:
             return Admission.STORE
         verdict = self._rules[community.id].check(message.author.key, message.text, message.sent_at)

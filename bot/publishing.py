@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from bot.i18n import Messages
 from bot.store import MessageWriter, Store
@@ -22,13 +24,29 @@ class Publisher:
         self.writer = writer
         self.root = root
         self.public_url = public_url
+        # One build at a time: a rebuild asked for during a build reads the store after
+        # it, so an older build never overwrites a newer one.
+        self._lock = asyncio.Lock()
 
     async def __call__(self, session_id: int) -> str:
-        await self.writer.flush()  # every message received so far belongs in the record
-        source = await self.store.transcript_source(session_id)
-        transcript = build_transcript(source)
-        messages = Messages(source.session.locale)
-        # Rendering a large chat takes most of a second: keep the event loop free meanwhile.
-        folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages)
+        async with self._lock:
+            await self.writer.flush()  # every message received so far belongs in the record
+            source = await self.store.transcript_source(session_id)
+            transcript = build_transcript(source)
+            messages = Messages(source.session.locale)
+            # Rendering a large chat takes most of a second: keep the event loop free.
+            folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages)
         log.info("%s: transcript written to %s", source.session.slug, folder)
         return transcript_url(self.public_url, source.session.slug, self.root)
+
+
+def public_link(url: str) -> bool:
+    """Only a web link opens for participants; a ``file://`` one points into the disk of
+    the machine the bot runs on (no ``public_url`` is configured)."""
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def files_of(url: str) -> str:
+    """The folder a ``file://`` transcript link points into, for the moderators."""
+    parts = urlsplit(url)
+    return str(Path(url2pathname(parts.path)).parent) if parts.scheme == "file" else url

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 
 from bot.alarm import Alarm
 from bot.clock import Clock
-from bot.domain import ChannelRef, MessageRef
-from bot.live import LiveIndex
+from bot.domain import ChannelRef
+from bot.live import LATE_WINDOW, LiveIndex, LiveSession, replay_posts
 from bot.notices import Notices, moderator_targets
 from bot.platforms.base import DeliveryUncertain, Platform, PlatformError
+from bot.publishing import files_of, public_link
+from bot.slow_mode import set_slow_mode
 from bot.store import PostState, SessionRow, StepRow, Store
-from bot.store.audit import Action
+from bot.store.store import PostRow
 from bot.texts import Texts
 from bot.timeline import PlannedStep, SessionPlan, StepKind, Timing, reminder_offset, timing
 
@@ -43,6 +45,7 @@ class Runner:
         grace: timedelta = timedelta(minutes=5),
         on_closed: Callable[[SessionPlan], Awaitable[None]] | None = None,
         on_reminder: Callable[[SessionRow, StepRow], Awaitable[None]] | None = None,
+        caught_up: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.platforms = platforms
@@ -53,6 +56,8 @@ class Runner:
         self.grace = grace
         self.on_closed = on_closed
         self.on_reminder = on_reminder  # e.g. mention the people who signed up
+        # Returns once the platforms' backlog is read and committed (within a bound).
+        self.caught_up = caught_up
         self._locks: dict[int, asyncio.Lock] = {}
         self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
 
@@ -72,21 +77,40 @@ class Runner:
         await self.wake(session_id)
         return session_id
 
-    async def resume(self) -> None:
-        """Rebuild the in-memory view and the alarms from the store after a start."""
+    async def restore(self) -> None:
+        """Rebuild the in-memory view from the store after a start, before any event is
+        read: a message sent while the bot was down must find its chat, whether it is
+        under way, due to have started, or closed within the late window."""
+        now = self.clock.now()
         for row in await self.store.open_sessions():
+            steps = await self.store.steps(row.id)
+            if row.state == "planned" and now >= _due(steps, StepKind.WELCOME):
+                row = await self._go_live(row)
             if row.state == "live":
-                await self._restore_live(row)
+                live = self.live.open(row.id, row.plan)
+                live.built = row.transcript_url is not None  # killed before the close
+                await self._restore_questions(live, steps)
+        for row in await self.store.closed_since(now - LATE_WINDOW):
+            steps = await self.store.steps(row.id)
+            start, end = _due(steps, StepKind.WELCOME), _due(steps, StepKind.CLOSING)
+            await self._restore_questions(
+                self.live.closed_recently(row.id, row.plan, start, end), steps
+            )
+
+    async def resume(self) -> None:
+        """Set the alarms again after a start (after :meth:`restore`)."""
+        for row in await self.store.open_sessions():
             await self.wake(row.id)
 
-    async def _restore_live(self, row: SessionRow) -> None:
-        self.live.open(row.id, row.plan)
-        steps = {s.key: s for s in await self.store.steps(row.id)}
-        for post in (await self.store.posts(row.id)).values():
-            step = steps.get(post.step_key)
-            if step and step.question and post.state is PostState.SENT and post.message_id:
-                ref = MessageRef(ChannelRef.parse(post.channel), post.message_id)
-                self.live.question_posted(row.id, step.question, ref)
+    async def _restore_questions(self, live: LiveSession, steps: list[StepRow]) -> None:
+        """Which questions count, and which posts are questions, as stored."""
+        replay_posts(live, steps, (await self.store.posts(live.id)).values())
+
+    async def _go_live(self, row: SessionRow) -> SessionRow:
+        await self.store.set_state(row.id, "live")
+        row = await self.store.session(row.id)
+        await self._slow_mode(row, row.plan.slow_mode_seconds)
+        return row
 
     def lock(self, session_id: int) -> asyncio.Lock:
         """Held while a session's timeline is read or changed: an alarm and a moderator's
@@ -95,8 +119,19 @@ class Runner:
 
     async def wake(self, session_id: int) -> None:
         """Do what is due now, then set the alarm for the next pending step."""
+        if self.caught_up is not None and await self._closing(session_id):
+            # Outside the lock: reading the backlog may take a moderator's command.
+            await self.caught_up()
         async with self.lock(session_id):
             await self.wake_locked(session_id)
+
+    async def _closing(self, session_id: int) -> bool:
+        """True when the transcript is due and not yet built."""
+        row = await self.store.session(session_id)
+        if row.state == "closed" or row.transcript_url is not None:
+            return False
+        due = _due(await self.store.steps(session_id), StepKind.TRANSCRIPT)
+        return self.clock.now() >= due
 
     async def wake_locked(self, session_id: int) -> None:
         row = await self.store.session(session_id)
@@ -105,11 +140,9 @@ class Runner:
             return
         now = self.clock.now()
         steps = await self.store.steps(session_id)
-        welcome = next(s.due_at for s in steps if s.kind is StepKind.WELCOME)
-        if row.state == "planned" and now >= welcome:  # the stored time: it may have moved
-            await self.store.set_state(row.id, "live")
-            row = await self.store.session(session_id)
-            await self._slow_mode(row, row.plan.slow_mode_seconds)
+        welcome = _due(steps, StepKind.WELCOME)  # the stored time: it may have moved
+        if row.state == "planned" and now >= welcome:
+            row = await self._go_live(row)
         if row.state == "live":
             self.live.open(row.id, row.plan)
         if row.paused_at is not None:
@@ -121,13 +154,16 @@ class Runner:
         for step in steps:
             if step.due_at > now:
                 break
+            if step.kind is StepKind.REMINDER and now >= welcome:
+                await self._drop_reminder(row, step, posts, now)
+                continue
             for channel in row.plan.channels:
                 post = posts.get((step.key, channel))
                 if post is None:
                     if await self._run_step(row, step, channel, now, texts):
                         missed.append(texts.step_label(step.key))
                 elif post.state is PostState.SENDING:
-                    await self._interrupted(row, step, channel, texts)
+                    await self._interrupted(row, step, post, texts)
             if (
                 step.kind is StepKind.REMINDER
                 and self.on_reminder is not None
@@ -135,16 +171,35 @@ class Runner:
             ):
                 await self.on_reminder(row, step)
             if step.kind is StepKind.TRANSCRIPT and await self._posted_everywhere(row, step):
-                await self._close(row)
+                await self._close(row, steps)
                 return
         if missed:
             await self.notify_moderators(row.plan, texts.missed_notice(sorted(set(missed))))
         await self._set_alarm(session_id)
 
+    async def _drop_reminder(
+        self,
+        row: SessionRow,
+        step: StepRow,
+        posts: Mapping[tuple[str, str], PostRow],
+        now: datetime,
+    ) -> None:
+        """A reminder is never posted once its chat has started ("starts in 1 minute"
+        after the start), nor resent; nobody needs to be told it was not."""
+        for channel in row.plan.channels:
+            post = posts.get((step.key, channel))
+            if post is None or post.state is PostState.SENDING:
+                await self.store.finish_post(row.id, step.key, channel, PostState.SKIPPED, now)
+                log.info("%s: %s dropped in %s: too late", row.plan.slug, step.key, channel)
+
     async def _posted_everywhere(self, row: SessionRow, step: StepRow) -> bool:
-        """True once no channel still waits for ``step`` (a refused post is retried)."""
+        """True once no channel still waits for ``step`` (a post refused or unanswered)."""
         posts = await self.store.posts(row.id)
-        return all((step.key, channel) in posts for channel in row.plan.channels)
+        return all(
+            (post := posts.get((step.key, channel))) is not None
+            and post.state is not PostState.SENDING
+            for channel in row.plan.channels
+        )
 
     async def _set_alarm(self, session_id: int) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""
@@ -179,6 +234,8 @@ class Runner:
             text = f"{text}\n\n{texts.late_note(now - step.due_at)}"
         if not await self.store.claim_post(row.id, step.key, channel, now):
             return False
+        if step.question is not None:
+            self.live.question_claimed(row.id, step.question, channel)
         await self._send(row, step, channel, text, late=when is Timing.LATE)
         return False
 
@@ -196,8 +253,14 @@ class Runner:
             case StepKind.TRANSCRIPT:
                 url = (await self.store.session(row.id)).transcript_url
                 if url is None:  # published once, however many channels link to it
+                    self.live.transcript_built(row.id)  # what comes next rebuilds it
                     url = await self.publish(row.id)
                     await self.store.set_transcript_url(row.id, url)
+                    if not public_link(url):
+                        notice = texts.unpublished_notice(files_of(url))
+                        await self.notify_moderators(row.plan, notice, private=True)
+                if not public_link(url):  # a file:// link would open nothing for them
+                    return texts.transcript_unlinked()
                 return texts.transcript_link(url)
 
     async def _send(
@@ -217,23 +280,21 @@ class Runner:
                 thread_title=text.partition("\n")[0] if step.kind is StepKind.QUESTION else None,
             )
         except DeliveryUncertain as exc:
+            log.error("%s: %s in %s may not be posted: %s", row.plan.slug, step.key, channel, exc)
             if platform is not None and platform.capabilities.idempotent_send:
-                # The same key cannot post twice, so trying again settles the doubt.
-                await self._retry_later(row, step, channel, exc)
+                # The same key cannot post twice, so trying again settles the doubt; the
+                # claim stays, with the first attempt's time.
+                self._retry_later(row, step, channel)
                 return
-            await self.store.finish_post(
-                row.id, step.key, channel, PostState.UNCERTAIN, self.clock.now()
-            )
-            texts = Texts(row.plan)
-            await self.notify_moderators(
-                row.plan,
-                texts.uncertain_notice(texts.step_label(step.key), channel),
-                exclude=channel,
-            )
+            await self._uncertain(row, step, channel)
             return
         except PlatformError as exc:
             # The platform said no, so nothing was posted.
-            await self._retry_later(row, step, channel, exc)
+            log.error("%s: could not post %s in %s: %s", row.plan.slug, step.key, channel, exc)
+            await self.store.release_post(row.id, step.key, channel)
+            if step.question is not None:
+                self.live.question_settled(row.id, step.question, channel, shown=False)
+            self._retry_later(row, step, channel)
             return
         await self.store.finish_post(
             row.id,
@@ -245,16 +306,25 @@ class Runner:
             url=sent.url,
             late=late,
         )
-        if step.kind is StepKind.QUESTION and step.question is not None:
-            self.live.question_posted(row.id, step.question, sent)
+        if step.question is not None:
+            self.live.question_settled(row.id, step.question, channel, shown=True, ref=sent)
 
-    async def _retry_later(
-        self, row: SessionRow, step: StepRow, channel: str, exc: PlatformError
-    ) -> None:
-        """Drop the claim and try again shortly; past the grace window the step is
-        skipped and reported as missed."""
-        log.error("%s: could not post %s in %s: %s", row.plan.slug, step.key, channel, exc)
-        await self.store.release_post(row.id, step.key, channel)
+    async def _uncertain(self, row: SessionRow, step: StepRow, channel: str) -> None:
+        """Maybe posted, and a resend could post twice: the moderators check. A question
+        counts as posted meanwhile, since its number may have been announced."""
+        await self.store.finish_post(
+            row.id, step.key, channel, PostState.UNCERTAIN, self.clock.now()
+        )
+        if step.question is not None:
+            self.live.question_settled(row.id, step.question, channel, shown=True)
+        texts = Texts(row.plan)
+        await self.notify_moderators(
+            row.plan, texts.uncertain_notice(texts.step_label(step.key), channel), exclude=channel
+        )
+
+    def _retry_later(self, row: SessionRow, step: StepRow, channel: str) -> None:
+        """Try again shortly: a released claim anew (skipped and reported past the grace
+        window), a kept one with the same key."""
         self.alarm.wake_at(
             f"retry:{row.id}:{step.key}:{channel}",
             self.clock.now() + RETRY_FAILED_SEND,
@@ -273,53 +343,42 @@ class Runner:
         return await self.store.latest_post(row.id, channel, exclude_prefix="reminder:")
 
     async def _interrupted(
-        self, row: SessionRow, step: StepRow, channel: str, texts: Texts
+        self, row: SessionRow, step: StepRow, post: PostRow, texts: Texts
     ) -> None:
-        """A send was in flight when the bot stopped: resend only where the platform
-        guarantees a retry cannot post twice; otherwise ask the moderators to check."""
-        ref = ChannelRef.parse(channel)
-        platform = self.platforms.get(ref.platform)
-        if platform is not None and platform.capabilities.idempotent_send:
-            await self._send(row, step, channel, await self._text(row, step, texts), late=True)
+        """A send was in flight when the bot stopped, or its answer was lost: resend only
+        where the platform guarantees a retry cannot post twice, and within the grace
+        window; otherwise ask the moderators to check.
+
+        The resend is the first attempt again: the same text, its time and its lateness
+        (shown once by the platform, it was posted when first tried, if it got through).
+        """
+        channel = post.channel
+        platform = self.platforms.get(ChannelRef.parse(channel).platform)
+        now = self.clock.now()
+        if (
+            platform is not None
+            and platform.capabilities.idempotent_send
+            and timing(step.kind, step.due_at, now, self.grace) is not Timing.MISSED
+        ):
+            first = post.attempted_at or now
+            when = timing(step.kind, step.due_at, first, self.grace)
+            text = await self._text(row, step, texts)
+            if when is Timing.LATE:
+                text = f"{text}\n\n{texts.late_note(first - step.due_at)}"
+            await self._send(row, step, channel, text, late=when is Timing.LATE)
             return
-        await self.store.finish_post(
-            row.id, step.key, channel, PostState.UNCERTAIN, self.clock.now()
-        )
-        await self.notify_moderators(
-            row.plan, texts.uncertain_notice(texts.step_label(step.key), channel), exclude=channel
-        )
+        await self._uncertain(row, step, channel)
 
     async def _slow_mode(self, row: SessionRow, seconds: int) -> None:
-        """Slow mode for the chat hour, where configured and where the platform has it."""
-        if not row.plan.slow_mode_seconds:
-            return
-        for channel in row.plan.channels:
-            ref = ChannelRef.parse(channel)
-            platform = self.platforms.get(ref.platform)
-            if platform is None or not platform.capabilities.slow_mode:
-                continue
-            try:
-                await platform.set_slow_mode(ref, seconds)
-            except PlatformError as exc:
-                log.error("%s: could not set slow mode in %s: %s", row.plan.slug, channel, exc)
-                continue
-            await self.store.audit.record(
-                Action(
-                    community=row.plan.community,
-                    session_id=row.id,
-                    action="slowmode",
-                    actor="rule:slow-mode",
-                    actor_name="slow mode",
-                    target=channel,
-                    reason=f"{seconds}s" if seconds else "off",
-                    at=self.clock.now(),
-                )
-            )
+        await set_slow_mode(
+            row, seconds, store=self.store, platforms=self.platforms, clock=self.clock
+        )
 
-    async def _close(self, row: SessionRow) -> None:
+    async def _close(self, row: SessionRow, steps: list[StepRow]) -> None:
         await self._slow_mode(row, 0)
         await self.store.set_state(row.id, "closed")
-        self.live.close(row.id)
+        start, end = _due(steps, StepKind.WELCOME), _due(steps, StepKind.CLOSING)
+        self.live.close(row.id, started_at=start, ended_at=end)
         self.alarm.cancel(f"session:{row.id}")
         self._locks.pop(row.id, None)
         log.info("%s: closed", row.plan.slug)
@@ -327,9 +386,17 @@ class Runner:
             await self.on_closed(row.plan)
 
     async def notify_moderators(
-        self, plan: SessionPlan, text: str, *, exclude: str | None = None
+        self, plan: SessionPlan, text: str, *, exclude: str | None = None, private: bool = False
     ) -> None:
-        """Tell the moderators in their own channels, or else in the chat's channels."""
-        targets = moderator_targets(plan.moderator_channels, plan.channels, exclude)
+        """Tell the moderators in their own channels, or else in the chat's channels
+        (``private`` ones, such as a path on the bot's disk, only in their own)."""
+        if private:
+            targets = [c for c in plan.moderator_channels if c != exclude]
+        else:
+            targets = moderator_targets(plan.moderator_channels, plan.channels, exclude)
         log.warning("%s: %s", plan.slug, text)
         await self.notices.tell(targets, text)
+
+
+def _due(steps: list[StepRow], kind: StepKind) -> datetime:
+    return next(s.due_at for s in steps if s.kind is kind)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, format_timedelta
 
+from bot.attribution import answer_letters
 from bot.i18n import Messages
 from bot.timeline import SessionPlan
 
@@ -66,13 +68,19 @@ class Texts:
             )
         ]
         parts += [p for p in (self.plan.welcome, self.plan.rules) if p]
-        parts.append(
-            self.m.gettext(
-                "Answer with A1, A2, … or reply to a question, and use {hashtag}.",
-                hashtag=self.plan.hashtag,
+        if not self._rules_say_how_to_answer():  # said once, not in two wordings
+            parts.append(
+                self.m.gettext(
+                    "Answer with A1, A2, … or reply to a question, and use {hashtag}.",
+                    hashtag=self.plan.hashtag,
+                )
             )
-        )
         return "\n\n".join(parts)
+
+    def _rules_say_how_to_answer(self) -> bool:
+        """Whether the agenda's rules already show the answer tag ("A1", "R1"...)."""
+        letters = "".join(sorted(answer_letters(self.plan.locale)))
+        return re.search(rf"\b[{letters}] ?1\b", self.plan.rules, re.IGNORECASE) is not None
 
     def question(self, number: int) -> str:
         translated = self.second is not None and f"q{number}" in self.plan.translated
@@ -100,6 +108,24 @@ class Texts:
             "The transcript of today's {hashtag} chat is ready: {url}",
             hashtag=self.plan.hashtag,
             url=url,
+        )
+
+    def transcript_unlinked(self) -> str:
+        return self._both(Texts._transcript_unlinked)
+
+    def _transcript_unlinked(self) -> str:
+        return self.m.gettext(
+            "The transcript of today's {hashtag} chat is ready; the moderators will share it.",
+            hashtag=self.plan.hashtag,
+        )
+
+    def unpublished_notice(self, folder: str) -> str:
+        return self.m.gettext(
+            "To the moderators of {hashtag}: the transcript is written in {folder} on the"
+            " bot's machine. No public_url is configured, so no link was posted in the chat:"
+            " share these files, or set public_url so that hashchat serves them.",
+            hashtag=self.plan.hashtag,
+            folder=folder,
         )
 
     def late_note(self, behind: timedelta) -> str:

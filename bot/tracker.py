@@ -44,8 +44,12 @@ class Tracker:
         live: LiveIndex,
         clock: Clock,
         gate: Gate | None = None,
+        on_late: Callable[[int], None] | None = None,
     ) -> None:
         self.gate = gate
+        # Told the session of each message stored once its transcript is written (a
+        # chat closing, or closed), to rebuild it.
+        self.on_late = on_late
         self.store = store
         self.writer = writer
         self.live = live
@@ -101,11 +105,21 @@ class Tracker:
         if isinstance(event, IncomingMessage):
             live = self.live.for_channel(event.ref.channel)
             if live is None:
-                return None
+                # Sent during a chat that closed before it arrived (the bot was down).
+                live = self.live.late_for(event.ref.channel, event.sent_at, self.clock.now())
+                if live is None:
+                    return None
+                self._late(live.id)
+            elif live.built:  # the chat is closing: its transcript is written already
+                self._late(live.id)
             return self._store_new(live, event, hidden=hidden)
         if isinstance(event, MessageEdited):
             return await self._store_edit(event)
-        return self._store_removal(event)
+        return await self._store_removal(event)
+
+    def _late(self, session_id: int) -> None:
+        if self.on_late is not None:
+            self.on_late(session_id)
 
     def _store_new(
         self, live: LiveSession, msg: IncomingMessage, *, hidden: bool
@@ -152,7 +166,11 @@ class Tracker:
         session_id, reply_to = context
         live = self.live.get(session_id)
         if live is None:
-            return None  # the session is closed and its transcript final
+            live = self.live.get_closed(session_id, self.clock.now())
+            if live is None:
+                return None  # the session is closed and its transcript final
+        if live.built:
+            self._late(session_id)
         questions = attribute(
             event.text,
             posted=live.posted,
@@ -170,7 +188,13 @@ class Tracker:
             )
         )
 
-    def _store_removal(self, event: MessageDeleted) -> asyncio.Future[None]:
+    async def _store_removal(self, event: MessageDeleted) -> asyncio.Future[None]:
+        # A chat closed lately: its transcript may show the message.
+        if self.live.has_closed(self.clock.now()):
+            ref = event.ref
+            stored = await self.store.message_context(ref.channel.platform, ref.channel.id, ref.id)
+            if stored is not None and self.live.get_closed(stored[0], self.clock.now()):
+                self._late(stored[0])
         return self.remove(event.ref, event.deleted_at)
 
     def remove(self, ref: MessageRef, when: datetime) -> asyncio.Future[None]:

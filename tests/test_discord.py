@@ -63,7 +63,7 @@ async def test_full_session_in_a_channel(server: Server, make: Make) -> None:
     assert posts[4].startswith("Q2: ")
     assert posts[5].startswith("Q3: ")
     assert posts[6].startswith("Thanks all.")
-    assert posts[7].startswith("The transcript of today's #hcsmeu chat is ready:")
+    assert posts[7].startswith("The transcript of today's #hcsmeu chat is ready")
     # Nothing the bot posts can ping anyone.
     bot_messages = [m for m in server.world.in_channel(server.chat) if m.get("allowed_mentions")]
     assert len(bot_messages) == 8
@@ -98,7 +98,7 @@ async def test_full_session_with_a_thread_per_question(server: Server, make: Mak
     assert len(server.world.threads_of(server.threaded)) == 3  # one per question
     posts = server.bot_texts(server.threaded)  # the channel itself: steps, not answers
     assert len(posts) == 8
-    assert posts[-1].startswith("The transcript of today's #hcsmeu chat is ready:")
+    assert posts[-1].startswith("The transcript of today's #hcsmeu chat is ready")
     questions, texts = by_number(transcript(chat))
     assert [texts[i] for i in questions[1]["answer_ids"]] == ["co-design from day one"]  # type: ignore[attr-defined]
     assert [texts[i] for i in questions[2]["answer_ids"]] == ["patient portals, honestly"]  # type: ignore[attr-defined]

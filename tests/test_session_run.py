@@ -35,10 +35,17 @@ async def test_full_session_posts_every_step_in_order_in_every_channel(chat: Cha
         assert posts[4].startswith("Q2: ")
         assert posts[5].startswith("Q3: ")
         assert posts[6].startswith("Thanks all.")
-        assert posts[7].startswith("The transcript of today's #hcsmeu chat is ready: file://")
+        # Without public_url no link would open for participants: none is posted...
+        assert posts[7] == (
+            "The transcript of today's #hcsmeu chat is ready; the moderators will share it."
+        )
+        assert not any("file:" in p or str(chat.tmp) in p for p in posts)
     index = chat.tmp / "pages" / "hcsmeu" / "2026-03-04" / "index.html"
     assert index.is_file()
-    assert chat.posts("local:main")[7].endswith(index.as_uri())
+    # ...and the moderators, in their own channel, are told where the files are.
+    [notice] = chat.posts("local:mods")
+    assert str(index.parent) in notice
+    assert "public_url" in notice
 
 
 async def test_questions_are_posted_at_their_times(chat: Chat) -> None:

@@ -157,6 +157,25 @@ class Platform(Protocol):
 
 
 @runtime_checkable
+class CatchesUp(Protocol):
+    """A platform that can say when the backlog waiting for the bot at start is read.
+
+    Optional: the core waits for it (within a bound) before it closes a chat and builds
+    its transcript, so that answers sent while the bot was down in a chat's last
+    moments are in the record. A platform without it is not waited for; what it
+    delivers after the close still reaches the transcript as a late message.
+    """
+
+    async def caught_up(self) -> None:
+        """Return once every event that was waiting on the platform when ``start``
+        returned (Telegram's pending updates, a first poll or history backfill) has been
+        yielded by ``events`` and the consumer has asked for the next one, i.e. has
+        handled it; the core then commits what it queued. Return at once when there was
+        nothing to read. The core bounds the wait, so a stalled read cannot block it."""
+        ...
+
+
+@runtime_checkable
 class WebhookReceiver(Protocol):
     """A platform that can take its updates as HTTP POSTs to hashchat's own web server."""
 

@@ -80,11 +80,18 @@ class LocalPlatform:
         self._ids = itertools.count(1)
         self._sent_keys: dict[str, MessageRef] = {}
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
+        # Events queued while the bot was stopped, still to be handed to the core.
+        self._backlog = 0
+        self._backlog_read = asyncio.Event()
 
     # the port -------------------------------------------------------------------------
 
     async def start(self, host: Host) -> None:
-        return None
+        # What participants said while the bot was stopped is this platform's backlog.
+        self._backlog = self._events.qsize()
+        self._backlog_read.clear()
+        if not self._backlog:
+            self._backlog_read.set()
 
     async def close(self) -> None:
         self._events.put_nowait(None)
@@ -99,6 +106,13 @@ class LocalPlatform:
             finally:
                 # Resumed only when the consumer asks for more, i.e. has handled this one.
                 self._events.task_done()
+                self._backlog -= 1
+                if self._backlog <= 0:
+                    self._backlog_read.set()
+
+    async def caught_up(self) -> None:
+        """Return once what was queued before ``start`` has been handled by the core."""
+        await self._backlog_read.wait()
 
     async def drained(self) -> None:
         """Wait until the core has taken every event so far (tests and the demo use it)."""
@@ -161,11 +175,14 @@ class LocalPlatform:
         text: str,
         *,
         reply_to: MessageRef | None = None,
+        sent_at: datetime | None = None,
     ) -> MessageRef:
+        """Post as a participant; ``sent_at`` earlier than now is a message the platform
+        delivers late (it sat in a phone's outbox, or a server's queue)."""
         target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
         self._check_restricted(user, target)
         self._check_slow_mode(user, target)
-        ref = self._add(user, target, text, reply_to.id if reply_to else None)
+        ref = self._add(user, target, text, reply_to.id if reply_to else None, sent_at)
         self._events.put_nowait(self._incoming(self.messages[ref.id]))
         return ref
 
@@ -204,11 +221,16 @@ class LocalPlatform:
     # internals --------------------------------------------------------------------------
 
     def _add(
-        self, author: UserRef, channel: ChannelRef, text: str, reply_to: str | None
+        self,
+        author: UserRef,
+        channel: ChannelRef,
+        text: str,
+        reply_to: str | None,
+        sent_at: datetime | None = None,
     ) -> MessageRef:
         ident = str(next(self._ids))
         ref = MessageRef(channel, ident, url=f"local://{channel.id}/{ident}")
-        message = LocalMessage(ref, author, text, self.clock.now(), reply_to)
+        message = LocalMessage(ref, author, text, sent_at or self.clock.now(), reply_to)
         self.messages[ident] = message
         if self.view:
             self.view("post", message)

@@ -32,7 +32,7 @@ from bot.platforms.telegram_intake import Intake
 from bot.platforms.telegram_limits import RateLimiter, Sleep
 from bot.platforms.telegram_startup import check_access, set_commands
 from bot.platforms.telegram_text import split_text, to_html
-from bot.platforms.telegram_updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS
+from bot.platforms.telegram_updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS, message_link
 
 log = logging.getLogger("bot.platforms.telegram")
 
@@ -182,7 +182,7 @@ class TelegramPlatform:
                     f"only {index} of {len(parts)} parts were posted in {channel}: {exc}"
                 ) from exc
             if first is None:
-                first = MessageRef(channel, str(message.message_id), url=message.link)
+                first = MessageRef(channel, str(message.message_id), url=message_link(message))
         assert first is not None
         return first
 

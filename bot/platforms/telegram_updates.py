@@ -74,7 +74,14 @@ def channel_of(message: Message) -> ChannelRef:
 
 
 def message_ref(message: Message) -> MessageRef:
-    return MessageRef(channel_of(message), str(message.message_id), url=message.link)
+    return MessageRef(channel_of(message), str(message.message_id), url=message_link(message))
+
+
+def message_link(message: Message) -> str | None:
+    """The message's t.me link. python-telegram-bot adds ``?thread=`` to every reply,
+    with "None" for a reply outside any thread: a link that ended in ``?thread=None``."""
+    link = message.link
+    return link.removesuffix("?thread=None") if link else link
 
 
 def author(message: Message) -> UserRef:

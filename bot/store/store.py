@@ -61,6 +61,8 @@ class PostRow:
     state: PostState
     message_id: str | None
     late: bool
+    # When it was first tried: a resend after a crash keeps this time.
+    attempted_at: datetime | None = None
 
 
 class Store:
@@ -160,6 +162,16 @@ class Store:
         ) as cur:
             return [self._session(r) for r in await cur.fetchall()]
 
+    async def closed_since(self, since: datetime) -> list[SessionRow]:
+        """Sessions closed whose chat ended at ``since`` or later (late messages)."""
+        async with self.db.execute(
+            f"SELECT {self._SESSION_COLS} FROM sessions JOIN steps"
+            " ON steps.session_id = sessions.id AND steps.key = 'closing'"
+            " WHERE state = 'closed' AND steps.due_at >= ? ORDER BY starts_at",
+            (ts(since),),
+        ) as cur:
+            return [self._session(r) for r in await cur.fetchall()]
+
     async def set_state(self, session_id: int, state: str) -> None:
         async with transaction(self.db):
             await self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session_id))
@@ -200,21 +212,27 @@ class Store:
 
     async def posts(self, session_id: int) -> dict[tuple[str, str], PostRow]:
         async with self.db.execute(
-            "SELECT step_key, channel, state, message_id, late FROM posts WHERE session_id = ?",
+            "SELECT step_key, channel, state, message_id, late, posted_at FROM posts"
+            " WHERE session_id = ?",
             (session_id,),
         ) as cur:
             rows = await cur.fetchall()
         return {
-            (k, ch): PostRow(k, ch, PostState(st), mid, bool(late)) for k, ch, st, mid, late in rows
+            (k, ch): PostRow(k, ch, PostState(st), mid, bool(late), parse_ts_or_none(at))
+            for k, ch, st, mid, late, at in rows
         }
 
     async def claim_post(self, session_id: int, step: str, channel: str, now: datetime) -> bool:
-        """Record the intent to post before sending; False if another attempt got there first."""
+        """Record the intent to post before sending; False if another attempt got there first.
+
+        The claim's time is the post's time unless the platform refuses it: a resend
+        after a crash may only settle whether this attempt got through.
+        """
         async with transaction(self.db):
             cur = await self.db.execute(
-                "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state, updated_at)"
-                " VALUES (?, ?, ?, 'sending', ?)",
-                (session_id, step, channel, ts(now)),
+                "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state, posted_at,"
+                " updated_at) VALUES (?, ?, ?, 'sending', ?, ?)",
+                (session_id, step, channel, ts(now), ts(now)),
             )
         return cur.rowcount == 1
 
@@ -244,14 +262,16 @@ class Store:
         url: str | None = None,
         late: bool = False,
     ) -> None:
+        """Record how a post ended; a sent or uncertain one keeps its claim's time."""
         async with transaction(self.db):
             await self.db.execute(
                 "INSERT INTO posts (session_id, step_key, channel, state, message_id, url,"
                 " posted_at, late, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (session_id, step_key, channel) DO UPDATE SET state = excluded.state,"
                 " message_id = excluded.message_id, url = excluded.url,"
-                " posted_at = excluded.posted_at, late = excluded.late,"
-                " updated_at = excluded.updated_at",
+                " posted_at = CASE WHEN excluded.posted_at IS NULL THEN NULL"
+                " ELSE COALESCE(posts.posted_at, excluded.posted_at) END,"
+                " late = excluded.late, updated_at = excluded.updated_at",
                 (
                     session_id,
                     step,
@@ -259,7 +279,7 @@ class Store:
                     state.value,
                     message_id,
                     url,
-                    ts(now) if state is PostState.SENT else None,
+                    ts(now) if state in (PostState.SENT, PostState.UNCERTAIN) else None,
                     int(late),
                     ts(now),
                 ),
@@ -317,16 +337,18 @@ class Store:
     async def transcript_source(self, session_id: int) -> TranscriptSource:
         row = await self.session(session_id)
         plan = row.plan
-        posted: dict[int, datetime] = {}
+        # A question whose post is uncertain was announced, or may have been: it counts
+        # as posted, unconfirmed, unless another channel confirms it.
+        posted: dict[int, tuple[datetime, bool]] = {}
         async with self.db.execute(
-            "SELECT s.question, MIN(p.posted_at) FROM steps s JOIN posts p"
-            " ON p.session_id = s.session_id AND p.step_key = s.key"
-            " WHERE s.session_id = ? AND s.kind = 'question' AND p.state = 'sent'"
-            " GROUP BY s.question",
+            "SELECT s.question, p.state = 'sent', MIN(COALESCE(p.posted_at, p.updated_at))"
+            " FROM steps s JOIN posts p ON p.session_id = s.session_id AND p.step_key = s.key"
+            " WHERE s.session_id = ? AND s.kind = 'question' AND p.state IN ('sent', 'uncertain')"
+            " GROUP BY s.question, p.state = 'sent' ORDER BY 2",
             (session_id,),
         ) as cur:
-            for number, at in await cur.fetchall():
-                posted[int(number)] = parse_ts(at)
+            for number, sent, at in await cur.fetchall():
+                posted[int(number)] = (parse_ts(at), bool(sent))  # a sent row comes last
         async with self.db.execute(
             "SELECT id, platform, channel, thread, author_key, author_name, text, sent_at,"
             " edited_at, url, questions FROM messages"
@@ -348,7 +370,12 @@ class Store:
                 channels=plan.channels,
             ),
             questions=tuple(
-                QuestionRecord(number=q.number, text=q.text, posted_at=posted.get(q.number))
+                QuestionRecord(
+                    number=q.number,
+                    text=q.text,
+                    posted_at=posted[q.number][0] if q.number in posted else None,
+                    confirmed=posted.get(q.number, (None, True))[1],
+                )
                 for q in plan.questions
             ),
             messages=messages,

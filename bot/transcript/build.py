@@ -17,6 +17,7 @@ class QuestionSection:
     number: int
     text: str
     posted_at: datetime | None  # None when the question was skipped
+    confirmed: bool = True  # posted, but the platform never confirmed it ("uncertain")
     answers: tuple[MessageRecord, ...]  # by sent_at, then id
 
     @property
@@ -114,7 +115,13 @@ def build_transcript(source: TranscriptSource, *, top: int = 10) -> Transcript:
         )
     )
     sections = tuple(
-        QuestionSection(number=n, text=q.text, posted_at=q.posted_at, answers=tuple(answers[n]))
+        QuestionSection(
+            number=n,
+            text=q.text,
+            posted_at=q.posted_at,
+            confirmed=q.confirmed,
+            answers=tuple(answers[n]),
+        )
         for n, q in questions.items()
     )
     return Transcript(

@@ -11,6 +11,7 @@ class QuestionRecord:
     number: int
     text: str
     posted_at: datetime | None  # None when the question was skipped
+    confirmed: bool = True  # False when the platform never confirmed the post
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -151,6 +151,7 @@ def render_markdown(t: Transcript, messages: Messages) -> str:
     duration, n_messages, n_answers = _("Duration"), _("Messages"), _("Answers")
     people = _("Participants")
     skipped, no_answers = _("This question was skipped."), _("No answers.")
+    unconfirmed = _("Delivery not confirmed.")
     general, no_messages = _("General discussion"), _("No messages.")
     per_question, question, participant = _("Answers per question"), _("Question"), _("Participant")
     out = [
@@ -175,6 +176,8 @@ def render_markdown(t: Transcript, messages: Messages) -> str:
         out += ["", f"## Q{q.number}. {_md_inline(q.text)}", ""]
         if q.posted_at is None:
             out += [f"*{skipped}*", ""]
+        elif not q.confirmed:
+            out += [f"*{unconfirmed}*", ""]
         out += [_md_message(m, fmt, original) for m in q.answers] or [f"*{no_answers}*"]
     out += ["", f"## {general}", ""]
     out += [_md_message(m, fmt, original) for m in t.general] or [f"*{no_messages}*"]
@@ -212,7 +215,9 @@ def render_json(t: Transcript) -> str:
     Top level: ``schema``; ``session`` {community, hashtag, title, locale, timezone, slug,
     starts_at, ends_at, duration_seconds, channels[]}; ``totals`` {messages, answers,
     participants}, where answers counts messages answering at least one question;
-    ``questions`` [{number, text, posted_at|null, answer_count, answer_ids[]}];
+    ``questions`` [{number, text, posted_at|null, delivery_confirmed, answer_count,
+    answer_ids[]}], where delivery_confirmed is false for a question whose post the
+    platform never confirmed (it counts as posted);
     ``general_discussion_ids`` []; ``messages`` [{id, platform, channel, author_key,
     author_name, text, sent_at, edited_at|null, link|null, questions[]}] by time then id,
     each message once; ``participants`` [{author_key, name, message_count, answer_count,
@@ -245,6 +250,7 @@ def render_json(t: Transcript) -> str:
                 "number": q.number,
                 "text": q.text,
                 "posted_at": _utc(q.posted_at),
+                "delivery_confirmed": q.confirmed,
                 "answer_count": q.answer_count,
                 "answer_ids": [m.id for m in q.answers],
             }
