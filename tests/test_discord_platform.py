@@ -203,16 +203,30 @@ async def test_a_retried_post_is_not_posted_twice(server: Server, chat: Chat) ->
 
 
 async def test_refusals_and_uncertain_deliveries(server: Server, chat: Chat) -> None:
+    """Answered means not posted (the core retries); no answer means maybe posted."""
     platform = discord_of(chat)
     ref = ChannelRef("discord", str(server.chat))
     path = f"/channels/{server.chat}/messages"
     server.fake.faults.append(("POST", path, 403))
     with pytest.raises(PlatformError) as refused:
-        await platform.send(ref, "hello")
+        await platform.send(ref, "refused")
     assert not isinstance(refused.value, DeliveryUncertain)
+    assert not refused.value.retryable
     server.fake.faults.append(("POST", path, 503))
+    with pytest.raises(PlatformError) as failed:
+        await platform.send(ref, "failed", idempotency_key="s1:q1:discord")
+    assert not isinstance(failed.value, DeliveryUncertain)
+    assert failed.value.retryable
+    assert "failed" not in server.bot_texts(server.chat)
+    server.fake.faults.append(("POST", path, 429))  # a short rate limit: discord.py waits
+    await platform.send(ref, "rate limited", idempotency_key="s1:q2:discord")
+    assert server.bot_texts(server.chat).count("rate limited") == 1
+
+    server.fake.faults.append(("POST", path, 0))  # posted, then the connection is cut
     with pytest.raises(DeliveryUncertain):
-        await platform.send(ref, "hello")
+        await platform.send(ref, "Q3: cut off", idempotency_key="s1:q3:discord")
+    await platform.send(ref, "Q3: cut off", idempotency_key="s1:q3:discord")
+    assert server.bot_texts(server.chat).count("Q3: cut off") == 1  # the nonce holds
 
 
 async def test_slow_mode_is_set_on_the_channel(server: Server, chat: Chat) -> None:

@@ -25,6 +25,7 @@ from bot.platforms.base import (
 )
 from bot.platforms.discord_access import missing_permissions
 from bot.platforms.discord_config import read_config
+from bot.platforms.discord_endpoint import Endpoint
 from bot.platforms.discord_errors import guarded
 from bot.platforms.discord_events import EventListing
 from bot.platforms.discord_gateway import Gateway
@@ -58,6 +59,7 @@ def from_config(
         thread_per_question=[int(c) for c in setup.options.thread_per_question],
         moderator_roles=[int(r) for r in setup.options.moderator_roles],
         slash_commands=setup.options.slash_commands,
+        api_url=setup.options.api_url,
     )
 
 
@@ -94,6 +96,7 @@ class DiscordPlatform:
         ready_timeout: float = 30.0,
         request_timeout: float = 30.0,
         identify_delay: float = 5.0,
+        api_url: str | None = None,
     ) -> None:
         self._token = token
         self.clock = clock
@@ -104,6 +107,7 @@ class DiscordPlatform:
         self.request_timeout = request_timeout
         self.identify_delay = identify_delay
         self.bot_names: frozenset[str] = frozenset()
+        self._endpoint = Endpoint(api_url)
         self._client: Gateway | None = None
         self._tree: discord.app_commands.CommandTree | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -146,14 +150,22 @@ class DiscordPlatform:
         client = Gateway(self, read_content=read_content, identify_delay=self.identify_delay)
         if self._use_slash:
             self._tree = self._slash.attach(client, self._reader.put_command)
+        self._endpoint.point()
         try:
             await client.login(self._token)
+            await self._endpoint.find_gateway(client.http)
         except discord.LoginFailure as exc:
             await client.close()
             raise PlatformError("Discord refused the bot token; check DISCORD token_env") from exc
-        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+        except (
+            discord.HTTPException,
+            discord.GatewayNotFound,
+            aiohttp.ClientError,
+            OSError,
+        ) as exc:
             await client.close()
-            raise PlatformError(f"could not reach Discord: {exc}", retryable=True) from exc
+            where = self._endpoint.api_url or "Discord"
+            raise PlatformError(f"could not reach {where}: {exc}", retryable=True) from exc
         self._client = client
         user = client.user
         if user is not None:
@@ -189,6 +201,7 @@ class DiscordPlatform:
                 await asyncio.gather(task, return_exceptions=True)
         self._runner = self._checking = None
         self._reader.close()
+        self._endpoint.restore()
 
     def _require_client(self) -> Gateway:
         if self._client is None:

@@ -45,6 +45,9 @@ class Gateway(discord.Client):
             intents=intents(read_content=read_content),
             max_messages=None,
             chunk_guilds_at_startup=False,
+            # A rate limit longer than this is an error (retried by the core later), not
+            # a wait that would outlast the adapter's request timeout and look uncertain.
+            max_ratelimit_timeout=30.0,
         )
         self.listener = listener
         self.read_content = read_content

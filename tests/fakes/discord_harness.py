@@ -9,13 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yarl
 
 from bot.clock import ManualClock
 from bot.config import PlatformSettings
 from bot.domain import IncomingMessage, MessageDeleted, MessageEdited, PlatformEvent
 from bot.platforms.discord import DiscordPlatform, from_config
-from bot.platforms.discord_lib import discord
 from tests.conftest import START, Chat, chat_config
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_world import MANAGE_MESSAGES
@@ -51,6 +49,7 @@ class Server:
         lines = [
             "[platforms.discord]",
             f'token_env = "{TOKEN_ENV}"',
+            f'api_url = "{self.fake.api_base}"',
             f'moderator_roles = ["{self.hosts}"]',
         ]
         if threads:
@@ -92,15 +91,11 @@ def transcript(chat: Chat) -> dict[str, object]:
 
 
 @pytest.fixture
-async def server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
+async def server() -> AsyncIterator[Server]:
+    """The adapter finds the stand-in through ``api_url`` in its config, as users would."""
     clock = ManualClock(START - timedelta(hours=2))
     fake = FakeDiscord(clock.now)
     await fake.start()
-    # Pointing discord.py at the stand-in: its REST base and its gateway's address.
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
     yield Server(fake, clock)
     await fake.close()
 
