@@ -155,7 +155,7 @@ class App:
         Runs at start-up, after each chat and every hour, so an agenda fixed after a
         problem was reported is picked up in time for the reminders.
         """
-        listed: list[SessionPlan] = []
+        listed: list[tuple[int, SessionPlan]] = []
         for item in upcoming(self.config, self.clock.now()):
             try:
                 plan = session_plan(self.config, item)
@@ -164,12 +164,12 @@ class App:
                 continue
             session_id = await self.runner.add(plan, plan_steps(plan))
             await self._plan_host(item, plan, session_id)
-            listed.append(plan)
+            listed.append((session_id, plan))
         await self._sync_events(listed)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
 
-    async def _sync_events(self, plans: list[SessionPlan]) -> None:
+    async def _sync_events(self, plans: list[tuple[int, SessionPlan]]) -> None:
         """List the chats not yet over in each channel's platform event listing, where
         it has one; a chat dropped from the plan (a skipped date) is cancelled there."""
         now = self.clock.now()
@@ -179,9 +179,9 @@ class App:
                 platform = self.platforms.get(ref.platform)
                 if platform is None or not platform.capabilities.scheduled_events:
                     continue
-                chats = [
-                    ScheduledChat(p.slug, p.title, p.topic, p.starts_at, p.ends_at)
-                    for p in plans
+                chats = [  # keyed by session: two chats on one day share a slug
+                    ScheduledChat(str(i), p.title, p.topic, p.starts_at, p.ends_at, slug=p.slug)
+                    for i, p in plans
                     if channel in p.channels and p.ends_at > now
                 ]
                 try:

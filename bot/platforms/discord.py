@@ -23,15 +23,15 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.discord_access import missing_permissions
+from bot.platforms.discord_access import check_channels
 from bot.platforms.discord_config import read_config
 from bot.platforms.discord_endpoint import Endpoint
 from bot.platforms.discord_errors import guarded
 from bot.platforms.discord_events import EventListing
-from bot.platforms.discord_gateway import Gateway
+from bot.platforms.discord_gateway import Gateway, content_granted
 from bot.platforms.discord_lib import discord
 from bot.platforms.discord_reader import Reader
-from bot.platforms.discord_slash import SlashCommands
+from bot.platforms.discord_slash import SlashCommands, command_descriptions
 from bot.platforms.discord_text import (
     escape,
     is_conversation,
@@ -61,12 +61,6 @@ def from_config(
         slash_commands=setup.options.slash_commands,
         api_url=setup.options.api_url,
     )
-
-
-def _command_descriptions() -> dict[str, str]:
-    from bot.commands import COMMANDS  # read late: feature modules fill it in as they load
-
-    return {name: spec.description for name, spec in COMMANDS.items()}
 
 
 class DiscordPlatform:
@@ -115,6 +109,7 @@ class DiscordPlatform:
         self._ready = asyncio.Event()
         self._synced = False
         self._checking: asyncio.Task[None] | None = None
+        self._listing = asyncio.Lock()  # one sync at a time reads and writes its cursor
         self._reader = Reader(
             channels=self.channels,
             clock=clock,
@@ -122,7 +117,7 @@ class DiscordPlatform:
             ready=self._ready,
             ready_timeout=ready_timeout,
         )
-        self._slash = SlashCommands(_command_descriptions, self._reader.where)
+        self._slash = SlashCommands(command_descriptions, self._reader.where)
         self._use_slash = slash_commands
 
     def __repr__(self) -> str:  # never the token
@@ -136,7 +131,7 @@ class DiscordPlatform:
         self._ready.clear()  # set again once the servers have arrived
         self._synced = False
         client = await self._login(read_content=True)
-        if not _content_granted(client.application_flags):
+        if not content_granted(client.application_flags):
             await client.close()
             await self._cannot_read()
             client = await self._login(read_content=False)
@@ -236,17 +231,7 @@ class DiscordPlatform:
 
     async def _check_access(self, client: Gateway) -> None:
         """Tell the moderators what the bot cannot do where it is meant to run."""
-        guilds: set[int] = set()
-        for channel_id in sorted(self.channels):
-            ref = ChannelRef("discord", str(channel_id))
-            channel = client.get_channel(channel_id)
-            if not isinstance(channel, discord.TextChannel):
-                await self._alert(Alert(AlertKind.MISSING_PERMISSION, ref, "View Channel"))
-                continue
-            guilds.add(channel.guild.id)
-            missing = missing_permissions(channel, threads=channel_id in self.thread_per_question)
-            if missing:
-                await self._alert(Alert(AlertKind.MISSING_PERMISSION, ref, ", ".join(missing)))
+        guilds = await check_channels(client, self.channels, self.thread_per_question, self._alert)
         if self._tree is not None and not self._synced:
             self._synced = True
             try:
@@ -392,7 +377,8 @@ class DiscordPlatform:
         place = await self._channel(int(channel.id))
         if not isinstance(place, discord.TextChannel):
             raise PlatformError(f"{channel} is not a text channel")
-        await self._call(EventListing(self._host, self.clock).sync(place, chats))
+        async with self._listing:
+            await self._call(EventListing(self._host, self.clock).sync(place, chats))
 
     # plumbing ----------------------------------------------------------------------------
 
@@ -407,7 +393,3 @@ class DiscordPlatform:
 
     async def _call(self, request: Awaitable[T], *, mutation: bool = True) -> T:
         return await guarded(request, seconds=self.request_timeout, mutation=mutation)
-
-
-def _content_granted(flags: discord.ApplicationFlags) -> bool:
-    return flags.gateway_message_content or flags.gateway_message_content_limited

@@ -35,6 +35,11 @@ def intents(*, read_content: bool) -> discord.Intents:
     return wanted
 
 
+def content_granted(flags: discord.ApplicationFlags) -> bool:
+    """Whether the application may read what people write (the Message Content intent)."""
+    return flags.gateway_message_content or flags.gateway_message_content_limited
+
+
 class Gateway(discord.Client):
     def __init__(
         self, listener: Listener, *, read_content: bool, identify_delay: float = 5.0

@@ -56,11 +56,11 @@ class Server:
             lines.append(f'thread_per_question = ["{self.threaded}"]')
         return "\n".join(lines)
 
-    def adapter(self, chat_dir: Path, channels: tuple[str, ...]) -> Chat:
+    def adapter(self, chat_dir: Path, channels: tuple[str, ...], extra: str = "") -> Chat:
+        """``extra``: more TOML after the March chat (another session, say)."""
         threads = f"discord:{self.threaded}" in channels
-        config = chat_config(
-            chat_dir, channels=channels, extra=self.platform_settings(threads=threads)
-        )
+        settings = self.platform_settings(threads=threads)
+        config = chat_config(chat_dir, channels=channels, extra=f"{extra}\n{settings}")
         env = {TOKEN_ENV: self.world.token}
         settings = config.platforms.get("discord", PlatformSettings())
         platform = from_config(config, settings, self.clock, env)
