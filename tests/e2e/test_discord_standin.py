@@ -16,6 +16,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.e2e.driver import Post
@@ -80,15 +81,17 @@ reminders = ["3s"]
     return config
 
 
-def stored_under(db: Path, message_id: str) -> str | None:
-    """The questions a participant's message is filed under, once the bot stored it."""
+def stored(db: Path, message_id: str) -> tuple[str, str, bool] | None:
+    """(questions it is filed under, text, deleted) of a participant's message, once the
+    bot has stored it."""
     if not db.exists():
         return None
     with closing(sqlite3.connect(db, timeout=5)) as conn:
         row = conn.execute(
-            "SELECT questions FROM messages WHERE platform_id = ?", (message_id,)
+            "SELECT questions, text, deleted_at IS NOT NULL FROM messages WHERE platform_id = ?",
+            (message_id,),
         ).fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else (str(row[0]), str(row[1]), bool(row[2]))
 
 
 async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
@@ -117,12 +120,23 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
         q1 = posted["q1"]
         tagged = await driver.say("ann", "A1: asking patients before building")
         threaded = await driver.say("bob", "a shared roadmap", thread=q1.id)
+        regretted = await driver.say("eve", "A1: oops, wrong chat")
         db = tmp_path / "hashchat.db"
 
-        async def both_stored() -> bool:
-            return stored_under(db, tagged) == "1" and stored_under(db, threaded) == "1"
+        async def stored_under_q1() -> bool:
+            found = [stored(db, i) for i in (tagged, threaded, regretted)]
+            return all(f is not None and f[0] == "1" for f in found)
 
-        await until(both_stored, 10, "both answers stored under Q1")
+        await until(stored_under_q1, 10, "the answers stored under Q1")
+        await driver.edit("ann", tagged, "A1: asking patients first")
+        await driver.delete("eve", regretted)
+
+        async def edited_and_deleted() -> bool:
+            edited, gone = stored(db, tagged), stored(db, regretted)
+            fixed = edited is not None and edited[1] == "A1: asking patients first"
+            return fixed and gone is not None and gone[2]
+
+        await until(edited_and_deleted, 10, "the edit and the deletion stored")
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 20) == 0
     finally:
@@ -141,3 +155,27 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
     assert sum("What did you try first?" in t for t in texts) == 1
     requests = await driver.requests()
     assert any(r["path"] == "/gateway" for r in requests)  # it came in through the gateway
+
+
+async def test_the_standin_refuses_a_share_of_the_bots_posts_and_logs_each_request(
+    driver: DiscordDriver,
+) -> None:
+    api, chat = driver.info["api_url"], driver.info["channels"]["chat"]
+    headers = {"Authorization": f"Bot {driver.info['token']}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
+
+        async def post(text: str) -> int:
+            async with http.post(f"{api}/channels/{chat}/messages", json={"content": text}) as r:
+                return r.status
+
+        await driver.fail_posts(1.0, (503,))
+        assert [await post("refused") for _ in range(3)] == [503, 503, 503]
+        await driver.fail_posts(1.0, (429,))
+        async with http.post(f"{api}/channels/{chat}/messages", json={"content": "x"}) as r:
+            assert r.status == 429
+            assert (await r.json())["retry_after"] < 1  # short: discord.py waits and retries
+        await driver.fail_posts(0)
+        assert await post("accepted") == 200
+    assert [p.text for p in await driver.posts()] == ["accepted"]
+    logged = [(r["method"], r["status"]) for r in await driver.requests()]
+    assert logged == [("POST", 503)] * 3 + [("POST", 429), ("POST", 200)]
