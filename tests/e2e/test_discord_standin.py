@@ -1,6 +1,6 @@
 """`hashchat run` against the stand-in Discord run as its own process, as a user starts it:
 the reminder, the welcome and Q1 go out on time by themselves, and answers (a tag in the
-channel, a message in Q1's thread) are stored under Q1."""
+channel, a reply, a message in Q1's thread, an edit, a deletion) reach the database."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.driver import Post
 from tests.e2e.platforms.discord import DiscordDriver
 
-LEAD = 6.0  # seconds from launch to the chat's start: the bot's start-up fits before
+LEAD = 8.0  # seconds from launch to the chat's start: the bot's start-up fits before
 AGENDA = """
 title = "Stand-in trial"
 welcome = "Welcome to the stand-in trial."
@@ -120,11 +120,12 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
         q1 = posted["q1"]
         tagged = await driver.say("ann", "A1: asking patients before building")
         threaded = await driver.say("bob", "a shared roadmap", thread=q1.id)
+        replied = await driver.say("dan", "involving carers too", reply_to=q1.id)
         regretted = await driver.say("eve", "A1: oops, wrong chat")
         db = tmp_path / "hashchat.db"
 
         async def stored_under_q1() -> bool:
-            found = [stored(db, i) for i in (tagged, threaded, regretted)]
+            found = [stored(db, i) for i in (tagged, threaded, replied, regretted)]
             return all(f is not None and f[0] == "1" for f in found)
 
         await until(stored_under_q1, 10, "the answers stored under Q1")
