@@ -34,13 +34,19 @@ at = "2s"
 """
 
 
-async def until(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    """Poll every 50 ms until ``check`` holds, failing after ``within`` seconds."""
+async def until(check: Callable[[], Awaitable[bool]], within: float, what: str, log: Path) -> None:
+    """Poll every 50 ms until ``check`` holds, failing after ``within`` seconds with the
+    end of the bot's log."""
     deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within} s: {what}")
+            raise AssertionError(f"not within {within} s: {what}\n{tail(log)}")
         await asyncio.sleep(0.05)
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
 
 
 @pytest.fixture
@@ -99,7 +105,8 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
 ) -> None:
     start = datetime.fromtimestamp(math.ceil(time.time() + LEAD), UTC)
     config = write_config(tmp_path, driver, start)
-    log = (tmp_path / "hashchat.log").open("wb")
+    log_path = tmp_path / "hashchat.log"
+    log = log_path.open("wb")
     bot = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "-v", "run", "--config", str(config),
         stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1", **driver.env()},
@@ -116,7 +123,7 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
                         posted[key] = post
             return {"welcome", "q1"} <= posted.keys()
 
-        await until(welcome_and_q1, LEAD + 2 + 10, "the welcome and Q1 posted")
+        await until(welcome_and_q1, LEAD + 2 + 10, "the welcome and Q1 posted", log_path)
         q1 = posted["q1"]
         tagged = await driver.say("ann", "A1: asking patients before building")
         threaded = await driver.say("bob", "a shared roadmap", thread=q1.id)
@@ -128,7 +135,7 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
             found = [stored(db, i) for i in (tagged, threaded, replied, regretted)]
             return all(f is not None and f[0] == "1" for f in found)
 
-        await until(stored_under_q1, 10, "the answers stored under Q1")
+        await until(stored_under_q1, 10, "the answers stored under Q1", log_path)
         await driver.edit("ann", tagged, "A1: asking patients first")
         await driver.delete("eve", regretted)
 
@@ -137,7 +144,7 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
             fixed = edited is not None and edited[1] == "A1: asking patients first"
             return fixed and gone is not None and gone[2]
 
-        await until(edited_and_deleted, 10, "the edit and the deletion stored")
+        await until(edited_and_deleted, 10, "the edit and the deletion stored", log_path)
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 20) == 0
     finally:
@@ -150,7 +157,7 @@ async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
     for key, due in (("reminder", start - timedelta(seconds=3)), ("welcome", start),
                      ("q1", start + timedelta(seconds=2))):  # fmt: skip
         late = posted[key].at - due
-        assert timedelta(0) <= late < timedelta(seconds=1), f"{key} posted {late} after due"
+        assert timedelta(0) <= late < timedelta(seconds=1), f"{key}: {late} late\n{tail(log_path)}"
     # Each step went out once: the stand-in recorded one post per step.
     texts = [p.text for p in await driver.posts() if p.channel == driver.channel]
     assert sum("What did you try first?" in t for t in texts) == 1
