@@ -174,7 +174,7 @@ class App:
             await self._plan_upcoming()
 
     async def _plan_upcoming(self) -> None:
-        listed: list[SessionPlan] = []
+        listed: list[tuple[int, SessionPlan]] = []
         now = self.clock.now()
         replanner = Replanner(self.store, self.runner, now)
         wanted = upcoming(self.config, now, per_series=2)  # the next but one: a margin
@@ -187,7 +187,7 @@ class App:
                 continue
             session_id = await self.runner.add(plan, plan_steps(plan))
             await self._plan_host(item, plan, session_id)
-            listed.append(plan)
+            listed.append((session_id, plan))
         await self._sync_events(listed)
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         await self.runner.notices.prune()
@@ -207,7 +207,7 @@ class App:
     async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
         return await self.moderation.admit(platform, message)  # the one of the latest reload
 
-    async def _sync_events(self, plans: list[SessionPlan]) -> None:
+    async def _sync_events(self, plans: list[tuple[int, SessionPlan]]) -> None:
         """List the chats not yet over in each channel's platform event listing, where
         it has one; a chat dropped from the plan (a skipped date) is cancelled there."""
         now = self.clock.now()
@@ -217,9 +217,9 @@ class App:
                 platform = self.platforms.get(ref.platform)
                 if platform is None or not platform.capabilities.scheduled_events:
                     continue
-                chats = [
-                    ScheduledChat(p.slug, p.title, p.topic, p.starts_at, p.ends_at)
-                    for p in plans
+                chats = [  # keyed by session: two chats on one day share a slug
+                    ScheduledChat(str(i), p.title, p.topic, p.starts_at, p.ends_at, slug=p.slug)
+                    for i, p in plans
                     if channel in p.channels and p.ends_at > now
                 ]
                 try:

@@ -48,3 +48,23 @@ def test_channels_and_token_are_checked_together(tmp_path: Path) -> None:
         "platforms.discord.thread_per_question[1]: channel 222 is not one of the"
         " communities' Discord channels",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "wrong"),
+    [
+        ("ftp://127.0.0.1:8080/api/v10", "must be an http(s) address"),
+        ("127.0.0.1:8080/api/v10", "must be an http(s) address"),
+        ("http://127.0.0.1:8080/api", "must end with the API version, /v10"),
+    ],
+)
+def test_another_api_address_must_be_an_http_url_of_version_10(
+    tmp_path: Path, value: str, wrong: str
+) -> None:
+    section = SECTION.replace('["chat hosts"]', '["333"]') + f'api_url = "{value}"\n'
+    config = chat_config(tmp_path, channels=("discord:111", "discord:222"), extra=section)
+    with pytest.raises(ConfigError) as refused:
+        from_config(config, config.platforms["discord"], None, {})  # type: ignore[arg-type]
+    (problem,) = [p for p in refused.value.problems if p.field == "platforms.discord.api_url"]
+    assert wrong in problem.message
+    assert "https://discord.com/api/v10" in problem.message

@@ -105,7 +105,7 @@ agenda = "agenda.toml"
     try:
         assert {str(c) for c, _ in platform.listings} == {"local:main", "local:side"}
         listed = main_listing(platform)
-        assert [(c.key, c.starts_at) for c in listed] == [
+        assert [(c.slug, c.starts_at) for c in listed] == [
             ("hcsmeu/2026-03-04", START),
             ("hcsmeu/2026-03-06", START + timedelta(days=2)),
         ]
@@ -115,7 +115,7 @@ agenda = "agenda.toml"
         # After the March chat the planner lists what is still to come, not what is over.
         await chat.at(61)
         listed = main_listing(platform)
-        assert [c.key for c in listed] == ["hcsmeu/2026-03-06"]
+        assert [c.slug for c in listed] == ["hcsmeu/2026-03-06"]
     finally:
         await chat.stop()
 

@@ -86,11 +86,14 @@ class Host(Protocol):
 class ScheduledChat:
     """An upcoming chat as a platform's own event listing shows it."""
 
-    key: str  # stable per session (its slug), to update rather than duplicate
+    key: str  # stable per session (its id in the store), to update rather than duplicate
     title: str
     description: str
     starts_at: datetime
     ends_at: datetime
+    # The plan's slug, which two chats on one day share: only to find listings made by
+    # versions that keyed them by it.
+    slug: str = ""
 
 
 @runtime_checkable

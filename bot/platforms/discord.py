@@ -23,14 +23,15 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.discord_access import missing_permissions
+from bot.platforms.discord_access import check_channels
 from bot.platforms.discord_config import read_config
+from bot.platforms.discord_endpoint import Endpoint
 from bot.platforms.discord_errors import guarded
 from bot.platforms.discord_events import EventListing
-from bot.platforms.discord_gateway import Gateway
+from bot.platforms.discord_gateway import Gateway, content_granted
 from bot.platforms.discord_lib import discord
 from bot.platforms.discord_reader import Reader
-from bot.platforms.discord_slash import SlashCommands
+from bot.platforms.discord_slash import SlashCommands, command_descriptions
 from bot.platforms.discord_text import (
     escape,
     is_conversation,
@@ -58,13 +59,8 @@ def from_config(
         thread_per_question=[int(c) for c in setup.options.thread_per_question],
         moderator_roles=[int(r) for r in setup.options.moderator_roles],
         slash_commands=setup.options.slash_commands,
+        api_url=setup.options.api_url,
     )
-
-
-def _command_descriptions() -> dict[str, str]:
-    from bot.commands import COMMANDS  # read late: feature modules fill it in as they load
-
-    return {name: spec.description for name, spec in COMMANDS.items()}
 
 
 class DiscordPlatform:
@@ -94,6 +90,7 @@ class DiscordPlatform:
         ready_timeout: float = 30.0,
         request_timeout: float = 30.0,
         identify_delay: float = 5.0,
+        api_url: str | None = None,
     ) -> None:
         self._token = token
         self.clock = clock
@@ -104,6 +101,7 @@ class DiscordPlatform:
         self.request_timeout = request_timeout
         self.identify_delay = identify_delay
         self.bot_names: frozenset[str] = frozenset()
+        self._endpoint = Endpoint(api_url)
         self._client: Gateway | None = None
         self._tree: discord.app_commands.CommandTree | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -111,6 +109,7 @@ class DiscordPlatform:
         self._ready = asyncio.Event()
         self._synced = False
         self._checking: asyncio.Task[None] | None = None
+        self._listing = asyncio.Lock()  # one sync at a time reads and writes its cursor
         self._reader = Reader(
             channels=self.channels,
             clock=clock,
@@ -118,7 +117,7 @@ class DiscordPlatform:
             ready=self._ready,
             ready_timeout=ready_timeout,
         )
-        self._slash = SlashCommands(_command_descriptions, self._reader.where)
+        self._slash = SlashCommands(command_descriptions, self._reader.where)
         self._use_slash = slash_commands
 
     def __repr__(self) -> str:  # never the token
@@ -132,7 +131,7 @@ class DiscordPlatform:
         self._ready.clear()  # set again once the servers have arrived
         self._synced = False
         client = await self._login(read_content=True)
-        if not _content_granted(client.application_flags):
+        if not content_granted(client.application_flags):
             await client.close()
             await self._cannot_read()
             client = await self._login(read_content=False)
@@ -146,14 +145,22 @@ class DiscordPlatform:
         client = Gateway(self, read_content=read_content, identify_delay=self.identify_delay)
         if self._use_slash:
             self._tree = self._slash.attach(client, self._reader.put_command)
+        self._endpoint.point()
         try:
             await client.login(self._token)
+            await self._endpoint.find_gateway(client.http)
         except discord.LoginFailure as exc:
             await client.close()
             raise PlatformError("Discord refused the bot token; check DISCORD token_env") from exc
-        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+        except (
+            discord.HTTPException,
+            discord.GatewayNotFound,
+            aiohttp.ClientError,
+            OSError,
+        ) as exc:
             await client.close()
-            raise PlatformError(f"could not reach Discord: {exc}", retryable=True) from exc
+            where = self._endpoint.api_url or "Discord"
+            raise PlatformError(f"could not reach {where}: {exc}", retryable=True) from exc
         self._client = client
         user = client.user
         if user is not None:
@@ -189,6 +196,7 @@ class DiscordPlatform:
                 await asyncio.gather(task, return_exceptions=True)
         self._runner = self._checking = None
         self._reader.close()
+        self._endpoint.restore()
 
     def _require_client(self) -> Gateway:
         if self._client is None:
@@ -223,17 +231,7 @@ class DiscordPlatform:
 
     async def _check_access(self, client: Gateway) -> None:
         """Tell the moderators what the bot cannot do where it is meant to run."""
-        guilds: set[int] = set()
-        for channel_id in sorted(self.channels):
-            ref = ChannelRef("discord", str(channel_id))
-            channel = client.get_channel(channel_id)
-            if not isinstance(channel, discord.TextChannel):
-                await self._alert(Alert(AlertKind.MISSING_PERMISSION, ref, "View Channel"))
-                continue
-            guilds.add(channel.guild.id)
-            missing = missing_permissions(channel, threads=channel_id in self.thread_per_question)
-            if missing:
-                await self._alert(Alert(AlertKind.MISSING_PERMISSION, ref, ", ".join(missing)))
+        guilds = await check_channels(client, self.channels, self.thread_per_question, self._alert)
         if self._tree is not None and not self._synced:
             self._synced = True
             try:
@@ -379,7 +377,8 @@ class DiscordPlatform:
         place = await self._channel(int(channel.id))
         if not isinstance(place, discord.TextChannel):
             raise PlatformError(f"{channel} is not a text channel")
-        await self._call(EventListing(self._host, self.clock).sync(place, chats))
+        async with self._listing:
+            await self._call(EventListing(self._host, self.clock).sync(place, chats))
 
     # plumbing ----------------------------------------------------------------------------
 
@@ -394,7 +393,3 @@ class DiscordPlatform:
 
     async def _call(self, request: Awaitable[T], *, mutation: bool = True) -> T:
         return await guarded(request, seconds=self.request_timeout, mutation=mutation)
-
-
-def _content_granted(flags: discord.ApplicationFlags) -> bool:
-    return flags.gateway_message_content or flags.gateway_message_content_limited

@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 from bot.config import Config
 from bot.errors import ConfigError, Problem
 from bot.platforms import registry
+
+API_VERSION = 10  # the version discord.py speaks
+DISCORD_API = f"https://discord.com/api/v{API_VERSION}"
 
 
 def _snowflake(value: object) -> str:
@@ -34,6 +38,21 @@ class DiscordOptions(BaseModel):
     # Roles whose members moderate, besides those with Manage Messages in the channel.
     moderator_roles: list[Snowflake] = []
     slash_commands: bool = True
+    # Another address for Discord's REST API (a proxy, or a stand-in for tests); the
+    # gateway is then the one its ``GET /gateway/bot`` names. None: Discord itself.
+    api_url: str | None = None
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value.strip())
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(f"must be an http(s) address such as {DISCORD_API}, got {value!r}")
+        if not url.path.rstrip("/").endswith(f"/v{API_VERSION}"):
+            raise ValueError(f"must end with the API version, /v{API_VERSION} ({DISCORD_API})")
+        return value.strip().rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)

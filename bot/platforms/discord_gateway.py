@@ -35,6 +35,11 @@ def intents(*, read_content: bool) -> discord.Intents:
     return wanted
 
 
+def content_granted(flags: discord.ApplicationFlags) -> bool:
+    """Whether the application may read what people write (the Message Content intent)."""
+    return flags.gateway_message_content or flags.gateway_message_content_limited
+
+
 class Gateway(discord.Client):
     def __init__(
         self, listener: Listener, *, read_content: bool, identify_delay: float = 5.0
@@ -45,6 +50,9 @@ class Gateway(discord.Client):
             intents=intents(read_content=read_content),
             max_messages=None,
             chunk_guilds_at_startup=False,
+            # A rate limit longer than this is an error (retried by the core later), not
+            # a wait that would outlast the adapter's request timeout and look uncertain.
+            max_ratelimit_timeout=30.0,
         )
         self.listener = listener
         self.read_content = read_content

@@ -16,6 +16,12 @@ Where = Callable[[int], Awaitable[ChannelRef | None]]
 Deliver = Callable[[IncomingMessage], None]
 
 
+def command_descriptions() -> dict[str, str]:
+    from bot.commands import COMMANDS  # read late: feature modules fill it in as they load
+
+    return {name: spec.description for name, spec in COMMANDS.items()}
+
+
 class SlashCommands:
     def __init__(self, commands: Callable[[], Mapping[str, str]], where: Where) -> None:
         """``commands``: name -> description, read when a client is set up, so every

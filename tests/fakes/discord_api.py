@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
+import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.discord_routes import error, route
+from tests.fakes.discord_routes import error, rate_limited, route
 from tests.fakes.discord_world import (
     CONTENT_GRANTED,
     MESSAGE_CONTENT_INTENT,
@@ -25,12 +27,20 @@ from tests.fakes.discord_world import (
     World,
 )
 
+_MESSAGES = re.compile(r"/channels/\d+/messages$")  # a post, not a thread or an edit
+
 
 class FakeDiscord:
     def __init__(self, now: Callable[[], datetime], token: str = "fake-token.abc.xyz") -> None:
         self.world = World(now, token)
         self.requests: list[tuple[str, str, Payload | None]] = []
-        self.faults: list[tuple[str, str, int]] = []  # (method, path part, status), used once
+        # (method, path part, status), each used once; status 0: the request is carried
+        # out, then the connection is cut before the answer (a post that may have landed).
+        self.faults: list[tuple[str, str, int]] = []
+        self.log: list[Payload] = []  # every request: at, method, path, status, body
+        # The share of the bot's message posts refused, and with which statuses.
+        self.post_failures: tuple[float, tuple[int, ...]] = (0.0, ())
+        self._random = random.Random(10)
         self.identified: list[int] = []  # the intents of every IDENTIFY
         self.timeouts: dict[int, str | None] = {}  # member id -> communication disabled until
         self._sockets: dict[web.WebSocketResponse, itertools.count[int]] = {}
@@ -40,13 +50,19 @@ class FakeDiscord:
 
     # lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(
+        self, port: int = 0, routes: Callable[[web.Application], None] | None = None
+    ) -> None:
+        """Serve on 127.0.0.1:``port`` (0: any free one); ``routes`` adds more (the
+        control API of the stand-in run as its own process)."""
         app = web.Application(middlewares=[self._middleware])
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        if routes is not None:
+            routes(app)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -168,6 +184,7 @@ class FakeDiscord:
         await self._notify()
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        self._record(request.method, request.path, 101, None)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}}))
@@ -220,20 +237,53 @@ class FakeDiscord:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body: Payload | None = None
         if request.path.startswith("/api/"):
             webhook = "/interactions/" in request.path or "/webhooks/" in request.path
             if not webhook and request.headers.get("Authorization") != f"Bot {self.world.token}":
                 return error(401, 0, "401: Unauthorized")
             body = await request.json() if request.can_read_body else None
             self.requests.append((request.method, request.path, body))
-            for fault in self.faults:
-                if fault[0] == request.method and fault[1] in request.path:
-                    self.faults.remove(fault)
-                    await self._notify()
-                    return error(fault[2], 0, "simulated failure")
+            refusal = self._refusal(request)
+            if refusal is not None:
+                self._record(request.method, request.path, refusal.status, body)
+                await self._notify()
+                return refusal
+            if self._cut(request):
+                await handler(request)  # carried out, then the line goes dead
+                self._record(request.method, request.path, 0, body)
+                assert request.transport is not None
+                request.transport.abort()
+                await self._notify()
+                raise asyncio.CancelledError  # aiohttp drops the unanswerable request
         response: web.StreamResponse = await handler(request)
+        if request.path.startswith("/api/"):
+            self._record(request.method, request.path, response.status, body)
         await self._notify()
         return response
+
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        for fault in self.faults:
+            if fault[0] == request.method and fault[1] in request.path and fault[2]:
+                self.faults.remove(fault)
+                return rate_limited(0.05) if fault[2] == 429 else error(fault[2], 0, "simulated")
+        ratio, statuses = self.post_failures
+        bot_post = request.method == "POST" and _MESSAGES.search(request.path)
+        if bot_post and statuses and self._random.random() < ratio:
+            status = self._random.choice(statuses)
+            return rate_limited(0.05) if status == 429 else error(status, 0, "simulated failure")
+        return None
+
+    def _cut(self, request: web.Request) -> bool:
+        for fault in self.faults:
+            if fault[0] == request.method and fault[1] in request.path and not fault[2]:
+                self.faults.remove(fault)
+                return True
+        return False
+
+    def _record(self, method: str, path: str, status: int, body: Payload | None) -> None:
+        at = datetime.now(UTC).isoformat()
+        self.log.append({"at": at, "method": method, "path": path, "status": status, "body": body})
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         body = self.requests[-1][2]

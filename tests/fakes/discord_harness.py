@@ -9,13 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yarl
 
 from bot.clock import ManualClock
 from bot.config import PlatformSettings
 from bot.domain import IncomingMessage, MessageDeleted, MessageEdited, PlatformEvent
 from bot.platforms.discord import DiscordPlatform, from_config
-from bot.platforms.discord_lib import discord
 from tests.conftest import START, Chat, chat_config
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_world import MANAGE_MESSAGES
@@ -51,17 +49,18 @@ class Server:
         lines = [
             "[platforms.discord]",
             f'token_env = "{TOKEN_ENV}"',
+            f'api_url = "{self.fake.api_base}"',
             f'moderator_roles = ["{self.hosts}"]',
         ]
         if threads:
             lines.append(f'thread_per_question = ["{self.threaded}"]')
         return "\n".join(lines)
 
-    def adapter(self, chat_dir: Path, channels: tuple[str, ...]) -> Chat:
+    def adapter(self, chat_dir: Path, channels: tuple[str, ...], extra: str = "") -> Chat:
+        """``extra``: more TOML after the March chat (another session, say)."""
         threads = f"discord:{self.threaded}" in channels
-        config = chat_config(
-            chat_dir, channels=channels, extra=self.platform_settings(threads=threads)
-        )
+        settings = self.platform_settings(threads=threads)
+        config = chat_config(chat_dir, channels=channels, extra=f"{extra}\n{settings}")
         env = {TOKEN_ENV: self.world.token}
         settings = config.platforms.get("discord", PlatformSettings())
         platform = from_config(config, settings, self.clock, env)
@@ -92,15 +91,11 @@ def transcript(chat: Chat) -> dict[str, object]:
 
 
 @pytest.fixture
-async def server(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
+async def server() -> AsyncIterator[Server]:
+    """The adapter finds the stand-in through ``api_url`` in its config, as users would."""
     clock = ManualClock(START - timedelta(hours=2))
     fake = FakeDiscord(clock.now)
     await fake.start()
-    # Pointing discord.py at the stand-in: its REST base and its gateway's address.
-    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url)
-    )
     yield Server(fake, clock)
     await fake.close()
 

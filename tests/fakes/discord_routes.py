@@ -29,6 +29,17 @@ def error(status: int, code: int, message: str) -> web.Response:
     return json_response({"code": code, "message": message}, status)
 
 
+def rate_limited(retry_after: float) -> web.Response:
+    """A 429 as Discord sends it; discord.py waits ``retry_after`` and tries again only
+    when a ``Via`` header shows it came from Discord's API, not its firewall."""
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+    return web.Response(
+        body=json.dumps(body).encode(),
+        status=429,
+        headers={"Content-Type": "application/json", "Via": "1.1 google"},
+    )
+
+
 def _on(method: str, pattern: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         ROUTES.append((method, re.compile(pattern), handler))
