@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import ipaddress
 import re
 import tomllib
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +25,7 @@ from pydantic import (
 
 from bot.domain import ChannelRef, UserRef
 from bot.errors import ConfigError, Problem
-from bot.schedule import ScheduleError, parse_duration, parse_schedule
+from bot.schedule import ScheduleError, format_duration, parse_duration, parse_schedule
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
@@ -36,10 +39,13 @@ def _identifier(text: str) -> str:
 
 def _zone(text: str) -> str:
     try:
+        if len(text) > 64:  # the longest IANA name has 32; a longer one is no file name either
+            raise ValueError(text)
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = text if len(text) <= 64 else f"{text[:40]}... ({len(text)} characters)"
         raise ValueError(
-            f"unknown time zone {text!r}; use an IANA name such as 'Europe/Paris'"
+            f"unknown time zone {shown!r}; use an IANA name such as 'Europe/Paris'"
         ) from None
     return text
 
@@ -61,13 +67,44 @@ def _duration(value: Any) -> timedelta:
     return parse_duration(value)
 
 
+def _at_most(limit: timedelta, what: str) -> Callable[[timedelta], timedelta]:
+    """A bound for a duration, so that every date computed from it stays a date: a check
+    that accepts ``retention = "999999999d"`` would let ``run`` overflow later."""
+
+    def check(value: timedelta) -> timedelta:
+        if value > limit:
+            raise ValueError(
+                f"{format_duration(value)} is too long for {what}: at most {format_duration(limit)}"
+            )
+        return value
+
+    return check
+
+
 def _reminder_list(value: Any) -> list[timedelta]:
     if not isinstance(value, list):
         raise ValueError("write reminders as a list such as ['24h', '1h', '10m']")
-    return sorted({_duration(v) for v in value}, reverse=True)
+    reminders = {_duration(v) for v in value}
+    for reminder in reminders:
+        _at_most(timedelta(days=366), "a reminder")(reminder)
+    return sorted(reminders, reverse=True)
 
 
-DurationText = Annotated[timedelta, BeforeValidator(_duration)]
+# Each duration has its own bound, far beyond any real use and far below datetime's limits.
+ChatLength = Annotated[
+    timedelta, BeforeValidator(_duration), AfterValidator(_at_most(timedelta(days=7), "a chat"))
+]
+Grace = Annotated[
+    timedelta, BeforeValidator(_duration), AfterValidator(_at_most(timedelta(days=7), "grace"))
+]
+Period = Annotated[  # flood windows, slow mode
+    timedelta, BeforeValidator(_duration), AfterValidator(_at_most(timedelta(days=1), "this"))
+]
+Retention = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    AfterValidator(_at_most(timedelta(days=36500), "retention")),
+]
 Reminders = Annotated[list[timedelta], BeforeValidator(_reminder_list)]
 _DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=10))
 
@@ -82,6 +119,43 @@ def _channel_key(text: str) -> str:
     return text
 
 
+def _path(value: Any) -> Path:
+    """A path the operating system can open: a NUL or an over-long name would otherwise
+    surface as a traceback when the file is first read."""
+    if not isinstance(value, str | Path):
+        raise ValueError("write a path as text, such as 'agendas/monthly.toml'")
+    text = str(value)
+    if not text.strip():
+        raise ValueError("give a file name, not an empty text")
+    if "\0" in text:
+        raise ValueError("a path cannot contain a NUL character")
+    if len(text) > 4000 or any(len(part.encode()) > 255 for part in Path(text).parts):
+        raise ValueError("this path is too long for the file system")
+    return Path(text)
+
+
+def _host(text: str) -> str:
+    """An IP address or a host name: '999.1.1.1' would only fail when ``run`` binds it."""
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    labels = text.rstrip(".").split(".")
+    if (
+        len(text) > 253
+        or re.fullmatch(r"[\d.]+", text)
+        or not all(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?", p) for p in labels)
+    ):
+        raise ValueError(
+            f"{text!r} is neither an IP address nor a host name: use e.g. '127.0.0.1', '::1',"
+            " '0.0.0.0' or 'localhost'"
+        )
+    return text
+
+
+FilePath = Annotated[Path, BeforeValidator(_path)]
+Host = Annotated[str, AfterValidator(_host)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 UserKey = Annotated[str, AfterValidator(_user_key)]  # "platform:user-id"
 ChannelKey = Annotated[str, AfterValidator(_channel_key)]  # "platform:id[/thread]"
@@ -94,12 +168,12 @@ class _Model(BaseModel):
 
 
 class BotSettings(_Model):
-    database: Path = Path("hashchat.db")
+    database: FilePath = Path("hashchat.db")
     public_url: str | None = None
-    transcripts_dir: Path = Path("transcripts")
-    listen_host: str = "127.0.0.1"
+    transcripts_dir: FilePath = Path("transcripts")
+    listen_host: Host = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=0, le=65535)
-    grace: DurationText = timedelta(minutes=5)
+    grace: Grace = timedelta(minutes=5)
 
     @field_validator("public_url")
     @classmethod
@@ -120,9 +194,9 @@ class SeriesConfig(_Model):
     id: Identifier
     title: str = ""
     schedule: str
-    duration: DurationText = timedelta(hours=1)
-    agenda: Path
-    agendas: dict[date, Path] = Field(default_factory=dict)
+    duration: ChatLength = timedelta(hours=1)
+    agenda: FilePath
+    agendas: dict[date, FilePath] = Field(default_factory=dict)
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
     start_date: date | None = None
     skip: list[date] = Field(default_factory=list)
@@ -133,8 +207,8 @@ class OneOffConfig(_Model):
     id: Identifier
     title: str = ""
     at: datetime  # wall time in the community's zone, e.g. 2026-12-10T18:00
-    duration: DurationText = timedelta(hours=1)
-    agenda: Path
+    duration: ChatLength = timedelta(hours=1)
+    agenda: FilePath
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
 
 
@@ -145,7 +219,7 @@ class FloodRule(_Model):
     """More than ``messages`` from one participant within ``per`` is flooding."""
 
     messages: int = Field(ge=2, le=1000)
-    per: DurationText
+    per: Period
     action: RuleAction = "warn"
 
 
@@ -183,9 +257,9 @@ class CommunityConfig(_Model):
     sessions: list[OneOffConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     # How long participants' messages and the published pages are kept after a chat.
-    retention: DurationText | None = None
+    retention: Retention | None = None
     # During a chat, one post per participant per this long, where the platform can.
-    slow_mode: DurationText | None = None
+    slow_mode: Period | None = None
 
     @field_validator("hashtag")
     @classmethod
@@ -229,14 +303,44 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def validation_problems(
+    exc: ValidationError, source: str, prefix: tuple[str, ...] = ()
+) -> list[Problem]:
+    """Pydantic's errors as problems at their field, in the words of this project: no
+    'Value error, ' prefix, and an unknown key called what it most likely is, a typo."""
+    problems = []
+    for err in exc.errors():
+        message = str(err["msg"])
+        for noise in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(noise)
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against config.example.toml)"
+        problems.append(Problem(source, message, field=_field_path((*prefix, *err["loc"]))))
+    return problems
+
+
+class InvalidConfig(ConfigError):
+    """A config with problems; ``partial`` is the same config without its bad settings
+    when the rest still validates, so that later checks (each platform's own) can
+    report their problems too, all at once."""
+
+    def __init__(self, problems: list[Problem], partial: Config | None) -> None:
+        super().__init__(problems)
+        self.partial = partial
+
+
 def _toml_line(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
 
 
+# Schedules are looked at from here on: one with no start after it never occurs.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _cross_checks(config: Config, source: str) -> list[Problem]:
-    """What no single field can check: unique ids, and schedules read in their zone."""
-    problems: list[Problem] = []
+    """What no single field can check: unique ids, files, and schedules read in their zone."""
+    problems = _file_checks(config, source)
     first_use: dict[str, str] = {}
     for i, community in enumerate(config.communities):
         where = f"communities[{i}].id"
@@ -256,40 +360,90 @@ def _cross_checks(config: Config, source: str) -> list[Problem]:
                 problems.append(Problem(source, message, field=f"{path}.id"))
             seen.setdefault(ident, path)
         for j, series in enumerate(community.series):
+            field = f"communities[{i}].series[{j}].schedule"
             try:
-                parse_schedule(
+                schedule = parse_schedule(
                     series.schedule,
                     timezone=community.timezone,
                     start_date=series.start_date,
                     skip=series.skip,
                 )
             except ScheduleError as exc:
-                field = f"communities[{i}].series[{j}].schedule"
                 problems.append(Problem(source, str(exc), field=field))
+                continue
+            if schedule.next_after(_EPOCH) is None:
+                message = (
+                    f"the schedule {series.schedule!r} never occurs (no such date):"
+                    " check the day and the month"
+                )
+                problems.append(Problem(source, message, field=field))
     return problems
+
+
+def _file_checks(config: Config, source: str) -> list[Problem]:
+    """The database must be a file and the transcripts a folder: caught here, ``run``
+    would only fail at start-up, after ``check`` said OK."""
+    problems: list[Problem] = []
+    database = config.resolve(config.bot.database)
+    if database.exists() and not database.is_file():
+        message = f"{database} is not a regular file: give the path of a file, e.g. hashchat.db"
+        problems.append(Problem(source, message, field="bot.database"))
+    elif any(p.exists() and not p.is_dir() for p in database.parents):
+        message = f"{database}: a folder on this path is a file"
+        problems.append(Problem(source, message, field="bot.database"))
+    transcripts = config.resolve(config.bot.transcripts_dir)
+    if transcripts.exists() and not transcripts.is_dir():
+        message = f"{transcripts} is a file, not a folder"
+        problems.append(Problem(source, message, field="bot.transcripts_dir"))
+    return problems
+
+
+def _without(data: Any, errors: list[Any]) -> Any:
+    """``data`` without the settings that failed: at each error, the innermost table key
+    on its path is dropped (a bad list item drops its list)."""
+    pruned = copy.deepcopy(data)
+    for err in errors:
+        node, last = pruned, None
+        for part in err["loc"]:
+            if isinstance(node, dict) and part in node:
+                last = (node, part)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                break
+        if last is not None:
+            last[0].pop(last[1], None)
+    return pruned
+
+
+def _validate(text: str, source: str, base_dir: Path) -> tuple[Config | None, list[Problem]]:
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"))  # a BOM, as some editors write
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(source, f"not valid TOML: {exc}", line=_toml_line(str(exc)))]
+    except RecursionError:
+        return None, [Problem(source, "not valid TOML: arrays or tables nested too deeply")]
+    extra = {"source": Path(source), "base_dir": base_dir}
+    try:
+        config = Config.model_validate({**data, **extra})
+    except ValidationError as exc:
+        problems = validation_problems(exc, source)
+        try:
+            partial = Config.model_validate({**_without(data, exc.errors()), **extra})
+        except ValidationError:
+            return None, problems
+        return partial, problems + _cross_checks(partial, source)
+    except RecursionError:  # deeply nested values where a table or text was expected
+        return None, [Problem(source, "arrays or tables nested too deeply")]
+    return config, _cross_checks(config, source)
 
 
 def parse_config(text: str, *, source: str = "<memory>", base_dir: Path = Path(".")) -> Config:
     """Validate ``text``; every problem is reported at once, each with its field path."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError.single(
-            source, f"not valid TOML: {exc}", line=_toml_line(str(exc))
-        ) from None
-    try:
-        config = Config.model_validate({**data, "source": Path(source), "base_dir": base_dir})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "unknown setting (check the spelling against config.example.toml)"
-            problems.append(Problem(source, message, field=_field_path(err["loc"])))
-        raise ConfigError(problems) from None
-    problems = _cross_checks(config, source)
-    if problems:
-        raise ConfigError(problems)
+    config, problems = _validate(text, source, base_dir)
+    if problems or config is None:
+        raise InvalidConfig(problems, config)
     return config
 
 
@@ -300,4 +454,6 @@ def load_config(path: Path) -> Config:
         raise ConfigError.single(path, "file not found") from None
     except UnicodeDecodeError as exc:
         raise ConfigError.single(path, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError.single(path, f"cannot read the file ({exc.strerror})") from None
     return parse_config(text, source=str(path), base_dir=path.resolve().parent)

@@ -35,3 +35,8 @@ class ConfigError(Exception):
         cls, file: str | Path, message: str, *, field: str | None = None, line: int | None = None
     ) -> ConfigError:
         return cls([Problem(str(file), message, field, line)])
+
+
+class StartError(Exception):
+    """Something the config names cannot be used at start-up (a port already taken): the
+    message says what and which setting, so ``run`` shows it without a traceback."""
