@@ -118,7 +118,12 @@ def render_html(t: Transcript, messages: Messages) -> str:
     )
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*_[]()<>#|!`&~"})
+# Control characters (a NUL, an escape sequence) are dropped: a terminal or an editor
+# showing the file would act on them. Tabs stay; line breaks are handled line by line.
+_CONTROLS = [*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)]
+_MD_SPECIAL = str.maketrans(
+    {**{c: "\\" + c for c in "\\*_[]()<>#|!`&~"}, **{chr(c): None for c in _CONTROLS}}
+)
 _MD_LEADING = re.compile(r"^(\d+)\.|^([-+=])")
 _URL_SAFE = ":/?#[]@!$&'*+,;=%-._~"  # everything but ( ) < > quotes and spaces
 
