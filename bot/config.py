@@ -154,7 +154,16 @@ def _host(text: str) -> str:
     return text
 
 
+def _plausible(value: date) -> date:
+    """Dates far from now would overflow once moved into UTC or a day later (year 1, 9999)."""
+    if not 1970 <= value.year <= 9000:
+        raise ValueError(f"{value.isoformat()} is not a plausible date for a chat")
+    return value
+
+
 FilePath = Annotated[Path, BeforeValidator(_path)]
+Day = Annotated[date, AfterValidator(_plausible)]
+Moment = Annotated[datetime, AfterValidator(_plausible)]
 Host = Annotated[str, AfterValidator(_host)]
 Identifier = Annotated[str, AfterValidator(_identifier)]
 UserKey = Annotated[str, AfterValidator(_user_key)]  # "platform:user-id"
@@ -196,17 +205,17 @@ class SeriesConfig(_Model):
     schedule: str
     duration: ChatLength = timedelta(hours=1)
     agenda: FilePath
-    agendas: dict[date, FilePath] = Field(default_factory=dict)
+    agendas: dict[Day, FilePath] = Field(default_factory=dict)
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
-    start_date: date | None = None
-    skip: list[date] = Field(default_factory=list)
+    start_date: Day | None = None
+    skip: list[Day] = Field(default_factory=list)
     hosts: list[UserKey] = Field(default_factory=list)  # taking turns
 
 
 class OneOffConfig(_Model):
     id: Identifier
     title: str = ""
-    at: datetime  # wall time in the community's zone, e.g. 2026-12-10T18:00
+    at: Moment  # wall time in the community's zone, e.g. 2026-12-10T18:00
     duration: ChatLength = timedelta(hours=1)
     agenda: FilePath
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))

@@ -163,6 +163,8 @@ def test_a_platform_option_is_reported_without_the_librarys_prefix(tmp_path: Pat
         ({"series": f'agenda = "{"a" * 300}.toml"'}, "series[0].agenda", "too long"),
         ({"community": f'timezone = "{"A" * 5000}"'}, "timezone", "unknown time zone"),
         ({"series": 'schedule = "0 0 31 2 *"'}, "series[0].schedule", "never occurs"),
+        ({"series": "start_date = 0001-01-01"}, "series[0].start_date", "not a plausible date"),
+        ({"series": "skip = [9999-12-31]"}, "series[0].skip[0]", "not a plausible date"),
         ({"community": "moderators = " + "[" * 2000 + "]" * 2000}, "", "nested too deeply"),
     ],
     ids=lambda v: v if isinstance(v, str) else next(iter(v.values()))[:30],
