@@ -166,7 +166,12 @@ def audit(config_path: Path, community: str | None, count: int) -> None:
     if community is not None and community not in {c.id for c in config.communities}:
         click.secho(f"{config_path}: no community {community!r}", fg="red", err=True)
         sys.exit(2)
-    actions = asyncio.run(_recent_actions(config, community, count))
+    try:
+        actions = asyncio.run(_recent_actions(config, community, count))
+    except (OSError, sqlite3.Error) as exc:
+        where = config.resolve(config.bot.database)
+        click.secho(f"cannot read the database {where} (bot.database): {exc}", fg="red", err=True)
+        sys.exit(1)
     if not actions:
         click.echo("No moderation actions recorded yet.")
     for action in actions:

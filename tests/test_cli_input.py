@@ -315,3 +315,13 @@ def test_check_does_not_warn_on_the_local_platform_alone(tmp_path: Path) -> None
     result = invoke("check", "--config", str(write(tmp_path)))
     assert result.exit_code == 0, result.output
     assert "warning" not in result.stderr
+
+
+def test_audit_of_a_file_that_is_no_database_says_so_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path)
+    (tmp_path / "chat.db").write_text("my notes, not a database\n" * 100, encoding="utf-8")
+    result = invoke("audit", "--config", str(path))
+    assert result.exit_code == 1, result.output
+    assert f"cannot read the database {tmp_path / 'chat.db'} (bot.database)" in result.stderr
