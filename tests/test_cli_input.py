@@ -325,3 +325,17 @@ def test_audit_of_a_file_that_is_no_database_says_so_without_a_traceback(
     result = invoke("audit", "--config", str(path))
     assert result.exit_code == 1, result.output
     assert f"cannot read the database {tmp_path / 'chat.db'} (bot.database)" in result.stderr
+
+
+def test_a_control_character_in_a_file_name_is_shown_escaped_on_one_line(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, series='agenda = "agendas/\\u001b[2J\\nmonthly.toml"')
+    result = invoke("check", "--config", str(path))
+    assert result.exit_code == 2, result.output
+    assert "\x1b" not in result.stderr
+    (line,) = result.stderr.splitlines()[1:]
+    assert (
+        line
+        == f"  {tmp_path}/agendas/\\x1b[2J\\nmonthly.toml: file not found: check the agenda path"
+    )
