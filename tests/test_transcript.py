@@ -298,6 +298,9 @@ def test_control_characters_never_reach_the_written_files_raw(tmp_path: Path) ->
     md = (folder / "transcript.md").read_text(encoding="utf-8")
     assert "nulhere \\[31mred\\[0m\tand a tab" in md
     assert "**Mallory**" in md
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "nulhere [31mred" in page
+    assert "Mallory" in page
     raw_json = (folder / "transcript.json").read_bytes()
     assert b"\x00" not in raw_json
     assert b"\x1b" not in raw_json
