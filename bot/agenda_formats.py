@@ -105,6 +105,10 @@ def read_toml(text: str, source: str) -> Draft:
     d = Draft(source, md=False)
     try:
         data: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        d.add("this is not valid TOML: arrays or tables nested too deeply")
+        d.broken = True
+        return d
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(exc))
         line = (int(at[1]) if at[1] else text.count("\n") + 1) if at else None

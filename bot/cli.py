@@ -17,9 +17,9 @@ import click
 from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import SystemClock
-from bot.config import CommunityConfig, Config, SeriesConfig, load_config
-from bot.errors import ConfigError
-from bot.planning import check_all_agendas, load_session_agenda, schedule_of, upcoming
+from bot.config import CommunityConfig, Config, InvalidConfig, SeriesConfig, load_config
+from bot.errors import ConfigError, Problem, StartError
+from bot.planning import check_all_agendas, load_session_agenda, next_sessions, schedule_of
 from bot.platforms.base import PlatformError
 from bot.reload import reload_on_sighup
 from bot.replanning import preview
@@ -34,6 +34,22 @@ CONFIG_OPTION = click.option(
     default=Path("hashchat.toml"),
     show_default=True,
     help="The configuration file.",
+)
+
+
+def _verbose(_: click.Context, __: click.Parameter, value: bool) -> None:
+    if value:
+        logging.getLogger().setLevel(logging.INFO)
+
+
+# Accepted before the subcommand (hashchat -v run) and after it (hashchat run -v).
+VERBOSE_OPTION = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    callback=_verbose,
+    help="Log what the bot does (to stderr).",
 )
 
 
@@ -52,30 +68,22 @@ def _fail(exc: ConfigError) -> NoReturn:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log what the bot does.")
-def main(verbose: bool) -> None:
+@VERBOSE_OPTION
+def main() -> None:
     """hashchat runs scheduled, moderated question-and-answer chats."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # No level here: -v before the subcommand has already set it (WARNING otherwise).
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()
 @CONFIG_OPTION
+@VERBOSE_OPTION
 def check(config_path: Path) -> None:
     """Validate the configuration and every agenda, and show each series' next session."""
-    from bot.platforms.registry import build_platforms
-
-    config = _load(config_path)
-    problems = check_all_agendas(config)
-    try:  # builds the adapters without connecting: their settings and tokens are checked
-        build_platforms(config, SystemClock())
-    except ConfigError as exc:
-        problems.extend(exc.problems)
+    config, problems = _checked(config_path)
     if problems:
         _fail(ConfigError(problems))
-    for item in upcoming(config, SystemClock().now()):
+    for item in next_sessions(config, SystemClock().now()):
         agenda = load_session_agenda(config, item)
         local = item.starts_at.astimezone(ZoneInfo(item.community.timezone))
         click.echo(
@@ -88,6 +96,7 @@ def check(config_path: Path) -> None:
             if end := _series_end(community, series, SystemClock().now()):
                 click.echo(f"{community.id}/{series.id}: {end}")
     _report_replans(config)
+    _warn_without_public_url(config)
     click.secho(f"{config_path}: OK", fg="green")
 
 
@@ -118,8 +127,47 @@ def _report_replans(config: Config) -> None:
         click.echo(f"  {line}")
 
 
+def _checked(path: Path) -> tuple[Config, list[Problem]]:
+    """The config and every problem in it, its agendas and its platform sections, all at
+    once: a bad setting does not hide the platforms' own checks."""
+    from bot.platforms.registry import build_platforms
+
+    problems: list[Problem] = []
+    try:
+        config = load_config(path)
+    except InvalidConfig as exc:
+        if exc.partial is None:
+            _fail(exc)
+        config, problems = exc.partial, list(exc.problems)
+    except ConfigError as exc:
+        _fail(exc)
+    problems += check_all_agendas(config)
+    try:  # builds the adapters without connecting: their settings and tokens are checked
+        build_platforms(config, SystemClock())
+    except ConfigError as exc:
+        known = {(p.file, p.field) for p in problems}
+        problems += [p for p in exc.problems if (p.file, p.field) not in known]
+    return config, problems
+
+
+def _warn_without_public_url(config: Config) -> None:
+    from bot.platforms.registry import ADAPTERS, used_platforms
+
+    real = sorted(set(used_platforms(config)) & set(ADAPTERS))
+    if real and config.bot.public_url is None:
+        click.secho(
+            f"warning: {config.source}: bot.public_url is not set, so participants on"
+            f" {', '.join(real)} get no link to the transcript (its files stay in"
+            f" {config.resolve(config.bot.transcripts_dir)}): set public_url to the address"
+            " that serves them",
+            fg="yellow",
+            err=True,
+        )
+
+
 @main.command()
 @CONFIG_OPTION
+@VERBOSE_OPTION
 @click.option("-n", "--count", default=5, show_default=True, help="Sessions per series.")
 def schedule(config_path: Path, count: int) -> None:
     """List the next sessions of every series, in the community's zone and in UTC."""
@@ -138,7 +186,7 @@ def schedule(config_path: Path, count: int) -> None:
                 )
             if len(starts) < count:
                 click.echo(f"    {_series_end(community, series, now) or 'no more sessions'}")
-        for item in [u for u in upcoming(config, now) if u.community is community]:
+        for item in [u for u in next_sessions(config, now) if u.community is community]:
             if item.series_id in {s.id for s in community.sessions}:
                 local, utc = item.starts_at.astimezone(zone), item.starts_at.astimezone(UTC)
                 click.echo(f"  {item.series_id}: one-off")
@@ -147,6 +195,7 @@ def schedule(config_path: Path, count: int) -> None:
 
 @main.command()
 @CONFIG_OPTION
+@VERBOSE_OPTION
 @click.option("--community", help="Only this community's actions.")
 @click.option("-n", "--count", default=50, show_default=True, help="How many, newest first.")
 def audit(config_path: Path, community: str | None, count: int) -> None:
@@ -155,7 +204,12 @@ def audit(config_path: Path, community: str | None, count: int) -> None:
     if community is not None and community not in {c.id for c in config.communities}:
         click.secho(f"{config_path}: no community {community!r}", fg="red", err=True)
         sys.exit(2)
-    actions = asyncio.run(_recent_actions(config, community, count))
+    try:
+        actions = asyncio.run(_recent_actions(config, community, count))
+    except (OSError, sqlite3.Error) as exc:
+        where = config.resolve(config.bot.database)
+        click.secho(f"cannot read the database {where} (bot.database): {exc}", fg="red", err=True)
+        sys.exit(1)
     if not actions:
         click.echo("No moderation actions recorded yet.")
     for action in actions:
@@ -177,6 +231,7 @@ async def _recent_actions(config: Config, community: str | None, count: int) -> 
 
 @main.command()
 @CONFIG_OPTION
+@VERBOSE_OPTION
 def run(config_path: Path) -> None:
     """Run the bot: announce, remind, post questions, track answers, publish transcripts."""
     config = _load(config_path)
@@ -201,9 +256,18 @@ async def _run(config: Config, config_path: Path) -> None:
     alarm.start()
     try:
         await app.start()
-    except PlatformError as exc:
+    except (PlatformError, StartError, OSError) as exc:
         alarm.shutdown()
         click.secho(f"hashchat could not start: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except sqlite3.Error as exc:  # a file that is no SQLite database, a full disk, ...
+        alarm.shutdown()
+        where = config.resolve(config.bot.database)
+        click.secho(
+            f"hashchat could not open its database {where} (bot.database): {exc}",
+            fg="red",
+            err=True,
+        )
         sys.exit(1)
     reload_on_sighup(app, config_path)
     click.echo("hashchat is running; press Ctrl+C to stop.")
@@ -215,6 +279,7 @@ async def _run(config: Config, config_path: Path) -> None:
 
 
 @main.command()
+@VERBOSE_OPTION
 @click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)
 @click.option(
     "--speed",

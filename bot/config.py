@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import tomllib
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -20,73 +18,28 @@ from pydantic import (
     model_validator,
 )
 
-from bot.domain import ChannelRef, UserRef
+from bot.config_fields import (
+    ChannelKey,
+    ChatLength,
+    Day,
+    FilePath,
+    Grace,
+    Host,
+    Identifier,
+    Moment,
+    Period,
+    Reminders,
+    Retention,
+    UserKey,
+    Zone,
+)
+from bot.config_fields import (
+    EnvName as EnvName,  # re-exported: the adapters name secrets the same way
+)
 from bot.errors import ConfigError, Problem
-from bot.schedule import ScheduleError, parse_duration, parse_schedule
+from bot.schedule import ScheduleError, parse_schedule
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
-
-
-def _identifier(text: str) -> str:
-    if not _ID.match(text):
-        raise ValueError("use lower-case letters, digits, '-' or '_' (it appears in page URLs)")
-    return text
-
-
-def _zone(text: str) -> str:
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {text!r}; use an IANA name such as 'Europe/Paris'"
-        ) from None
-    return text
-
-
-def _env_name(text: str) -> str:
-    if not _ENV_NAME.match(text):
-        raise ValueError(
-            "give the NAME of an environment variable holding the secret, in capitals "
-            "(e.g. 'TELEGRAM_BOT_TOKEN'), never the secret itself"
-        )
-    return text
-
-
-def _duration(value: Any) -> timedelta:
-    if isinstance(value, timedelta):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("write a duration as text, such as '60m' or '1h30m'")
-    return parse_duration(value)
-
-
-def _reminder_list(value: Any) -> list[timedelta]:
-    if not isinstance(value, list):
-        raise ValueError("write reminders as a list such as ['24h', '1h', '10m']")
-    return sorted({_duration(v) for v in value}, reverse=True)
-
-
-DurationText = Annotated[timedelta, BeforeValidator(_duration)]
-Reminders = Annotated[list[timedelta], BeforeValidator(_reminder_list)]
 _DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=10))
-
-
-def _user_key(text: str) -> str:
-    UserRef.parse(text)
-    return text
-
-
-def _channel_key(text: str) -> str:
-    ChannelRef.parse(text)
-    return text
-
-
-Identifier = Annotated[str, AfterValidator(_identifier)]
-UserKey = Annotated[str, AfterValidator(_user_key)]  # "platform:user-id"
-ChannelKey = Annotated[str, AfterValidator(_channel_key)]  # "platform:id[/thread]"
-Zone = Annotated[str, AfterValidator(_zone)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
 
 
 class _Model(BaseModel):
@@ -94,12 +47,12 @@ class _Model(BaseModel):
 
 
 class BotSettings(_Model):
-    database: Path = Path("hashchat.db")
+    database: FilePath = Path("hashchat.db")
     public_url: str | None = None
-    transcripts_dir: Path = Path("transcripts")
-    listen_host: str = "127.0.0.1"
+    transcripts_dir: FilePath = Path("transcripts")
+    listen_host: Host = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=0, le=65535)
-    grace: DurationText = timedelta(minutes=5)
+    grace: Grace = timedelta(minutes=5)
 
     @field_validator("public_url")
     @classmethod
@@ -120,21 +73,21 @@ class SeriesConfig(_Model):
     id: Identifier
     title: str = ""
     schedule: str
-    duration: DurationText = timedelta(hours=1)
-    agenda: Path
-    agendas: dict[date, Path] = Field(default_factory=dict)
+    duration: ChatLength = timedelta(hours=1)
+    agenda: FilePath
+    agendas: dict[Day, FilePath] = Field(default_factory=dict)
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
-    start_date: date | None = None
-    skip: list[date] = Field(default_factory=list)
+    start_date: Day | None = None
+    skip: list[Day] = Field(default_factory=list)
     hosts: list[UserKey] = Field(default_factory=list)  # taking turns
 
 
 class OneOffConfig(_Model):
     id: Identifier
     title: str = ""
-    at: datetime  # wall time in the community's zone, e.g. 2026-12-10T18:00
-    duration: DurationText = timedelta(hours=1)
-    agenda: Path
+    at: Moment  # wall time in the community's zone, e.g. 2026-12-10T18:00
+    duration: ChatLength = timedelta(hours=1)
+    agenda: FilePath
     reminders: Reminders = Field(default_factory=lambda: list(_DEFAULT_REMINDERS))
 
 
@@ -145,7 +98,7 @@ class FloodRule(_Model):
     """More than ``messages`` from one participant within ``per`` is flooding."""
 
     messages: int = Field(ge=2, le=1000)
-    per: DurationText
+    per: Period
     action: RuleAction = "warn"
 
 
@@ -183,9 +136,9 @@ class CommunityConfig(_Model):
     sessions: list[OneOffConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     # How long participants' messages and the published pages are kept after a chat.
-    retention: DurationText | None = None
+    retention: Retention | None = None
     # During a chat, one post per participant per this long, where the platform can.
-    slow_mode: DurationText | None = None
+    slow_mode: Period | None = None
 
     @field_validator("hashtag")
     @classmethod
@@ -229,14 +182,44 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def validation_problems(
+    exc: ValidationError, source: str, prefix: tuple[str, ...] = ()
+) -> list[Problem]:
+    """Pydantic's errors as problems at their field, in the words of this project: no
+    'Value error, ' prefix, and an unknown key called what it most likely is, a typo."""
+    problems = []
+    for err in exc.errors():
+        message = str(err["msg"])
+        for noise in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(noise)
+        if err["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against config.example.toml)"
+        problems.append(Problem(source, message, field=_field_path((*prefix, *err["loc"]))))
+    return problems
+
+
+class InvalidConfig(ConfigError):
+    """A config with problems; ``partial`` is the same config without its bad settings
+    when the rest still validates, so that later checks (each platform's own) can
+    report their problems too, all at once."""
+
+    def __init__(self, problems: list[Problem], partial: Config | None) -> None:
+        super().__init__(problems)
+        self.partial = partial
+
+
 def _toml_line(message: str) -> int | None:
     match = re.search(r"line (\d+)", message)
     return int(match.group(1)) if match else None
 
 
+# Schedules are looked at from here on: one with no start after it never occurs.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 def _cross_checks(config: Config, source: str) -> list[Problem]:
-    """What no single field can check: unique ids, and schedules read in their zone."""
-    problems: list[Problem] = []
+    """What no single field can check: unique ids, files, and schedules read in their zone."""
+    problems = _file_checks(config, source)
     first_use: dict[str, str] = {}
     for i, community in enumerate(config.communities):
         where = f"communities[{i}].id"
@@ -256,40 +239,90 @@ def _cross_checks(config: Config, source: str) -> list[Problem]:
                 problems.append(Problem(source, message, field=f"{path}.id"))
             seen.setdefault(ident, path)
         for j, series in enumerate(community.series):
+            field = f"communities[{i}].series[{j}].schedule"
             try:
-                parse_schedule(
+                schedule = parse_schedule(
                     series.schedule,
                     timezone=community.timezone,
                     start_date=series.start_date,
                     skip=series.skip,
                 )
             except ScheduleError as exc:
-                field = f"communities[{i}].series[{j}].schedule"
                 problems.append(Problem(source, str(exc), field=field))
+                continue
+            if schedule.next_after(_EPOCH) is None:
+                message = (
+                    f"the schedule {series.schedule!r} never occurs (no such date):"
+                    " check the day and the month"
+                )
+                problems.append(Problem(source, message, field=field))
     return problems
+
+
+def _file_checks(config: Config, source: str) -> list[Problem]:
+    """The database must be a file and the transcripts a folder: caught here, ``run``
+    would only fail at start-up, after ``check`` said OK."""
+    problems: list[Problem] = []
+    database = config.resolve(config.bot.database)
+    if database.exists() and not database.is_file():
+        message = f"{database} is not a regular file: give the path of a file, e.g. hashchat.db"
+        problems.append(Problem(source, message, field="bot.database"))
+    elif any(p.exists() and not p.is_dir() for p in database.parents):
+        message = f"{database}: a folder on this path is a file"
+        problems.append(Problem(source, message, field="bot.database"))
+    transcripts = config.resolve(config.bot.transcripts_dir)
+    if transcripts.exists() and not transcripts.is_dir():
+        message = f"{transcripts} is a file, not a folder"
+        problems.append(Problem(source, message, field="bot.transcripts_dir"))
+    return problems
+
+
+def _without(data: Any, errors: list[Any]) -> Any:
+    """``data`` without the settings that failed: at each error, the innermost table key
+    on its path is dropped (a bad list item drops its list)."""
+    pruned = copy.deepcopy(data)
+    for err in errors:
+        node, last = pruned, None
+        for part in err["loc"]:
+            if isinstance(node, dict) and part in node:
+                last = (node, part)
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                break
+        if last is not None:
+            last[0].pop(last[1], None)
+    return pruned
+
+
+def _validate(text: str, source: str, base_dir: Path) -> tuple[Config | None, list[Problem]]:
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"))  # a BOM, as some editors write
+    except tomllib.TOMLDecodeError as exc:
+        return None, [Problem(source, f"not valid TOML: {exc}", line=_toml_line(str(exc)))]
+    except RecursionError:
+        return None, [Problem(source, "not valid TOML: arrays or tables nested too deeply")]
+    extra = {"source": Path(source), "base_dir": base_dir}
+    try:
+        config = Config.model_validate({**data, **extra})
+    except ValidationError as exc:
+        problems = validation_problems(exc, source)
+        try:
+            partial = Config.model_validate({**_without(data, exc.errors()), **extra})
+        except ValidationError:
+            return None, problems
+        return partial, problems + _cross_checks(partial, source)
+    except RecursionError:  # deeply nested values where a table or text was expected
+        return None, [Problem(source, "arrays or tables nested too deeply")]
+    return config, _cross_checks(config, source)
 
 
 def parse_config(text: str, *, source: str = "<memory>", base_dir: Path = Path(".")) -> Config:
     """Validate ``text``; every problem is reported at once, each with its field path."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError.single(
-            source, f"not valid TOML: {exc}", line=_toml_line(str(exc))
-        ) from None
-    try:
-        config = Config.model_validate({**data, "source": Path(source), "base_dir": base_dir})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "unknown setting (check the spelling against config.example.toml)"
-            problems.append(Problem(source, message, field=_field_path(err["loc"])))
-        raise ConfigError(problems) from None
-    problems = _cross_checks(config, source)
-    if problems:
-        raise ConfigError(problems)
+    config, problems = _validate(text, source, base_dir)
+    if problems or config is None:
+        raise InvalidConfig(problems, config)
     return config
 
 
@@ -300,4 +333,6 @@ def load_config(path: Path) -> Config:
         raise ConfigError.single(path, "file not found") from None
     except UnicodeDecodeError as exc:
         raise ConfigError.single(path, f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError.single(path, f"cannot read the file ({exc.strerror})") from None
     return parse_config(text, source=str(path), base_dir=path.resolve().parent)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +23,9 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         if self.field:
             where = f"{where}: {self.field}"
-        return f"{where}: {self.message}"
+        # A value quoted from the file may hold a NUL or an escape sequence: shown as
+        # \x00, it can neither garble the terminal nor split the one line per problem.
+        return _CONTROL.sub(lambda m: repr(m[0])[1:-1], f"{where}: {self.message}")
 
 
 class ConfigError(Exception):
@@ -35,3 +40,8 @@ class ConfigError(Exception):
         cls, file: str | Path, message: str, *, field: str | None = None, line: int | None = None
     ) -> ConfigError:
         return cls([Problem(str(file), message, field, line)])
+
+
+class StartError(Exception):
+    """Something the config names cannot be used at start-up (a port already taken): the
+    message says what and which setting, so ``run`` shows it without a traceback."""

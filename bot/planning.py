@@ -61,6 +61,21 @@ def upcoming(config: Config, now: datetime, per_series: int = 1) -> list[Upcomin
     return sorted(found, key=lambda u: u.starts_at)
 
 
+def next_sessions(config: Config, now: datetime) -> list[Upcoming]:
+    """The next start of every series and one-off strictly after ``now``, soonest first:
+    what ``check`` and ``schedule`` show as next, so a chat running or over is not."""
+    found: list[Upcoming] = []
+    for community in config.communities:
+        for series in community.series:
+            start = schedule_of(community, series).next_after(now)
+            if start is not None:
+                found.append(Upcoming(community, series.id, start))
+        for one_off in community.sessions:
+            if (start := one_off_start(community, one_off)) > now:
+                found.append(Upcoming(community, one_off.id, start))
+    return sorted(found, key=lambda u: u.starts_at)
+
+
 def agenda_path(
     config: Config, community: CommunityConfig, series_id: str, start: datetime
 ) -> Path:

@@ -206,7 +206,7 @@ def parse_schedule(
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a long name
         close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ScheduleError(
@@ -407,7 +407,10 @@ def parse_duration(text: str, *, positive: bool = True) -> timedelta:
     if not text.strip() or m is None:
         raise ValueError(f"cannot read the duration {text!r}: write it like 60m, 1h30m, 90s or 2d")
     days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
-    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"the duration {text!r} is far too long") from None
     if positive and not value:
         raise ValueError(f"the duration {text!r} must be longer than zero, e.g. 10m")
     return value

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.errors import StartError
 from bot.platforms.base import WebhookReceiver
 
 _TYPES = {
@@ -26,17 +27,21 @@ def make_app(root: Path, webhooks: Sequence[WebhookReceiver] = ()) -> web.Applic
         path = request.match_info["path"]
         if path.startswith("/") or "//" in path:
             raise web.HTTPNotFound()  # an absolute path, or a redirect to another host
-        target = (root / path).resolve()
-        if not target.is_relative_to(root):
-            raise web.HTTPNotFound()
-        if target.is_dir():
-            if not request.path.endswith("/"):
-                raise web.HTTPFound(request.path + "/")
-            target = target / "index.html"
-        if not target.is_file() or target.suffix not in _TYPES:
-            raise web.HTTPNotFound()
+        try:
+            target = (root / path).resolve()
+            if not target.is_relative_to(root):
+                raise web.HTTPNotFound()
+            if target.is_dir():
+                if not request.path.endswith("/"):
+                    raise web.HTTPFound(request.path + "/")
+                target = target / "index.html"
+            if not target.is_file() or target.suffix not in _TYPES:
+                raise web.HTTPNotFound()
+            body = target.read_bytes()
+        except (OSError, ValueError):  # a NUL, or a name over 255 bytes: no such page
+            raise web.HTTPNotFound() from None
         return web.Response(
-            body=target.read_bytes(),
+            body=body,
             content_type=_TYPES[target.suffix],
             charset="utf-8",
             headers={
@@ -74,7 +79,13 @@ class WebServer:
     async def start(self) -> None:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise StartError(
+                f"cannot listen on {self.host}:{self.port} (bot.listen_host, bot.listen_port):"
+                f" {exc.strerror or exc}"
+            ) from None
         if self.port == 0:  # an ephemeral port: report the one the system chose
             self.port = int(self._runner.addresses[0][1])
 

@@ -29,7 +29,7 @@ def problems(tmp_path: Path, channels: tuple[str, ...], env: dict[str, str]) -> 
 def test_each_mistake_is_named_at_its_field(tmp_path: Path) -> None:
     found = problems(tmp_path, ("discord:111", "discord:general"), {})
     assert found == [
-        "platforms.discord.moderator_roles.0: Value error, expected a Discord id (digits only,"
+        "platforms.discord.moderator_roles[0]: expected a Discord id (digits only,"
         " from Copy ID), got 'chat hosts'",
     ]
 

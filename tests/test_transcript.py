@@ -287,3 +287,22 @@ def test_transcript_url(tmp_path: Path) -> None:
     assert local.endswith("/pyclub/2026-03-03-2/index.html")
     with pytest.raises(ValueError, match="slug"):
         transcript_url(None, "../etc/2026-01-01", tmp_path)
+
+
+def test_control_characters_never_reach_the_written_files_raw(tmp_path: Path) -> None:
+    text = "nul\x00here \x1b[31mred\x1b[0m\tand a tab"
+    t = build_transcript(
+        replace(SOURCE, messages=(msg(1, "mallory", 1, text, {1}, name="Mal\x00lory\x07"),))
+    )
+    folder = write_transcript(tmp_path, t, Messages("en"))
+    md = (folder / "transcript.md").read_text(encoding="utf-8")
+    assert "nulhere \\[31mred\\[0m\tand a tab" in md
+    assert "**Mallory**" in md
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "nulhere [31mred" in page
+    assert "Mallory" in page
+    raw_json = (folder / "transcript.json").read_bytes()
+    assert b"\x00" not in raw_json
+    assert b"\x1b" not in raw_json
+    # The JSON keeps the words exactly as sent, escaped (\u0000), for whoever reads it back.
+    assert json.loads(raw_json)["messages"][0]["text"] == text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from bot.errors import StartError
 from bot.web import WebServer
 
 PAGE = "<!doctype html><title>#hcsmeu</title><p>Patients as partners</p>"
@@ -148,3 +151,34 @@ async def test_a_doubled_slash_never_redirects_to_another_host(site: Site) -> No
     absolute = site.root.resolve() / "hcsmeu" / "2026-03-04"
     status, _, headers = await site.get(f"/{absolute}")
     assert status == 404, headers.get("Location")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/%00",
+        "/hcsmeu/2026-03-04/%00index.html",
+        "/" + "a" * 300,
+        "/hcsmeu/" + "b" * 256 + "/index.html",
+        "/hcsmeu/2026-03-04/" + "c" * 4000 + ".html",
+    ],
+    ids=["nul", "nul-in-a-file-name", "long-name", "long-folder", "very-long-file"],
+)
+async def test_a_path_the_file_system_refuses_is_not_found_without_a_traceback(
+    site: Site, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, text, _ = await site.get(path)
+    assert status == 404
+    assert "Traceback" not in text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_port_already_taken_is_reported_with_its_settings(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        server = WebServer(tmp_path, "127.0.0.1", port)
+        with pytest.raises(StartError, match=rf"127\.0\.0\.1:{port} \(bot\.listen_host"):
+            await server.start()
+        await server.close()

@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bot.clock import Clock
-from bot.config import CommunityConfig, Config, PlatformSettings
+from bot.config import CommunityConfig, Config, PlatformSettings, validation_problems
 from bot.domain import ChannelRef, UserRef
 from bot.errors import ConfigError, Problem
 from bot.platforms.base import Platform
@@ -76,15 +76,8 @@ def options(config: Config, name: str, model: type[Options]) -> Options:
         return model.model_validate(settings.model_dump())
     except ValidationError as exc:
         raise ConfigError(
-            [
-                Problem(
-                    str(config.source),
-                    error["msg"],
-                    field=".".join(["platforms", name, *map(str, error["loc"])]),
-                )
-                for error in exc.errors()
-            ]
-        ) from exc
+            validation_problems(exc, str(config.source), ("platforms", name))
+        ) from None
 
 
 def secret(config: Config, name: str, env: Mapping[str, str]) -> str:

@@ -15,11 +15,15 @@ async def connect(path: Path, *, autocommit: bool = False) -> aiosqlite.Connecti
     """``autocommit`` leaves transactions to the caller (``BEGIN`` ... ``COMMIT``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(path, isolation_level=None if autocommit else "")
-    await db.execute("PRAGMA journal_mode = WAL")
-    # NORMAL is durable against process crashes in WAL mode, and far faster than FULL.
-    await db.execute("PRAGMA synchronous = NORMAL")
-    await db.execute("PRAGMA foreign_keys = ON")
-    await db.execute("PRAGMA busy_timeout = 5000")
+    try:
+        await db.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable against process crashes in WAL mode, and far faster than FULL.
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA busy_timeout = 5000")
+    except BaseException:  # a file that is no database: its worker thread would keep
+        await db.close()  # the process alive after the error is reported
+        raise
     return db
 
 

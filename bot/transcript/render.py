@@ -92,6 +92,12 @@ class Formatter:
         return format_list(parts, style="unit", locale=self.locale)
 
 
+def _without_controls(value: Any) -> Any:
+    """Text from outside (never the templates' own Markup) loses its control characters,
+    as in the Markdown: a NUL in an HTML page is a parse error."""
+    return value.translate(_NO_CONTROLS) if type(value) is str else value
+
+
 @cache
 def _environment(locale: str) -> Environment:
     """One environment per locale, so concurrent renders never swap each other's catalog."""
@@ -100,6 +106,7 @@ def _environment(locale: str) -> Environment:
         autoescape=select_autoescape(("html", "htm"), default_for_string=True, default=True),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
+        finalize=_without_controls,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -118,7 +125,13 @@ def render_html(t: Transcript, messages: Messages) -> str:
     )
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*_[]()<>#|!`&~"})
+# Control characters (a NUL, an escape sequence) are dropped: a terminal or an editor
+# showing the file would act on them. Tabs stay; line breaks are handled line by line.
+_CONTROLS = [*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)]
+_NO_CONTROLS = str.maketrans({chr(c): None for c in _CONTROLS if c != 0x0A})  # lines stay
+_MD_SPECIAL = str.maketrans(
+    {**{c: "\\" + c for c in "\\*_[]()<>#|!`&~"}, **{chr(c): None for c in _CONTROLS}}
+)
 _MD_LEADING = re.compile(r"^(\d+)\.|^([-+=])")
 _URL_SAFE = ":/?#[]@!$&'*+,;=%-._~"  # everything but ( ) < > quotes and spaces
 
