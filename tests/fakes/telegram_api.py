@@ -8,11 +8,12 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,10 @@ class FakeTelegram:
         self.served: Counter[int] = Counter()  # update id -> times handed out
         self.offsets: list[int] = []  # every offset the bot polled with
         self.calls: list[tuple[str, Json]] = []
+        # Every request as it was answered: method, params, time taken (ISO UTC), status.
+        self.requests: list[Json] = []
+        self.accepted: dict[tuple[int, int], datetime] = {}  # bot's message -> taken at
+        self.replied: dict[tuple[int, int], int] = {}  # bot's message -> the one it answers
         self.commands: dict[str, list[Json]] = {}  # language code ("" default) -> list
         self.restrictions: dict[tuple[int, int], Json] = {}
         self.webhook: Json | None = None
@@ -126,6 +131,8 @@ class FakeTelegram:
         self._message_ids: dict[int, Iterator[int]] = {}
         self._fail_sends: list[int] = []  # retry_after of each upcoming refused send
         self._drop_sends = 0
+        self._refuse: tuple[float, tuple[int, ...], int] = (0.0, (), 1)
+        self._dice = random.Random(10)
         self._failures: dict[str, list[ApiError]] = {}
         self._holds: dict[str, asyncio.Event] = {}
         self._polls = 0
@@ -136,12 +143,14 @@ class FakeTelegram:
 
     # server ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0, routes: Iterable[web.RouteDef] = ()) -> None:
+        """Listen on 127.0.0.1; ``routes`` (a control API) are served before the Bot API."""
         app = web.Application()
+        app.router.add_routes(list(routes))
         app.router.add_route("*", "/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = int(self._runner.addresses[0][1])
         self.url = f"http://127.0.0.1:{port}"
@@ -208,7 +217,12 @@ class FakeTelegram:
         return self._push("message", message)
 
     def edit(self, update: Json, text: str) -> Json:
-        message = dict(update["message"])
+        message = update["message"]
+        return self.edit_message(message["chat"]["id"], message["message_id"], text)
+
+    def edit_message(self, chat_id: int, message_id: int, text: str) -> Json:
+        """A participant edits one of their messages; returns the edit's update."""
+        message = dict(self.messages[(chat_id, message_id)])
         message["text"] = text
         message["edit_date"] = self._now()
         key = (message["chat"]["id"], message["message_id"])
@@ -234,6 +248,13 @@ class FakeTelegram:
     def fail_next(self, method: str, status: int, description: str) -> None:
         """Answer the next call to ``method`` with an error, as an outage would."""
         self._failures.setdefault(method, []).append(ApiError(status, description))
+
+    def refuse_sends(
+        self, ratio: float, statuses: tuple[int, ...] = (429, 500), *, retry_after: int = 1
+    ) -> None:
+        """From now on refuse about ``ratio`` of sendMessage calls (nothing posted), each
+        with one of ``statuses``; a 429 asks to wait ``retry_after`` s. 0 turns it off."""
+        self._refuse = (ratio, statuses, retry_after)
 
     def drop_next_send(self) -> None:
         """Post the next message, then hang up before answering, as a timeout would."""
@@ -341,9 +362,12 @@ class FakeTelegram:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         first, _, method = request.match_info["path"].partition("/")
         if first != f"bot{self.token}":
+            self.requests.append({"method": method, "params": {}, "at": _stamp(), "status": 401})
             return _error(ApiError(401, "Unauthorized"))
         params = await _params(request)
         self.calls.append((method, params))
+        entry: Json = {"method": method, "params": params, "at": _stamp(), "status": None}
+        self.requests.append(entry)
         self._ring()
         try:
             if method in self._holds:
@@ -360,8 +384,11 @@ class FakeTelegram:
                 self._drop_sends -= 1
                 assert request.transport is not None
                 request.transport.close()  # posted, but the bot never hears back
+            else:
+                entry["status"] = 200
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:
+            entry["status"] = exc.status
             return _error(exc)
         finally:
             self._ring()
@@ -427,6 +454,7 @@ class FakeTelegram:
         if self._fail_sends:
             retry = self._fail_sends.pop(0)
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+        self._maybe_refuse()
         if self.bot_status.get(chat["id"]) in ("left", "kicked"):
             raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
         text = visible_text(params.get("text", ""), params.get("parse_mode"))
@@ -442,7 +470,20 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message to be replied not found")
         message = self._message(chat["id"], BOT, text, thread=thread, reply_to=reply)
         self.sent.append(message)
+        key = (chat["id"], message["message_id"])
+        self.accepted[key] = datetime.now(UTC)
+        if reply is not None:
+            self.replied[key] = int(reply)
         return message
+
+    def _maybe_refuse(self) -> None:
+        ratio, statuses, retry = self._refuse
+        if not statuses or self._dice.random() >= ratio:
+            return
+        status = self._dice.choice(statuses)
+        if status == 429:
+            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
+        raise ApiError(status, "Internal Server Error" if status == 500 else "Bad Gateway")
 
     async def _edit_message_text(self, params: Json) -> Json:
         key = (int(params["chat_id"]), int(params["message_id"]))
@@ -517,6 +558,10 @@ async def _params(request: web.Request) -> Json:
         except ValueError:
             params[key] = raw
     return params
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def _error(exc: ApiError) -> web.Response:
