@@ -1,11 +1,15 @@
-"""Telegram's limits and outages, met by waiting on the adapter's injected clock."""
+"""Telegram's limits and outages, met by waiting on the adapter's injected clock, and
+what each failure means: an answered error posted nothing (retried), no answer may have."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.domain import ChannelRef
-from tests.fakes.telegram_api import GROUP, Person, telegram_rig
+from bot.platforms.base import DeliveryUncertain, PlatformError
+from tests.fakes.telegram_api import GROUP, FakeTelegram, Person, telegram_rig
 
 ANN = Person(5001, "Ann", "ann_k")
 
@@ -31,3 +35,52 @@ async def test_at_most_twenty_messages_a_minute_go_to_one_group(tmp_path: Path) 
             await rig.platform.send(group, f"note {n}")
         assert rig.time.sleeps == [60.0]  # the 21st waited for the first to be a minute old
         assert rig.api.bot_texts(GROUP)[-1] == "note 20"
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(500, "Internal Server Error"), (502, "Bad Gateway"), (503, "Service Unavailable")],
+)
+async def test_a_question_refused_with_a_server_error_is_posted_at_the_retry(
+    tmp_path: Path, status: int, description: str
+) -> None:
+    async with telegram_rig(tmp_path) as rig:
+        await rig.chat.at(9)
+        rig.api.fail_next("sendMessage", status, description)  # answered: nothing posted
+        await rig.chat.at(10)
+        assert [t for t in rig.api.bot_texts(GROUP) if t.startswith("Q1:")] == []
+        await rig.chat.at(11)  # the retry, 30 s later
+        q1 = [t for t in rig.api.bot_texts(GROUP) if t.startswith("Q1:")]
+        assert q1 == ["Q1: What does partnership mean to you? #hcsmeu"]
+        assert rig.chat.posts("local:mods") == []  # not "delivery not confirmed"
+
+
+async def test_a_refused_post_says_which_method_failed_and_that_it_may_be_retried(
+    tmp_path: Path,
+) -> None:
+    async with telegram_rig(tmp_path) as rig:
+        rig.api.fail_next("sendMessage", 500, "Internal Server Error")
+        with pytest.raises(PlatformError) as caught:
+            await rig.platform.send(ChannelRef("telegram", str(GROUP)), "hello")
+    assert not isinstance(caught.value, DeliveryUncertain)
+    assert caught.value.retryable
+    assert str(caught.value) == "Telegram refused sendMessage: Internal Server Error (500)"
+
+
+async def test_a_post_cut_off_after_it_left_is_uncertain(tmp_path: Path) -> None:
+    async with telegram_rig(tmp_path) as rig:
+        rig.api.drop_next_send()
+        with pytest.raises(DeliveryUncertain) as caught:
+            await rig.platform.send(ChannelRef("telegram", str(GROUP)), "hello")
+    assert "sendMessage" in str(caught.value)
+    assert rig.api.bot_texts(GROUP) == ["hello"]
+
+
+async def test_an_http_error_at_start_names_the_method_that_failed(tmp_path: Path) -> None:
+    def outage(api: FakeTelegram) -> None:
+        api.fail_next("deleteWebhook", 500, "Internal Server Error")
+
+    with pytest.raises(PlatformError) as caught:
+        async with telegram_rig(tmp_path, prepare=outage):
+            pass
+    assert str(caught.value) == "Telegram refused deleteWebhook: Internal Server Error (500)"

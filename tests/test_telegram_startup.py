@@ -7,12 +7,15 @@ import logging
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.platforms.registry import build_platforms
 from bot.platforms.telegram import TelegramPlatform
+from tests.conftest import AGENDA
 from tests.fakes.telegram_api import (
     GROUP,
     TELEGRAM_ENV,
@@ -154,3 +157,43 @@ def test_a_missing_token_and_an_unknown_key_are_reported_with_their_fields() -> 
     with pytest.raises(ConfigError) as caught:
         build_platforms(config, SystemClock(), env={})
     assert [p.field for p in caught.value.problems] == ["platforms.telegram.token_env"]
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "https://api.telegram.org/bot",
+        "https://api.telegram.org/bot/",
+        f"http://127.0.0.1:8081/bot{TOKEN}",
+        f"https://api.telegram.org/bot{TOKEN}/getMe",
+    ],
+    ids=["bot", "bot-slash", "bot-token", "bot-token-method"],
+)
+def test_check_refuses_an_api_url_with_the_bot_path_and_shows_the_root_to_give(
+    tmp_path: Path, api_url: str
+) -> None:
+    (tmp_path / "agenda.toml").write_text(AGENDA, encoding="utf-8")
+    config = tmp_path / "hashchat.toml"
+    config.write_text(
+        CONFIG.format(
+            options=f'api_url = "{api_url}"', moderator='"telegram:1"', channel='"local:x"'
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--config", str(config)], env=TELEGRAM_ENV)
+    assert result.exit_code == 2
+    [problem] = [line for line in result.output.splitlines() if "api_url" in line]
+    assert "platforms.telegram.api_url" in problem
+    assert "such as https://api.telegram.org or http://127.0.0.1:8081" in problem
+    assert "adds /bot<token> itself" in problem
+    assert TOKEN.partition(":")[2] not in result.output
+
+
+def test_a_self_hosted_server_root_is_taken_as_it_is() -> None:
+    options = 'api_url = "http://127.0.0.1:8081/"'
+    config = parse_config(
+        CONFIG.format(options=options, moderator='"telegram:1"', channel='"local:main"')
+    )
+    platform = build_platforms(config, SystemClock(), env=TELEGRAM_ENV)["telegram"]
+    assert isinstance(platform, TelegramPlatform)
+    assert platform.setup.options.api_url == "http://127.0.0.1:8081"

@@ -30,6 +30,7 @@ from bot.platforms.telegram_config import TelegramSetup, read_setup
 from bot.platforms.telegram_errors import quiet_retry_after_deprecation, retry_after, translate
 from bot.platforms.telegram_intake import Intake
 from bot.platforms.telegram_limits import RateLimiter, Sleep
+from bot.platforms.telegram_request import Request
 from bot.platforms.telegram_startup import check_access, set_commands
 from bot.platforms.telegram_text import split_text, to_html
 from bot.platforms.telegram_updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS
@@ -84,7 +85,12 @@ class TelegramPlatform:
         self._filter = telegram_logs.install(self.setup.token)
         self._admins.clear()
         options = self.setup.options
-        bot = self._bot = Bot(self.setup.token, base_url=f"{options.api_url}/bot")
+        bot = self._bot = Bot(
+            self.setup.token,
+            base_url=f"{options.api_url}/bot",
+            request=Request(),
+            get_updates_request=Request(connection_pool_size=1),
+        )
         intake = self._intake = Intake(
             host,
             sleep=self.sleep,
