@@ -64,7 +64,10 @@ async def test_a_refused_post_says_which_method_failed_and_that_it_may_be_retrie
             await rig.platform.send(ChannelRef("telegram", str(GROUP)), "hello")
     assert not isinstance(caught.value, DeliveryUncertain)
     assert caught.value.retryable
-    assert str(caught.value) == "Telegram refused sendMessage: Internal Server Error (500)"
+    assert (
+        str(caught.value)
+        == "Telegram answered sendMessage with an error: Internal Server Error (500)"
+    )
 
 
 async def test_a_post_cut_off_after_it_left_is_uncertain(tmp_path: Path) -> None:
@@ -83,4 +86,7 @@ async def test_an_http_error_at_start_names_the_method_that_failed(tmp_path: Pat
     with pytest.raises(PlatformError) as caught:
         async with telegram_rig(tmp_path, prepare=outage):
             pass
-    assert str(caught.value) == "Telegram refused deleteWebhook: Internal Server Error (500)"
+    assert (
+        str(caught.value)
+        == "Telegram answered deleteWebhook with an error: Internal Server Error (500)"
+    )

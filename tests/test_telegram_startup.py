@@ -197,3 +197,28 @@ def test_a_self_hosted_server_root_is_taken_as_it_is() -> None:
     platform = build_platforms(config, SystemClock(), env=TELEGRAM_ENV)["telegram"]
     assert isinstance(platform, TelegramPlatform)
     assert platform.setup.options.api_url == "http://127.0.0.1:8081"
+
+
+async def test_a_failed_membership_lookup_is_not_reported_as_the_bot_missing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def outage(api: FakeTelegram) -> None:
+        api.fail_next("getChatMember", 500, "Internal Server Error")
+
+    async with telegram_rig(tmp_path, prepare=outage) as rig:
+        await rig.chat.at(10)
+        assert rig.chat.posts("local:mods") == []  # no "lacks ... membership" alert
+        assert any(t.startswith("Q1:") for t in rig.api.bot_texts(GROUP))  # it runs
+    assert (
+        f"could not check hashchat's access to Telegram chat {GROUP}:"
+        " Telegram answered getChatMember with an error: Internal Server Error (500)" in caplog.text
+    )
+
+
+async def test_a_chat_telegram_says_it_cannot_find_is_reported(tmp_path: Path) -> None:
+    def unknown(api: FakeTelegram) -> None:
+        api.fail_next("getChatMember", 400, "Bad Request: chat not found")
+
+    async with telegram_rig(tmp_path, prepare=unknown) as rig:
+        [alert] = rig.chat.posts("local:mods")
+    assert f"lacks a permission it needs in telegram:{GROUP}: membership" in alert

@@ -53,7 +53,10 @@ def translate(exc: TelegramError, *, sending: bool) -> PlatformError:
     if status is not None and not 200 <= status < 300:
         retryable = status in _RETRYABLE or status >= 500
         detail = exc.message if f"({status})" in exc.message else f"{exc.message} ({status})"
-        return PlatformError(f"Telegram refused {method}{detail}", retryable=retryable)
+        if retryable:
+            answered = f"answered {call.method} with an error" if call else "answered an error"
+            return PlatformError(f"Telegram {answered}: {detail}", retryable=True)
+        return PlatformError(f"Telegram refused {method}{detail}")
     if isinstance(exc, NetworkError) and status is None:  # TimedOut included
         if isinstance(exc.__cause__, _NOT_SENT):
             return PlatformError(f"Telegram is unreachable: {method}{exc.message}", retryable=True)
