@@ -3,12 +3,14 @@ what each failure means: an answered error posted nothing (retried), no answer m
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
 from bot.domain import ChannelRef
 from bot.platforms.base import DeliveryUncertain, PlatformError
+from bot.platforms.telegram_intake import EMPTY_POLL_SECONDS
 from tests.fakes.telegram_api import GROUP, FakeTelegram, Person, telegram_rig
 
 ANN = Person(5001, "Ann", "ann_k")
@@ -90,3 +92,21 @@ async def test_an_http_error_at_start_names_the_method_that_failed(tmp_path: Pat
         str(caught.value)
         == "Telegram answered deleteWebhook with an error: Internal Server Error (500)"
     )
+
+
+async def test_a_server_that_answers_polls_at_once_is_asked_once_a_second_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # what ``hashchat -v`` shows
+
+    def impatient(api: FakeTelegram) -> None:
+        api.long_polls = False  # answers getUpdates with nothing, without waiting
+
+    async with telegram_rig(tmp_path, prepare=impatient) as rig:
+        await rig.api.wait_for(lambda: len(rig.api.method_calls("getUpdates")) >= 6)
+        polls = len(rig.api.method_calls("getUpdates"))
+        waited = rig.time.now  # the adapter's clock moves only when it waits
+        answer = rig.api.post(ANN, GROUP, "A1: still read")
+        await rig.delivered(answer)
+    assert waited >= (polls - 1) * EMPTY_POLL_SECONDS
+    assert not [r for r in caplog.records if "getUpdates" in r.getMessage()]

@@ -68,6 +68,7 @@ class TelegramPlatform:
         self.clock = clock
         self.sleep = sleep
         self.limiter = RateLimiter(monotonic=monotonic, sleep=sleep)
+        self.monotonic = monotonic
         self.poll_seconds = poll_seconds
         self.redeliver_after = redeliver_after  # seconds without progress on a batch
         self.webhook_wait = webhook_wait  # Telegram gives up on a webhook after about 60 s
@@ -94,6 +95,7 @@ class TelegramPlatform:
         intake = self._intake = Intake(
             host,
             sleep=self.sleep,
+            monotonic=self.monotonic,
             poll_seconds=self.poll_seconds,
             redeliver_after=self.redeliver_after,
             webhook_wait=self.webhook_wait,

@@ -107,6 +107,7 @@ class FakeTelegram:
         self.clock = clock
         self.token = token
         self.privacy = privacy  # True: the bot cannot read all group messages
+        self.long_polls = True  # False: getUpdates answers at once, ignoring its timeout
         self.chats: dict[int, Json] = {}
         self.admins: dict[int, dict[int, Person]] = defaultdict(dict)
         self.owner: dict[int, Person] = {}
@@ -441,8 +442,9 @@ class FakeTelegram:
         def done() -> bool:
             return bool(ready()) or self._closing or self._polls != mine
 
+        wait = float(params.get("timeout") or 0) if self.long_polls else 0.0
         with contextlib.suppress(TimeoutError):  # a long poll that found nothing
-            await self.wait_for(done, float(params.get("timeout") or 0))
+            await self.wait_for(done, wait)
         if self._polls != mine:
             raise ApiError(409, "Conflict: terminated by other getUpdates request")
         batch = ready()
