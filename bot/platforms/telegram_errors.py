@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import timedelta
 
@@ -10,10 +11,12 @@ from telegram.error import ChatMigrated, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.platforms.base import DeliveryUncertain, PlatformError
+from bot.platforms.telegram_logs import MASK
 from bot.platforms.telegram_request import last_call
 
 # Failures before the request left: nothing can have been posted.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")  # a bot token: its bot's id, ':', a secret
 _RETRYABLE = frozenset({408, 429})  # besides every 5xx: the server may take it later
 
 
@@ -41,6 +44,7 @@ def translate(exc: TelegramError, *, sending: bool) -> PlatformError:
     (a timeout, a cut connection, an unreadable 200) may have posted: with ``sending``
     that is uncertain rather than failed, as Telegram has no idempotency key to retry with.
     """
+    text = _TOKEN.sub(MASK, exc.message)  # "The token `…` was rejected" included
     call = last_call()
     method = f"{call.method}: " if call is not None else ""
     if isinstance(exc, ChatMigrated):
@@ -48,21 +52,20 @@ def translate(exc: TelegramError, *, sending: bool) -> PlatformError:
             f"the group is now a supergroup with id {exc.new_chat_id}: update the config"
         )
     if isinstance(exc, RetryAfter):
-        return PlatformError(f"Telegram {method}{exc.message}", retryable=True)
+        return PlatformError(f"Telegram {method}{text}", retryable=True)
     status = None if call is None else call.status
-    if status is not None and not 200 <= status < 300:
-        retryable = status in _RETRYABLE or status >= 500
-        detail = exc.message if f"({status})" in exc.message else f"{exc.message} ({status})"
-        if retryable:
-            answered = f"answered {call.method} with an error" if call else "answered an error"
-            return PlatformError(f"Telegram {answered}: {detail}", retryable=True)
+    if call is not None and status is not None and not 200 <= status < 300:
+        detail = text if f"({status})" in text else f"{text} ({status})"
+        if status in _RETRYABLE or status >= 500:
+            message = f"Telegram answered {call.method} with an error: {detail}"
+            return PlatformError(message, retryable=True)
         return PlatformError(f"Telegram refused {method}{detail}")
     if isinstance(exc, NetworkError) and status is None:  # TimedOut included
         if isinstance(exc.__cause__, _NOT_SENT):
-            return PlatformError(f"Telegram is unreachable: {method}{exc.message}", retryable=True)
+            return PlatformError(f"Telegram is unreachable: {method}{text}", retryable=True)
         if sending:
-            return DeliveryUncertain(f"no answer from Telegram: {method}{exc.message}")
-        return PlatformError(f"no answer from Telegram: {method}{exc.message}", retryable=True)
+            return DeliveryUncertain(f"no answer from Telegram: {method}{text}")
+        return PlatformError(f"no answer from Telegram: {method}{text}", retryable=True)
     if type(exc) is TelegramError and sending:  # an answer that could not be read
-        return DeliveryUncertain(f"unreadable answer from Telegram: {method}{exc.message}")
-    return PlatformError(f"Telegram refused {method}{exc.message}")
+        return DeliveryUncertain(f"unreadable answer from Telegram: {method}{text}")
+    return PlatformError(f"Telegram refused {method}{text}")

@@ -1,6 +1,7 @@
 """``hashchat run`` as its own process against the Telegram stand-in process, with the
 real clock and the real alarm: the welcome and the first question go out on time by
-themselves, and a participant's answer is stored under it."""
+themselves, and a participant's answer is stored under it; a failure at start says
+which Bot API method failed, never showing the token."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.e2e.platforms.telegram import TelegramDriver
+from tests.e2e.platforms.telegram import TOKEN_ENV, TelegramDriver
+from tests.fakes.telegram_api import TOKEN
 
 WELCOME = "Welcome to the stand-in trial."
 QUESTION = "What did you try first?"
@@ -114,3 +116,51 @@ async def test_run_posts_the_welcome_and_question_and_stores_the_answer(tmp_path
     with closing(sqlite3.connect(tmp_path / "hashchat.db")) as db:
         rows = db.execute("SELECT author_name, text, questions FROM messages").fetchall()
     assert rows == [("Ann", "A1: I tried asking patients first", "1")]
+
+
+async def start_failure(tmp_path: Path, driver: TelegramDriver, token: str) -> str:
+    """What ``hashchat run`` says when it cannot start; it must exit with status 1."""
+    start = datetime.now(UTC) + timedelta(hours=1)
+    config = write_config(tmp_path, driver, start.replace(microsecond=0))
+    bot = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "run", "--config", str(config)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **driver.env(), TOKEN_ENV: token},
+    )
+    try:
+        output, _ = await asyncio.wait_for(bot.communicate(), 30)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+    assert bot.returncode == 1, output
+    return output.decode()
+
+
+async def test_a_server_error_at_start_names_the_method_that_failed(tmp_path: Path) -> None:
+    driver = TelegramDriver()
+    await driver.start(tmp_path)
+    try:
+        await driver.fail_next("getMe", 500, "Internal Server Error")
+        output = await start_failure(tmp_path, driver, TOKEN)
+    finally:
+        await driver.stop()
+    assert (
+        "hashchat could not start: Telegram answered getMe with an error:"
+        " Internal Server Error (500)" in output
+    )
+    assert TOKEN not in output
+
+
+async def test_a_refused_token_is_named_without_showing_it(tmp_path: Path) -> None:
+    wrong = "7099999999:AAWrongTokenWrongTokenWrongToken_42"
+    driver = TelegramDriver()
+    await driver.start(tmp_path)
+    try:
+        output = await start_failure(tmp_path, driver, wrong)
+    finally:
+        await driver.stop()
+    assert "hashchat could not start: Telegram refused getMe: The token" in output
+    assert "(401)" in output
+    assert wrong.partition(":")[2] not in output

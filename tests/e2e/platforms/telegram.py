@@ -158,6 +158,11 @@ class TelegramDriver:
     async def fail_posts(self, ratio: float, statuses: tuple[int, ...] = (429, 500)) -> None:
         await self._call("POST", "fail", {"ratio": ratio, "statuses": list(statuses)})
 
+    async def fail_next(self, method: str, status: int, description: str) -> None:
+        """Answer the bot's next call to the Bot API ``method`` with an HTTP error."""
+        body = {"method": method, "status": status, "description": description}
+        await self._call("POST", "fail_next", body)
+
     async def _call(self, method: str, route: str, body: Any = None) -> Any:
         assert self._http is not None, "start() the driver first"
         url = f"{self.url}/_control/{route}"
