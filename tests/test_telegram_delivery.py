@@ -110,3 +110,24 @@ async def test_a_server_that_answers_polls_at_once_is_asked_once_a_second_quietl
         await rig.delivered(answer)
     assert waited >= (polls - 1) * EMPTY_POLL_SECONDS
     assert not [r for r in caplog.records if "getUpdates" in r.getMessage()]
+
+
+async def test_with_half_the_posts_refused_every_step_is_still_posted_once(tmp_path: Path) -> None:
+    async with telegram_rig(tmp_path) as rig:
+        rig.api.refuse_sends(0.5, (429, 500, 502, 503), retry_after=2)
+        await rig.chat.at(70)  # the chat is over
+        statuses = [r["status"] for r in rig.api.requests if r["method"] == "sendMessage"]
+        texts = rig.api.bot_texts(GROUP)
+    assert {500, 502, 503} & set(statuses)  # some were refused with a server error
+    firsts = [t.partition("\n")[0].partition(" #")[0] for t in texts]
+    assert firsts == [
+        "Reminder: the",
+        "Reminder: the",
+        "Welcome to the",
+        "Q1: What does partnership mean to you?",
+        "Q2: Which tool helped most?",
+        "Q3: What should change first?",
+        "Thanks all.",
+        "The transcript of today's",
+    ]
+    assert rig.chat.posts("local:mods") == []  # nothing uncertain, nothing missed

@@ -467,9 +467,12 @@ class FakeTelegram:
         thread = params.get("message_thread_id")
         if thread is not None and (chat["id"], thread) not in self.messages:
             raise ApiError(400, "Bad Request: message thread not found")
-        reply = (params.get("reply_parameters") or {}).get("message_id")
+        replying = params.get("reply_parameters") or {}
+        reply = replying.get("message_id")
         if reply is not None and (chat["id"], reply) not in self.messages:
-            raise ApiError(400, "Bad Request: message to be replied not found")
+            if not replying.get("allow_sending_without_reply"):
+                raise ApiError(400, "Bad Request: message to be replied not found")
+            reply = None  # deleted meanwhile: Telegram posts it as a plain message
         message = self._message(chat["id"], BOT, text, thread=thread, reply_to=reply)
         self.sent.append(message)
         key = (chat["id"], message["message_id"])
