@@ -43,33 +43,60 @@ async def test_at_most_twenty_messages_a_minute_go_to_one_group(tmp_path: Path) 
     ("status", "description"),
     [(500, "Internal Server Error"), (502, "Bad Gateway"), (503, "Service Unavailable")],
 )
-async def test_a_question_refused_with_a_server_error_is_posted_at_the_retry(
+async def test_a_question_refused_once_with_a_server_error_is_posted_a_second_later(
     tmp_path: Path, status: int, description: str
 ) -> None:
     async with telegram_rig(tmp_path) as rig:
         await rig.chat.at(9)
         rig.api.fail_next("sendMessage", status, description)  # answered: nothing posted
         await rig.chat.at(10)
-        assert [t for t in rig.api.bot_texts(GROUP) if t.startswith("Q1:")] == []
-        await rig.chat.at(11)  # the retry, 30 s later
         q1 = [t for t in rig.api.bot_texts(GROUP) if t.startswith("Q1:")]
         assert q1 == ["Q1: What does partnership mean to you? #hcsmeu"]
+        assert rig.time.sleeps == [1.0]
         assert rig.chat.posts("local:mods") == []  # not "delivery not confirmed"
+
+
+async def test_a_question_the_server_keeps_failing_is_posted_at_the_next_try(
+    tmp_path: Path,
+) -> None:
+    async with telegram_rig(tmp_path) as rig:
+        await rig.chat.at(9)
+        for _ in range(3):  # the first try and both quick ones
+            rig.api.fail_next("sendMessage", 500, "Internal Server Error")
+        await rig.chat.at(10)
+        assert [t for t in rig.api.bot_texts(GROUP) if t.startswith("Q1:")] == []
+        await rig.chat.at(11)  # the runner's next try, 30 s later
+        q1 = [t for t in rig.api.bot_texts(GROUP) if t.startswith("Q1:")]
+        assert q1 == ["Q1: What does partnership mean to you? #hcsmeu"]
+        assert rig.chat.posts("local:mods") == []
 
 
 async def test_a_refused_post_says_which_method_failed_and_that_it_may_be_retried(
     tmp_path: Path,
 ) -> None:
     async with telegram_rig(tmp_path) as rig:
-        rig.api.fail_next("sendMessage", 500, "Internal Server Error")
+        for _ in range(3):
+            rig.api.fail_next("sendMessage", 500, "Internal Server Error")
         with pytest.raises(PlatformError) as caught:
             await rig.platform.send(ChannelRef("telegram", str(GROUP)), "hello")
+        assert rig.time.sleeps == [1.0, 2.0]
     assert not isinstance(caught.value, DeliveryUncertain)
     assert caught.value.retryable
     assert (
         str(caught.value)
         == "Telegram answered sendMessage with an error: Internal Server Error (500)"
     )
+
+
+async def test_a_refusal_is_not_tried_again_at_once(tmp_path: Path) -> None:
+    async with telegram_rig(tmp_path) as rig:
+        rig.api.fail_next("sendMessage", 400, "Bad Request: message thread not found")
+        with pytest.raises(PlatformError) as caught:
+            await rig.platform.send(ChannelRef("telegram", str(GROUP)), "hello")
+        assert rig.time.sleeps == []
+        assert len(rig.api.method_calls("sendMessage")) == 1
+    assert not caught.value.retryable
+    assert str(caught.value) == ("Telegram refused sendMessage: Message thread not found (400)")
 
 
 async def test_a_post_cut_off_after_it_left_is_uncertain(tmp_path: Path) -> None:
