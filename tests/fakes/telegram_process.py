@@ -4,6 +4,9 @@ benchmark::
 
     python -m tests.fakes.telegram_process --port 0 --ready-file /tmp/tg.json
 
+(from the repository root, so that ``tests`` can be imported). It serves a forum
+supergroup (``GROUP``) with one topic and a plain moderators' group (``MODS``).
+
 Once listening it writes ``{"url", "port", "group", "topic", "mods"}`` to the ready file
 (atomically, so a reader never sees half of it). Beside the Bot API it serves a loopback
 control API under ``/_control/`` (JSON in, JSON out): participants act through it as
@@ -90,7 +93,7 @@ class Control:
                 reply_to=None if reply_to is None else int(reply_to),
             )
         except KeyError:
-            return _refused(f"no message {reply_to or thread} in chat {chat}")
+            return _refused(f"no chat {chat}, or no message {reply_to or thread} in it")
         message = update["message"]
         return web.json_response(
             {"message_id": message["message_id"], "update_id": update["update_id"]}
