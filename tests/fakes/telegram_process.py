@@ -159,9 +159,12 @@ def write_ready(path: Path, data: Json) -> None:
     os.replace(partial, path)
 
 
-async def serve(port: int, ready_file: Path | None, *, token: str, forum: bool) -> None:
+async def serve(
+    port: int, ready_file: Path | None, *, token: str, forum: bool, long_polls: bool = True
+) -> None:
     """Run until SIGTERM or SIGINT."""
     api = FakeTelegram(SystemClock(), token=token)
+    api.long_polls = long_polls
     api.add_group(GROUP, "hashchat end-to-end", forum=forum)
     api.add_group(MODS, "hashchat moderators")
     topic = api.add_topic(GROUP, TOPIC_NAME) if forum else None
@@ -187,8 +190,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ready-file", type=Path, help="where to write the URL once listening")
     parser.add_argument("--token", default=TOKEN, help="the bot token the stand-in accepts")
     parser.add_argument("--no-forum", action="store_true", help="a plain group, no topic")
+    parser.add_argument(
+        "--no-long-poll", action="store_true", help="answer getUpdates at once, as some proxies do"
+    )
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.port, args.ready_file, token=args.token, forum=not args.no_forum))
+    forum, long_polls = not args.no_forum, not args.no_long_poll
+    asyncio.run(
+        serve(args.port, args.ready_file, token=args.token, forum=forum, long_polls=long_polls)
+    )
 
 
 if __name__ == "__main__":
