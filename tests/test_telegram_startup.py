@@ -7,12 +7,15 @@ import logging
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.platforms.registry import build_platforms
 from bot.platforms.telegram import TelegramPlatform
+from tests.conftest import AGENDA
 from tests.fakes.telegram_api import (
     GROUP,
     TELEGRAM_ENV,
@@ -93,7 +96,7 @@ async def test_the_token_never_reaches_the_logs(
         await rig.chat.at(10)
         await rig.delivered(rig.api.post(ANN, GROUP, "A1: hello"))
     requests = [r.getMessage() for r in caplog.records if r.name == "httpx"]
-    assert any("/getUpdates" in r for r in requests)  # the URLs were logged...
+    assert any("/sendMessage" in r for r in requests)  # the URLs were logged...
     assert all("<telegram-token>" in r for r in requests)  # ...with the token masked
     secret = TOKEN.partition(":")[2]
     assert secret not in caplog.text
@@ -154,3 +157,68 @@ def test_a_missing_token_and_an_unknown_key_are_reported_with_their_fields() -> 
     with pytest.raises(ConfigError) as caught:
         build_platforms(config, SystemClock(), env={})
     assert [p.field for p in caught.value.problems] == ["platforms.telegram.token_env"]
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    [
+        "https://api.telegram.org/bot",
+        "https://api.telegram.org/bot/",
+        f"http://127.0.0.1:8081/bot{TOKEN}",
+        f"https://api.telegram.org/bot{TOKEN}/getMe",
+    ],
+    ids=["bot", "bot-slash", "bot-token", "bot-token-method"],
+)
+def test_check_refuses_an_api_url_with_the_bot_path_and_shows_the_root_to_give(
+    tmp_path: Path, api_url: str
+) -> None:
+    (tmp_path / "agenda.toml").write_text(AGENDA, encoding="utf-8")
+    config = tmp_path / "hashchat.toml"
+    config.write_text(
+        CONFIG.format(
+            options=f'api_url = "{api_url}"', moderator='"telegram:1"', channel='"local:x"'
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", "--config", str(config)], env=TELEGRAM_ENV)
+    assert result.exit_code == 2
+    [problem] = [line for line in result.output.splitlines() if "api_url" in line]
+    assert "platforms.telegram.api_url" in problem
+    assert "such as https://api.telegram.org or http://127.0.0.1:8081" in problem
+    assert "adds /bot<token> itself" in problem
+    assert TOKEN.partition(":")[2] not in result.output
+
+
+def test_a_self_hosted_server_root_is_taken_as_it_is() -> None:
+    options = 'api_url = "http://127.0.0.1:8081/"'
+    config = parse_config(
+        CONFIG.format(options=options, moderator='"telegram:1"', channel='"local:main"')
+    )
+    platform = build_platforms(config, SystemClock(), env=TELEGRAM_ENV)["telegram"]
+    assert isinstance(platform, TelegramPlatform)
+    assert platform.setup.options.api_url == "http://127.0.0.1:8081"
+
+
+async def test_a_failed_membership_lookup_is_not_reported_as_the_bot_missing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def outage(api: FakeTelegram) -> None:
+        api.fail_next("getChatMember", 500, "Internal Server Error")
+
+    async with telegram_rig(tmp_path, prepare=outage) as rig:
+        await rig.chat.at(10)
+        assert rig.chat.posts("local:mods") == []  # no "lacks ... membership" alert
+        assert any(t.startswith("Q1:") for t in rig.api.bot_texts(GROUP))  # it runs
+    assert (
+        f"could not check hashchat's access to Telegram chat {GROUP}:"
+        " Telegram answered getChatMember with an error: Internal Server Error (500)" in caplog.text
+    )
+
+
+async def test_a_chat_telegram_says_it_cannot_find_is_reported(tmp_path: Path) -> None:
+    def unknown(api: FakeTelegram) -> None:
+        api.fail_next("getChatMember", 400, "Bad Request: chat not found")
+
+    async with telegram_rig(tmp_path, prepare=unknown) as rig:
+        [alert] = rig.chat.posts("local:mods")
+    assert f"lacks a permission it needs in telegram:{GROUP}: membership" in alert

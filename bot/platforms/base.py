@@ -46,7 +46,10 @@ class PlatformError(Exception):
 
 
 class DeliveryUncertain(PlatformError):
-    """The request may or may not have reached the platform (a timeout after sending)."""
+    """The request may or may not have reached the platform (a timeout after sending).
+
+    Only for no answer after the request left: an answered error, a 5xx included, posted
+    nothing and is a plain (retryable) ``PlatformError``."""
 
 
 class AlertKind(Enum):

@@ -30,6 +30,7 @@ from bot.platforms.telegram_config import TelegramSetup, read_setup
 from bot.platforms.telegram_errors import quiet_retry_after_deprecation, retry_after, translate
 from bot.platforms.telegram_intake import Intake
 from bot.platforms.telegram_limits import RateLimiter, Sleep
+from bot.platforms.telegram_request import Request
 from bot.platforms.telegram_startup import check_access, set_commands
 from bot.platforms.telegram_text import split_text, to_html
 from bot.platforms.telegram_updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS, message_link
@@ -40,6 +41,9 @@ POLL_SECONDS = 50  # long-polling: Telegram answers at once when an update comes
 ADMINS_KEPT = timedelta(minutes=5)
 SECRET_HEADER = "x-telegram-bot-api-secret-token"
 MAX_WAITS = 5  # 429s in a row before a send gives up
+# Waits before posting again after an answered error (a 5xx): nothing was posted, and a
+# passing failure need not delay the step to the runner's next try, 30 s later.
+QUICK_RETRIES = (1.0, 2.0)
 
 
 class TelegramPlatform:
@@ -67,6 +71,7 @@ class TelegramPlatform:
         self.clock = clock
         self.sleep = sleep
         self.limiter = RateLimiter(monotonic=monotonic, sleep=sleep)
+        self.monotonic = monotonic
         self.poll_seconds = poll_seconds
         self.redeliver_after = redeliver_after  # seconds without progress on a batch
         self.webhook_wait = webhook_wait  # Telegram gives up on a webhook after about 60 s
@@ -84,10 +89,16 @@ class TelegramPlatform:
         self._filter = telegram_logs.install(self.setup.token)
         self._admins.clear()
         options = self.setup.options
-        bot = self._bot = Bot(self.setup.token, base_url=f"{options.api_url}/bot")
+        bot = self._bot = Bot(
+            self.setup.token,
+            base_url=f"{options.api_url}/bot",
+            request=Request(),
+            get_updates_request=Request(connection_pool_size=1),
+        )
         intake = self._intake = Intake(
             host,
             sleep=self.sleep,
+            monotonic=self.monotonic,
             poll_seconds=self.poll_seconds,
             redeliver_after=self.redeliver_after,
             webhook_wait=self.webhook_wait,
@@ -192,7 +203,8 @@ class TelegramPlatform:
         reply = None
         if reply_to is not None:
             reply = ReplyParameters(reply_to, allow_sending_without_reply=True)
-        for _ in range(MAX_WAITS):
+        waits = failures = 0
+        while True:
             await self.limiter.acquire(chat_id)
             try:
                 return await bot.send_message(
@@ -203,14 +215,25 @@ class TelegramPlatform:
                     reply_parameters=reply,
                 )
             except RetryAfter as exc:
+                waits += 1
+                if waits >= MAX_WAITS:
+                    raise PlatformError(
+                        f"Telegram kept asking to wait before posting in {chat_id}",
+                        retryable=True,
+                    ) from exc
                 wait = retry_after(exc)
                 log.warning("Telegram asks to wait %.0f s before posting in %d", wait, chat_id)
                 await self.sleep(wait)
             except TelegramError as exc:
-                raise translate(exc, sending=True) from exc
-        raise PlatformError(
-            f"Telegram kept asking to wait before posting in {chat_id}", retryable=True
-        )
+                error = translate(exc, sending=True)
+                if isinstance(error, DeliveryUncertain) or not error.retryable:
+                    raise error from exc
+                failures += 1
+                if failures > len(QUICK_RETRIES):
+                    raise error from exc
+                wait = QUICK_RETRIES[failures - 1]
+                log.warning("%s; posting in %d again in %.0f s", error, chat_id, wait)
+                await self.sleep(wait)
 
     async def delete(self, message: MessageRef) -> None:
         bot = self._require_bot()

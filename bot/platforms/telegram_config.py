@@ -21,6 +21,8 @@ _CHAT = re.compile(r"^-?\d{1,20}$")
 _TOPIC = re.compile(r"^\d{1,12}$")
 _USER = re.compile(r"^\d{1,20}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
+# The end of a method URL pasted as the root: ".../bot" or ".../bot123456:AA...".
+_BOT_PATH = re.compile(r"/bot(\d+:[^/]*)?(/[A-Za-z]*)?$", re.IGNORECASE)
 
 
 class TelegramOptions(BaseModel):
@@ -38,7 +40,14 @@ class TelegramOptions(BaseModel):
     def _api_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("must start with https:// (or http:// for a local server)")
-        return value.rstrip("/")
+        root = value.rstrip("/")
+        if _BOT_PATH.search(root):  # the message never repeats it: it may hold the token
+            raise ValueError(
+                "give the server's root without /bot or the token, such as"
+                " https://api.telegram.org or http://127.0.0.1:8081; hashchat adds"
+                " /bot<token> itself, and reads the token from the variable token_env names"
+            )
+        return root
 
     @field_validator("webhook_url")
     @classmethod

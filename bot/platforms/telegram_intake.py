@@ -23,6 +23,9 @@ log = logging.getLogger("bot.platforms.telegram")
 
 OFFSET = "offset"  # the host cursor holding the first update not yet stored
 MAX_REDELIVERIES = 3  # fetches of an update the core keeps failing to store
+# Seconds between two empty answers at least: a server that does not hold a long poll
+# (some proxies, some self-hosted servers) would otherwise be asked hundreds of times a second.
+EMPTY_POLL_SECONDS = 1.0
 
 
 class Intake:
@@ -35,6 +38,7 @@ class Intake:
         host: Host,
         *,
         sleep: Sleep,
+        monotonic: Callable[[], float],
         poll_seconds: int,
         redeliver_after: float,
         webhook_wait: float,
@@ -42,6 +46,7 @@ class Intake:
     ) -> None:
         self._host = host
         self._sleep = sleep
+        self._monotonic = monotonic
         self._poll_seconds = poll_seconds
         self._redeliver_after = redeliver_after  # seconds without progress on a batch
         self._webhook_wait = webhook_wait  # Telegram gives up on a delivery after about 60 s
@@ -140,6 +145,7 @@ class Intake:
     async def _poll(self, bot: Bot) -> None:
         backoff = 1.0
         while True:
+            asked = self._monotonic()
             try:
                 updates = await bot.get_updates(
                     offset=self._inflight.offset,
@@ -158,6 +164,11 @@ class Intake:
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
+            if not updates:
+                early = EMPTY_POLL_SECONDS - (self._monotonic() - asked)
+                if early > 0:
+                    await self._sleep(early)
+                continue
             for update in updates:
                 offset = self._inflight.offset
                 if update.update_id in self._inflight or (

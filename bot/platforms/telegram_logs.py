@@ -1,5 +1,6 @@
 """Keeps the bot token out of the logs: it is part of every Bot API URL, and httpx and
-python-telegram-bot log those URLs."""
+python-telegram-bot log those URLs. Also keeps out httpx's line for every poll for
+updates, which with ``-v`` made the log grow by a line a second or more, saying nothing."""
 
 from __future__ import annotations
 
@@ -43,14 +44,27 @@ class TokenFilter(logging.Filter):
         return True
 
 
+class QuietPolls(logging.Filter):
+    """Drops httpx's INFO line for each answered getUpdates; failures are logged by the
+    adapter itself, at WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or "/getUpdates " not in record.getMessage()
+
+
+_QUIET = QuietPolls()
+
+
 def install(token: str) -> TokenFilter:
     """Mask ``token`` in every logger that may see it, until :func:`uninstall`."""
     token_filter = TokenFilter(token)
     for name in LOGGERS:
         logging.getLogger(name).addFilter(token_filter)
+    logging.getLogger("httpx").addFilter(_QUIET)
     return token_filter
 
 
 def uninstall(token_filter: TokenFilter) -> None:
     for name in LOGGERS:
         logging.getLogger(name).removeFilter(token_filter)
+    logging.getLogger("httpx").removeFilter(_QUIET)

@@ -14,6 +14,7 @@ from bot.commands import COMMANDS
 from bot.i18n import Messages
 from bot.platforms.base import Alert, AlertKind, Host
 from bot.platforms.telegram_config import TelegramSetup
+from bot.platforms.telegram_errors import translate
 
 log = logging.getLogger("bot.platforms.telegram")
 
@@ -24,13 +25,21 @@ async def check_access(
     bot: Bot, setup: TelegramSetup, host: Host, *, bot_id: int, reads_all: bool
 ) -> None:
     """Tell the moderators where the bot cannot post, or where privacy mode hides the
-    answers from it: a chat there would otherwise run and record nothing."""
+    answers from it: a chat there would otherwise run and record nothing. A lookup that
+    Telegram failed to answer (5xx, 429, no answer) proves nothing: it is logged as not
+    checked, never reported as the bot missing from the chat."""
     for chat_id in dict.fromkeys(int(ref.id) for ref in setup.places):
         problem: tuple[AlertKind, str] | None = None
         try:
             member = await bot.get_chat_member(chat_id, bot_id)
         except TelegramError as exc:
-            log.error("cannot reach Telegram chat %d: %s", chat_id, exc)
+            error = translate(exc, sending=False)
+            if error.retryable:  # Telegram failed to answer: the access is unknown, not lost
+                log.error(
+                    "could not check hashchat's access to Telegram chat %d: %s", chat_id, error
+                )
+                continue
+            log.error("cannot reach Telegram chat %d: %s", chat_id, error)
             problem = (AlertKind.MISSING_PERMISSION, _NOT_THERE)
         else:
             status = member.status

@@ -5,15 +5,13 @@ seconds, ``{"ok": true, "result": ...}``, errors as HTTP 4xx with ``ok: false``)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import json
+import random
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from html.parser import HTMLParser
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,79 +21,22 @@ from bot.clock import Clock, ManualClock
 from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.telegram_config import read_setup
 from tests.conftest import START, Chat, chat_config
-
-Json = dict[str, Any]
-
-TOKEN = "7012345678:AAFakeTokenThatMustNeverBeLogged_x9"
-BOT_ID = 7012345678
-BOT_USERNAME = "hashchat_bot"
-SERVICE_USER = 777000  # "Telegram": the author of linked channels' automatic forwards
-ANONYMOUS_ADMIN_BOT = 1087968824  # "GroupAnonymousBot"
-
-# Parameters Telegram takes as plain strings; python-telegram-bot JSON-encodes the rest.
-_STRINGS = frozenset(
-    {"text", "parse_mode", "url", "secret_token", "language_code", "chat_id", "description"}
+from tests.fakes.telegram_methods import BotApiMethods
+from tests.fakes.telegram_shapes import (
+    DEFAULT_ALLOWED,
+    TOKEN,
+    ApiError,
+    Json,
+    Person,
+    error_response,
+    request_params,
+    stamp,
 )
-_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre"})
-_DEFAULT_ALLOWED = ("message", "edited_message", "channel_post", "my_chat_member")
+
+__all__ = ["GROUP", "TELEGRAM_ENV", "TOKEN", "FakeTelegram", "FakeTime", "Json", "Person", "Rig"]
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
-    id: int
-    first_name: str
-    username: str | None = None
-    is_bot: bool = False
-
-    def json(self) -> Json:
-        data: Json = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        if self.username:
-            data["username"] = self.username
-        return data
-
-
-BOT = Person(BOT_ID, "hashchat", BOT_USERNAME, is_bot=True)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, description: str, parameters: Json | None = None) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-        self.parameters = parameters
-
-
-class _Visible(HTMLParser):
-    """What a message sent with parse_mode HTML shows, refusing tags Telegram refuses."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _TAGS:
-            raise ApiError(
-                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
-            )
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def visible_text(text: str, parse_mode: str | None) -> str:
-    if parse_mode != "HTML":
-        return text
-    parser = _Visible()
-    parser.feed(text)
-    parser.close()
-    return "".join(parser.parts)
-
-
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class FakeTelegram:
+class FakeTelegram(BotApiMethods):
     """One Bot API server holding groups, members, messages and pending updates.
 
     Tests drive participants through :meth:`post`, :meth:`edit` and friends, and wait
@@ -106,6 +47,7 @@ class FakeTelegram:
         self.clock = clock
         self.token = token
         self.privacy = privacy  # True: the bot cannot read all group messages
+        self.long_polls = True  # False: getUpdates answers at once, ignoring its timeout
         self.chats: dict[int, Json] = {}
         self.admins: dict[int, dict[int, Person]] = defaultdict(dict)
         self.owner: dict[int, Person] = {}
@@ -117,15 +59,21 @@ class FakeTelegram:
         self.served: Counter[int] = Counter()  # update id -> times handed out
         self.offsets: list[int] = []  # every offset the bot polled with
         self.calls: list[tuple[str, Json]] = []
+        # Every request as it was answered: method, params, time taken (ISO UTC), status.
+        self.requests: list[Json] = []
+        self.accepted: dict[tuple[int, int], datetime] = {}  # bot's message -> taken at
+        self.replied: dict[tuple[int, int], int] = {}  # bot's message -> the one it answers
         self.commands: dict[str, list[Json]] = {}  # language code ("" default) -> list
         self.restrictions: dict[tuple[int, int], Json] = {}
         self.webhook: Json | None = None
-        self.allowed: tuple[str, ...] = _DEFAULT_ALLOWED
+        self.allowed: tuple[str, ...] = DEFAULT_ALLOWED
         self.url = ""
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, Iterator[int]] = {}
         self._fail_sends: list[int] = []  # retry_after of each upcoming refused send
         self._drop_sends = 0
+        self._refuse: tuple[float, tuple[int, ...], int] = (0.0, (), 1)
+        self._dice = random.Random(10)
         self._failures: dict[str, list[ApiError]] = {}
         self._holds: dict[str, asyncio.Event] = {}
         self._polls = 0
@@ -136,12 +84,14 @@ class FakeTelegram:
 
     # server ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0, routes: Iterable[web.RouteDef] = ()) -> None:
+        """Listen on 127.0.0.1; ``routes`` (a control API) are served before the Bot API."""
         app = web.Application()
+        app.router.add_routes(list(routes))
         app.router.add_route("*", "/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = int(self._runner.addresses[0][1])
         self.url = f"http://127.0.0.1:{port}"
@@ -208,7 +158,12 @@ class FakeTelegram:
         return self._push("message", message)
 
     def edit(self, update: Json, text: str) -> Json:
-        message = dict(update["message"])
+        message = update["message"]
+        return self.edit_message(message["chat"]["id"], message["message_id"], text)
+
+    def edit_message(self, chat_id: int, message_id: int, text: str) -> Json:
+        """A participant edits one of their messages; returns the edit's update."""
+        message = dict(self.messages[(chat_id, message_id)])
         message["text"] = text
         message["edit_date"] = self._now()
         key = (message["chat"]["id"], message["message_id"])
@@ -234,6 +189,13 @@ class FakeTelegram:
     def fail_next(self, method: str, status: int, description: str) -> None:
         """Answer the next call to ``method`` with an error, as an outage would."""
         self._failures.setdefault(method, []).append(ApiError(status, description))
+
+    def refuse_sends(
+        self, ratio: float, statuses: tuple[int, ...] = (429, 500), *, retry_after: int = 1
+    ) -> None:
+        """From now on refuse about ``ratio`` of sendMessage calls (nothing posted), each
+        with one of ``statuses``; a 429 asks to wait ``retry_after`` s. 0 turns it off."""
+        self._refuse = (ratio, statuses, retry_after)
 
     def drop_next_send(self) -> None:
         """Post the next message, then hang up before answering, as a timeout would."""
@@ -316,34 +278,15 @@ class FakeTelegram:
         self._ring()
         return update
 
-    def _member(self, chat_id: int, person: Person) -> Json:
-        if self.owner.get(chat_id) == person:
-            return {"status": "creator", "user": person.json(), "is_anonymous": False}
-        if person.id in self.admins[chat_id] or (
-            person.id == BOT_ID and self.bot_status.get(chat_id) == "administrator"
-        ):
-            rights = (
-                "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members"
-                " can_change_info can_invite_users can_pin_messages can_manage_topics"
-                " can_post_stories can_edit_stories can_delete_stories"
-            )
-            return {
-                "status": "administrator",
-                "user": person.json(),
-                "can_be_edited": False,
-                "is_anonymous": False,
-                "can_promote_members": False,
-                **dict.fromkeys(rights.split(), True),
-            }
-        status = self.bot_status.get(chat_id, "member") if person.id == BOT_ID else "member"
-        return {"status": status, "user": person.json()}
-
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         first, _, method = request.match_info["path"].partition("/")
         if first != f"bot{self.token}":
-            return _error(ApiError(401, "Unauthorized"))
-        params = await _params(request)
+            self.requests.append({"method": method, "params": {}, "at": stamp(), "status": 401})
+            return error_response(ApiError(401, "Unauthorized"))
+        params = await request_params(request)
         self.calls.append((method, params))
+        entry: Json = {"method": method, "params": params, "at": stamp(), "status": None}
+        self.requests.append(entry)
         self._ring()
         try:
             if method in self._holds:
@@ -360,170 +303,14 @@ class FakeTelegram:
                 self._drop_sends -= 1
                 assert request.transport is not None
                 request.transport.close()  # posted, but the bot never hears back
+            else:
+                entry["status"] = 200
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:
-            return _error(exc)
+            entry["status"] = exc.status
+            return error_response(exc)
         finally:
             self._ring()
-
-    def _methods(self) -> dict[str, Callable[[Json], Awaitable[Any]]]:
-        return {
-            "getme": self._get_me,
-            "getupdates": self._get_updates,
-            "sendmessage": self._send_message,
-            "editmessagetext": self._edit_message_text,
-            "deletemessage": self._delete_message,
-            "getchatadministrators": self._get_chat_administrators,
-            "getchatmember": self._get_chat_member,
-            "setmycommands": self._set_my_commands,
-            "restrictchatmember": self._restrict_chat_member,
-            "setwebhook": self._set_webhook,
-            "deletewebhook": self._delete_webhook,
-        }
-
-    def _chat(self, params: Json) -> Json:
-        try:
-            return self.chats[int(params["chat_id"])]
-        except (KeyError, ValueError):
-            raise ApiError(400, "Bad Request: chat not found") from None
-
-    async def _get_me(self, params: Json) -> Json:
-        return {
-            **BOT.json(),
-            "can_join_groups": True,
-            "can_read_all_group_messages": not self.privacy,
-            "supports_inline_queries": False,
-        }
-
-    async def _get_updates(self, params: Json) -> list[Json]:
-        if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
-        if params.get("allowed_updates") is not None:
-            self.allowed = tuple(params["allowed_updates"]) or _DEFAULT_ALLOWED
-        offset = params.get("offset")
-        if offset is not None:
-            self.offsets.append(int(offset))
-            self.pending = [u for u in self.pending if u["update_id"] >= int(offset)]
-        limit = int(params.get("limit") or 100)
-        self._polls += 1
-        mine = self._polls
-
-        def ready() -> list[Json]:
-            return [u for u in self.pending if any(k in u for k in self.allowed)][:limit]
-
-        def done() -> bool:
-            return bool(ready()) or self._closing or self._polls != mine
-
-        with contextlib.suppress(TimeoutError):  # a long poll that found nothing
-            await self.wait_for(done, float(params.get("timeout") or 0))
-        if self._polls != mine:
-            raise ApiError(409, "Conflict: terminated by other getUpdates request")
-        batch = ready()
-        self.served.update(u["update_id"] for u in batch)
-        return batch
-
-    async def _send_message(self, params: Json) -> Json:
-        chat = self._chat(params)
-        if self._fail_sends:
-            retry = self._fail_sends.pop(0)
-            raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
-        if self.bot_status.get(chat["id"]) in ("left", "kicked"):
-            raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
-        text = visible_text(params.get("text", ""), params.get("parse_mode"))
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_length(text) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
-        thread = params.get("message_thread_id")
-        if thread is not None and (chat["id"], thread) not in self.messages:
-            raise ApiError(400, "Bad Request: message thread not found")
-        reply = (params.get("reply_parameters") or {}).get("message_id")
-        if reply is not None and (chat["id"], reply) not in self.messages:
-            raise ApiError(400, "Bad Request: message to be replied not found")
-        message = self._message(chat["id"], BOT, text, thread=thread, reply_to=reply)
-        self.sent.append(message)
-        return message
-
-    async def _edit_message_text(self, params: Json) -> Json:
-        key = (int(params["chat_id"]), int(params["message_id"]))
-        if key not in self.messages:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        message = self.messages[key]
-        message["text"] = visible_text(params["text"], params.get("parse_mode"))
-        message["edit_date"] = self._now()
-        return message
-
-    async def _delete_message(self, params: Json) -> bool:
-        key = (int(params["chat_id"]), int(params["message_id"]))
-        if key not in self.messages or key in self.deleted:
-            raise ApiError(400, "Bad Request: message to delete not found")
-        if self.bot_status.get(key[0]) != "administrator":
-            raise ApiError(400, "Bad Request: message can't be deleted")
-        self.deleted.append(key)
-        return True
-
-    async def _get_chat_administrators(self, params: Json) -> list[Json]:
-        chat_id = self._chat(params)["id"]
-        people = list(self.admins[chat_id].values())
-        if chat_id in self.owner:
-            people.insert(0, self.owner[chat_id])
-        if self.bot_status.get(chat_id) == "administrator":
-            people.append(BOT)
-        return [self._member(chat_id, p) for p in people]
-
-    async def _get_chat_member(self, params: Json) -> Json:
-        chat_id = self._chat(params)["id"]
-        user_id = int(params["user_id"])
-        if user_id == BOT_ID:
-            return self._member(chat_id, BOT)
-        known = [*self.admins[chat_id].values(), *self.owner.values()]
-        person = next((p for p in known if p.id == user_id), Person(user_id, "Someone"))
-        return self._member(chat_id, person)
-
-    async def _set_my_commands(self, params: Json) -> bool:
-        self.commands[params.get("language_code") or ""] = list(params["commands"])
-        return True
-
-    async def _restrict_chat_member(self, params: Json) -> bool:
-        chat_id = self._chat(params)["id"]
-        self.restrictions[(chat_id, int(params["user_id"]))] = {
-            "permissions": params["permissions"],
-            "until_date": params.get("until_date"),
-        }
-        return True
-
-    async def _set_webhook(self, params: Json) -> bool:
-        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
-        return True
-
-    async def _delete_webhook(self, params: Json) -> bool:
-        self.webhook = None
-        return True
-
-
-async def _params(request: web.Request) -> Json:
-    if request.content_type == "application/json":
-        data: Json = await request.json()
-        return data
-    form = await request.post()
-    params: Json = {}
-    for key, value in form.items():
-        raw = value if isinstance(value, str) else ""
-        if key in _STRINGS:
-            params[key] = raw
-            continue
-        try:
-            params[key] = json.loads(raw)
-        except ValueError:
-            params[key] = raw
-    return params
-
-
-def _error(exc: ApiError) -> web.Response:
-    body: Json = {"ok": False, "error_code": exc.status, "description": exc.description}
-    if exc.parameters:
-        body["parameters"] = exc.parameters
-    return web.json_response(body, status=exc.status)
 
 
 # A whole hashchat with the Telegram adapter against this stand-in ---------------------
