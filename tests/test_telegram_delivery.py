@@ -157,4 +157,5 @@ async def test_with_half_the_posts_refused_every_step_is_still_posted_once(tmp_p
         "Thanks all.",
         "The transcript of today's",
     ]
-    assert rig.chat.posts("local:mods") == []  # nothing uncertain, nothing missed
+    notices = [n for n in rig.chat.posts("local:mods") if "transcript is written in" not in n]
+    assert notices == []  # nothing uncertain, nothing missed (only where the files are)
