@@ -4,10 +4,13 @@ only for the right secret and only once the update is stored."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot import backlog
 from tests.fakes.telegram_api import GROUP, TELEGRAM_ENV, Json, Person, Rig, telegram_rig
 
 ANN = Person(5001, "Ann", "ann_k")
@@ -76,3 +79,15 @@ async def test_a_delivery_is_answered_200_once_stored_and_a_repeat_stores_nothin
         command = rig.api.post(ANN, GROUP, "/status")
         assert await deliver(rig, command, SECRET) == 200
         assert rig.api.bot_texts(GROUP)[-1].startswith("“Patients as partners” is live")
+
+
+async def test_a_chat_closes_at_its_end_without_waiting_for_a_backlog(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Telegram pushes what waited while the bot was down: there is no read to wait for.
+    monkeypatch.setattr(backlog, "CATCH_UP_BOUND", timedelta(seconds=5))
+    async with telegram_rig(tmp_path, options=WEBHOOK, listen_port=0) as rig:
+        await rig.chat.at(61)
+        texts = rig.api.bot_texts(GROUP)
+    assert [t for t in texts if t.startswith("The transcript of today's")] != []
+    assert "backlog is not read" not in caplog.text

@@ -149,6 +149,11 @@ class TelegramPlatform:
             raise RuntimeError("start the Telegram adapter before reading its events")
         return self._intake.events()
 
+    async def caught_up(self) -> None:
+        """The updates waiting at start are handled (polling; a webhook has no backlog)."""
+        if self._intake is not None:
+            await self._intake.caught_up()
+
     async def acknowledge(self, event: PlatformEvent) -> None:
         if self._intake is not None:
             await self._intake.acknowledge(event)

@@ -26,6 +26,8 @@ MAX_REDELIVERIES = 3  # fetches of an update the core keeps failing to store
 # Seconds between two empty answers at least: a server that does not hold a long poll
 # (some proxies, some self-hosted servers) would otherwise be asked hundreds of times a second.
 EMPTY_POLL_SECONDS = 1.0
+# getUpdates' default limit: a batch this full means more updates may still be waiting.
+FULL_BATCH = 100
 
 
 class Intake:
@@ -62,17 +64,26 @@ class Intake:
         self._reading = False
         self._reader_done = asyncio.Event()
         self._stopped = False
+        # What waited on Telegram when polling began (the backlog): still being fetched,
+        # and how many of its events the core has not handled yet. A webhook has none.
+        self._catching_up = False
+        self._backlog = 0
+        self._caught_up = asyncio.Event()
+        self._caught_up.set()
 
     async def poll(self, bot: Bot) -> None:
         """Start long polling from the stored offset."""
         stored = await self._host.cursor(OFFSET)
         self._inflight.offset = self._saved = None if stored is None else int(stored)
+        self._catching_up = True
+        self._caught_up.clear()
         self._poller = asyncio.create_task(self._poll(bot), name="telegram-updates")
 
     async def stop(self) -> None:
         """Events not yet taken are dropped: unacknowledged, they come again after a
         restart. The one the core has in hand is finished first."""
         self._stopped = True
+        self._caught_up.set()  # nothing more will be read
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
@@ -94,8 +105,20 @@ class Intake:
         try:
             while (event := await queue.get()) is not None:
                 yield event
+                # Resumed: the core asks for the next event, so it has handled this one.
+                if self._backlog:
+                    self._backlog -= 1
+                    self._check_caught_up()
         finally:
             self._reader_done.set()
+
+    async def caught_up(self) -> None:
+        """Return once the updates waiting when polling began are handled by the core."""
+        await self._caught_up.wait()
+
+    def _check_caught_up(self) -> None:
+        if not self._catching_up and not self._backlog:
+            self._caught_up.set()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         update_id = self._inflight.ack(event)
@@ -143,13 +166,22 @@ class Intake:
         return events
 
     async def _poll(self, bot: Bot) -> None:
+        try:
+            await self._polling(bot)
+        finally:
+            self._caught_up.set()  # the reading has ended: there is nothing to wait for
+
+    async def _polling(self, bot: Bot) -> None:
         backoff = 1.0
         while True:
             asked = self._monotonic()
+            # The backlog is asked for without holding the poll: when nothing waits, a
+            # chat closing right after a start must not wait for a long poll.
+            short = self._catching_up
             try:
                 updates = await bot.get_updates(
                     offset=self._inflight.offset,
-                    timeout=self._poll_seconds,
+                    timeout=0 if short else self._poll_seconds,
                     allowed_updates=ALLOWED_UPDATES,
                 )
             except RetryAfter as exc:
@@ -164,21 +196,30 @@ class Intake:
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
+            events = sum(len(self._admit(update)) for update in self._new(updates))
+            if self._catching_up:
+                self._catching_up = len(updates) >= FULL_BATCH
+                self._backlog += events
+                self._check_caught_up()
+            if not updates and short:
+                continue  # the long polls begin
             if not updates:
                 early = EMPTY_POLL_SECONDS - (self._monotonic() - asked)
                 if early > 0:
                     await self._sleep(early)
                 continue
-            for update in updates:
-                offset = self._inflight.offset
-                if update.update_id in self._inflight or (
-                    offset is not None and update.update_id < offset
-                ):
-                    continue
-                self._admit(update)
             if self._inflight.advance():
                 await self._save_offset()
             await self._settle()
+
+    def _new(self, updates: tuple[Update, ...]) -> list[Update]:
+        """Those not already fetched and waiting to be stored, nor stored."""
+        offset = self._inflight.offset
+        return [
+            u
+            for u in updates
+            if u.update_id not in self._inflight and (offset is None or u.update_id >= offset)
+        ]
 
     async def _settle(self) -> None:
         """Wait until the batch is stored; one stuck without progress is fetched again,
