@@ -250,6 +250,9 @@ class DiscordPlatform:
     def events(self) -> AsyncIterator[PlatformEvent]:
         return self._reader.events()
 
+    async def caught_up(self) -> None:
+        await self._reader.caught_up()  # the history read at READY is handled
+
     async def acknowledge(self, event: PlatformEvent) -> None:
         await self._reader.acknowledge(event)
         if self._slash.pending(event.ref.id):

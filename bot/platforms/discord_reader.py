@@ -75,14 +75,18 @@ class Reader:
         self._synthetic: set[str] = set()  # slash commands: events without a message
         self._told_unreadable = False
         self._acked: OrderedDict[tuple[str, str], asyncio.Event] = OrderedDict()
+        # Set once the first catch-up of a run is handed over: what was missed while away.
+        self._caught_up = asyncio.Event()
 
     def open(self, host: Host) -> None:
         self._host = host
         self._queue = asyncio.Queue()
         self._told_unreadable = False
+        self._caught_up = asyncio.Event()
 
     def close(self) -> None:
         self._queue.put_nowait(None)
+        self._caught_up.set()  # nothing more will be read
 
     # fed by the gateway ----------------------------------------------------------------
 
@@ -108,6 +112,8 @@ class Reader:
             if isinstance(item, CatchUp):
                 async for event in self._catch_up():
                     yield event
+                # Resumed after the last one: the core has handled every event it gave.
+                self._caught_up.set()
                 continue
             converted = await self._convert(item)
             if converted is None:
@@ -115,6 +121,10 @@ class Reader:
             if isinstance(converted, IncomingMessage) and converted.ref.id in self._caught:
                 continue  # the catch-up already gave it
             yield converted
+
+    async def caught_up(self) -> None:
+        """Return once the history read at the first READY is handled by the core."""
+        await self._caught_up.wait()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         kind = type(event).__name__
