@@ -135,7 +135,8 @@ async def test_a_server_that_answers_polls_at_once_is_asked_once_a_second_quietl
         waited = rig.time.now  # the adapter's clock moves only when it waits
         answer = rig.api.post(ANN, GROUP, "A1: still read")
         await rig.delivered(answer)
-    assert waited >= (polls - 1) * EMPTY_POLL_SECONDS
+    # The first poll, a short one for the backlog, is followed by a long one at once.
+    assert waited >= (polls - 2) * EMPTY_POLL_SECONDS
     assert not [r for r in caplog.records if "getUpdates" in r.getMessage()]
 
 
