@@ -120,6 +120,8 @@ class Runner:
         for step in steps:
             if step.due_at > now:
                 break
+            if step.kind is StepKind.TRANSCRIPT and not await self._settled(row, steps, step):
+                break  # a refused step waits for its retry; the link and the close follow it
             for channel in row.plan.channels:
                 post = posts.get((step.key, channel))
                 if post is None:
@@ -139,6 +141,18 @@ class Runner:
         if missed:
             await self.notify_moderators(row.plan, texts.missed_notice(sorted(set(missed))))
         await self._set_alarm(session_id)
+
+    async def _settled(self, row: SessionRow, steps: list[StepRow], until: StepRow) -> bool:
+        """True once every step before ``until`` is done with in every channel (sent,
+        uncertain or skipped): a closing refused just before the transcript link would
+        otherwise never be retried, as the chat closes with the link."""
+        posts = await self.store.posts(row.id)
+        return all(
+            (step.key, channel) in posts
+            for step in steps
+            if step.seq < until.seq
+            for channel in row.plan.channels
+        )
 
     async def _posted_everywhere(self, row: SessionRow, step: StepRow) -> bool:
         """True once no channel still waits for ``step`` (a refused post is retried)."""

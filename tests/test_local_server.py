@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -171,3 +172,28 @@ def test_the_config_chooses_the_local_server_or_the_in_process_platform(tmp_path
     (problem,) = caught.value.problems
     assert problem.field == "platforms.local.server"
     assert "http://" in problem.message
+
+
+async def test_the_backlog_at_start_is_caught_up_once_the_core_handled_it(
+    server: TestServer,
+) -> None:
+    """A chat that ended while the bot was down closes only after its last answers."""
+    await say(server, "ann", "A3: sent while the bot was down")
+    platform = await connected(server, Cursors())
+    caught_up = asyncio.ensure_future(platform.caught_up())
+    events = platform.events()
+    first = await anext(events)
+    assert isinstance(first, IncomingMessage)
+    await asyncio.sleep(0)
+    assert not caught_up.done()  # the core has it in hand, not yet handled
+    more = asyncio.ensure_future(anext(events))  # asking for more: the first is handled
+    await asyncio.wait_for(caught_up, 5)
+    await platform.close()
+    with pytest.raises(StopAsyncIteration):
+        await more
+
+
+async def test_nothing_waiting_at_start_means_caught_up_at_once(server: TestServer) -> None:
+    platform = await connected(server, Cursors())
+    await asyncio.wait_for(platform.caught_up(), 1)
+    await platform.close()

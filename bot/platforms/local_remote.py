@@ -56,6 +56,8 @@ class RemoteLocalPlatform:
         self._host: Host | None = None
         self._http: aiohttp.ClientSession | None = None
         self._closing = asyncio.Event()
+        self._caught_up = asyncio.Event()
+        self._backlog_end = 0
         self._read_from = 1  # the next update to fetch (read ahead of the cursor)
         self._saved = 1  # the cursor as stored: every update before it is committed
         self._unacked: dict[int, bool] = {}  # update id -> acknowledged, in order
@@ -71,7 +73,7 @@ class RemoteLocalPlatform:
             timeout=aiohttp.ClientTimeout(total=POLL_SECONDS + REQUEST_SECONDS)
         )
         try:
-            await self._call("GET", "/health")
+            health = await self._call("GET", "/health")
         except PlatformError as exc:
             await self.close()
             raise PlatformError(
@@ -79,10 +81,15 @@ class RemoteLocalPlatform:
             ) from exc
         stored = await host.cursor(OFFSET)
         self._read_from = self._saved = int(stored) if stored else 1
+        # What was waiting before this start: caught_up() returns once it is handled.
+        self._backlog_end = int(health.get("last_update", 0))
+        if self._backlog_end < self._read_from:
+            self._caught_up.set()
         log.info("local platform: reading %s from update %d", self.server, self._read_from)
 
     async def close(self) -> None:
         self._closing.set()
+        self._caught_up.set()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -111,6 +118,14 @@ class RemoteLocalPlatform:
                 self._unacked[ident] = False
                 self._ids[id(event)] = (event, ident)
                 yield event
+                # Resumed only when the core asks for more, i.e. has handled this one.
+                if ident >= self._backlog_end:
+                    self._caught_up.set()
+
+    async def caught_up(self) -> None:
+        """Return once the updates waiting on the server at start are handled, so a chat
+        that ended while the bot was down closes with its last answers."""
+        await self._caught_up.wait()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         held = self._ids.pop(id(event), None)

@@ -13,6 +13,7 @@ the bot's process. Three groups of routes:
   shown once), ``/bot/delete``, ``/bot/restrict``, ``/bot/slow_mode``,
   ``GET /bot/updates?offset=&timeout=`` (long poll, like Telegram's getUpdates) and
   ``GET /bot/history``;
+- ``GET /health`` (with ``last_update``, the newest update's id);
 - control: ``POST /control/faults`` (refuse a ratio of the bot's posts with 429/5xx,
   before posting anything), ``GET /control/sends`` (every post request and its outcome).
 """
@@ -77,7 +78,7 @@ class LocalServer:
     # participants ---------------------------------------------------------------------
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response({"status": "ok", "last_update": len(self.world.updates)})
 
     async def post_message(self, request: web.Request) -> web.Response:
         body = await _body(request)

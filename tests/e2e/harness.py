@@ -39,7 +39,23 @@ LEAD = 7.0  # seconds from launch to the chat's start: the bot's start-up fits b
 STEPS = ("reminder", "welcome", "q1", "q2", "q3", "closing", "transcript")
 
 
-def _agenda() -> str:
+def step_of(text: str, public_url: str) -> str | None:
+    """Which step a post of the bot is, by the words only that step carries."""
+    if public_url in text:
+        return "transcript"
+    if CLOSING in text:
+        return "closing"
+    if WELCOME in text:
+        return "welcome"
+    for n, question in enumerate(QUESTIONS, 1):
+        if question in text:
+            return f"q{n}"
+    if TITLE in text:
+        return "reminder"
+    return None
+
+
+def agenda() -> str:
     questions = "".join(
         f'\n[[questions]]\ntext = "{text}"\nat = "{int(at.total_seconds())}s"\n'
         for text, at in zip(QUESTIONS, QUESTION_AT, strict=True)
@@ -72,7 +88,7 @@ class Chat:
         return times
 
     def write(self) -> None:
-        (self.workdir / "agenda.toml").write_text(_agenda(), encoding="utf-8")
+        (self.workdir / "agenda.toml").write_text(agenda(), encoding="utf-8")
         mods = self.driver.moderator_channel
         self.config.write_text(
             f"""
@@ -120,20 +136,7 @@ reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
     # what was posted ------------------------------------------------------------------
 
     def step_of(self, post: Post) -> str | None:
-        """Which step a post of the bot is, by the words only that step carries."""
-        text = post.text
-        if self.public_url in text:
-            return "transcript"
-        if CLOSING in text:
-            return "closing"
-        if WELCOME in text:
-            return "welcome"
-        for n, question in enumerate(QUESTIONS, 1):
-            if question in text:
-                return f"q{n}"
-        if TITLE in text:
-            return "reminder"
-        return None
+        return step_of(post.text, self.public_url)
 
     async def steps(self) -> dict[str, list[Post]]:
         """The bot's posts in the chat's channel, by step (a thread's posts excluded)."""

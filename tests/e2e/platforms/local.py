@@ -47,7 +47,7 @@ class LocalDriver:
         return {}
 
     async def posts(self) -> list[Post]:
-        data = await self._request("GET", "/api/messages")
+        data = await self.request("GET", "/api/messages")
         return [
             Post(
                 id=m["id"],
@@ -72,18 +72,18 @@ class LocalDriver:
             "text": text,
             "reply_to": reply_to,
         }
-        return str((await self._request("POST", "/api/messages", body))["id"])
+        return str((await self.request("POST", "/api/messages", body))["id"])
 
     async def edit(self, who: str, message_id: str, text: str) -> None:
-        await self._request("POST", f"/api/messages/{message_id}/edit", {"user": who, "text": text})
+        await self.request("POST", f"/api/messages/{message_id}/edit", {"user": who, "text": text})
 
     async def delete(self, who: str, message_id: str) -> None:
-        await self._request("POST", f"/api/messages/{message_id}/delete", {"user": who})
+        await self.request("POST", f"/api/messages/{message_id}/delete", {"user": who})
 
     async def fail_posts(self, ratio: float, statuses: tuple[int, ...] = (429, 500)) -> None:
-        await self._request("POST", "/control/faults", {"ratio": ratio, "statuses": list(statuses)})
+        await self.request("POST", "/control/faults", {"ratio": ratio, "statuses": list(statuses)})
 
-    async def _request(self, method: str, path: str, body: Any = None) -> Any:
+    async def request(self, method: str, path: str, body: Any = None) -> Any:
         assert self._http is not None, "start() first"
         async with self._http.request(method, self.url + path, json=body) as response:
             data = await response.json()
