@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench check catalogs clean
+.PHONY: demo test lint bench chaos check catalogs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# The real process killed at random and 20% of its posts refused: ARGS="--chats 20 --kills 80"
+chaos: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/chaos.py $(ARGS)
 
 check: lint test
 

@@ -278,6 +278,25 @@ async def _run(config: Config, config_path: Path) -> None:
         await app.stop()
 
 
+@main.command("local-server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, help="Port to listen on.")
+def local_server(host: str, port: int) -> None:
+    """Run the local chat platform as its own process, for `[platforms.local] server`."""
+    from bot.platforms.local_server import print_change, serve
+
+    click.echo(f"local chat server on http://{host}:{port}/ ; press Ctrl+C to stop.")
+    try:
+        asyncio.run(serve(host, port, echo=print_change))
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        click.secho(
+            f"hashchat local-server: cannot listen on {host}:{port}: {exc.strerror}",
+            fg="red",
+            err=True,
+        )
+        sys.exit(1)
+
+
 @main.command()
 @VERBOSE_OPTION
 @click.option("--locale", type=click.Choice(["en", "fr"]), default="en", show_default=True)

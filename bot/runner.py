@@ -157,6 +157,8 @@ class Runner:
             if step.kind is StepKind.REMINDER and now >= welcome:
                 await self._drop_reminder(row, step, posts, now)
                 continue
+            if step.kind is StepKind.TRANSCRIPT and not await self._settled(row, steps, step):
+                break  # a refused step waits for its retry; the link and the close follow it
             for channel in row.plan.channels:
                 post = posts.get((step.key, channel))
                 if post is None:
@@ -192,14 +194,22 @@ class Runner:
                 await self.store.finish_post(row.id, step.key, channel, PostState.SKIPPED, now)
                 log.info("%s: %s dropped in %s: too late", row.plan.slug, step.key, channel)
 
+    async def _settled(self, row: SessionRow, steps: list[StepRow], until: StepRow) -> bool:
+        """True once every step before ``until`` is done with in every channel (sent,
+        uncertain or skipped): a closing refused just before the transcript link would
+        otherwise never be retried, as the chat closes with the link."""
+        posts = await self.store.posts(row.id)
+        return all(
+            _done(posts, step.key, channel)
+            for step in steps
+            if step.seq < until.seq
+            for channel in row.plan.channels
+        )
+
     async def _posted_everywhere(self, row: SessionRow, step: StepRow) -> bool:
         """True once no channel still waits for ``step`` (a post refused or unanswered)."""
         posts = await self.store.posts(row.id)
-        return all(
-            (post := posts.get((step.key, channel))) is not None
-            and post.state is not PostState.SENDING
-            for channel in row.plan.channels
-        )
+        return all(_done(posts, step.key, channel) for channel in row.plan.channels)
 
     async def _set_alarm(self, session_id: int) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""
@@ -396,6 +406,13 @@ class Runner:
             targets = moderator_targets(plan.moderator_channels, plan.channels, exclude)
         log.warning("%s: %s", plan.slug, text)
         await self.notices.tell(targets, text)
+
+
+def _done(posts: Mapping[tuple[str, str], PostRow], key: str, channel: str) -> bool:
+    """A step is done with in a channel once sent, uncertain or skipped: not while it
+    waits for a retry (no row) or for its answer (``sending``)."""
+    post = posts.get((key, channel))
+    return post is not None and post.state is not PostState.SENDING
 
 
 def _due(steps: list[StepRow], kind: StepKind) -> datetime:

@@ -160,7 +160,7 @@ async def test_a_stalled_backlog_delays_the_close_only_within_its_bound(
 
 async def test_a_kill_between_the_transcript_and_the_close_loses_no_answer(chat: Chat) -> None:
     # The link is posted in #main, refused in #side: the chat waits to close...
-    chat.local.refuse = lambda channel, text: channel.id == "side" and "transcript" in text
+    chat.local.refuse = lambda channel, text: channel.id == "side" and "transcript of" in text
     await chat.at(60)
     assert links(chat) == 1
     await chat.stop()  # ...and the bot is killed there

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from bot.clock import Clock
 from bot.config import CommunityConfig, Config, PlatformSettings, validation_problems
@@ -102,6 +103,36 @@ def secret(config: Config, name: str, env: Mapping[str, str]) -> str:
     return value
 
 
+class LocalOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token_env: str | None = None  # unused: the local platform has no token
+    # A ``hashchat local-server`` to talk to; without it the platform lives in-process.
+    server: str | None = None
+
+    @field_validator("server")
+    @classmethod
+    def _server(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(
+                "must start with http:// and name the local server, such as 'http://127.0.0.1:8765'"
+            )
+        return value
+
+
+def _local(config: Config, clock: Clock, view: View | None) -> Platform:
+    """In-process by default; over HTTP when ``[platforms.local] server`` is set."""
+    admins = [
+        UserRef.parse(m) for c in config.communities for m in c.moderators if m.startswith("local:")
+    ]
+    server = options(config, "local", LocalOptions).server
+    if server is None:
+        return LocalPlatform(clock, admins=admins, view=view)
+    from bot.platforms.local_remote import RemoteLocalPlatform
+
+    return RemoteLocalPlatform(server, clock, admins=admins)
+
+
 def build_platforms(
     config: Config,
     clock: Clock,
@@ -114,13 +145,10 @@ def build_platforms(
     problems: list[Problem] = []
     for name, field in sorted(used_platforms(config).items()):
         if name == "local":
-            admins = [
-                UserRef.parse(m)
-                for c in config.communities
-                for m in c.moderators
-                if m.startswith("local:")
-            ]
-            platforms[name] = LocalPlatform(clock, admins=admins, view=view)
+            try:
+                platforms[name] = _local(config, clock, view)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
             continue
         if name not in ADAPTERS:
             message = f"unknown platform {name!r}; use one of {', '.join(KNOWN)}"

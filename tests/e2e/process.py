@@ -1,0 +1,95 @@
+"""Child processes for the end-to-end suite: started with their output in a log file,
+waited for with deadlines, stopped by signal; the log's tail explains a failure."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import aiohttp
+
+POLL = 0.05  # seconds between looks at a condition
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]], *, within: float, what: str, log: Path | None = None
+) -> None:
+    """Poll ``check`` every 50 ms until it is true; after ``within`` seconds fail with
+    ``what`` (and the tail of ``log``)."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within:.0f} s: {what}" + tail(log))
+        await asyncio.sleep(POLL)
+
+
+def tail(log: Path | None, lines: int = 60) -> str:
+    if log is None or not log.exists():
+        return ""
+    text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return f"\n--- last lines of {log} ---\n" + "\n".join(text)
+
+
+class Child:
+    """One child process, its stdout and stderr appended to ``log``."""
+
+    def __init__(self, args: Sequence[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.args = list(args)
+        self.log = log
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            out.write(f"\n=== {' '.join(self.args)}\n".encode())
+            out.flush()
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.args, stdout=out, stderr=asyncio.subprocess.STDOUT, env=self.env
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    async def kill(self) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+    async def stop(self, within: float = 15) -> int | None:
+        """SIGTERM, then SIGKILL if it does not exit within ``within`` seconds."""
+        if self.proc is None:
+            return None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), within)
+            except TimeoutError:
+                await self.kill()
+        return self.proc.returncode
+
+
+def python_module(*args: str) -> list[str]:
+    """``python -m <args>`` with this interpreter, as a user's virtualenv would run it."""
+    return [sys.executable, "-m", *args]
+
+
+async def http_ok(url: str) -> bool:
+    try:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, OSError):
+        return False
