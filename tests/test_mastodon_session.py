@@ -6,8 +6,9 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -253,21 +254,62 @@ async def test_the_same_chat_runs_by_polling_alone(
     assert pacer.waits[0] >= 5  # paced within the request budget
 
 
-async def test_a_post_whose_answer_was_lost_is_sent_again_and_made_once(
+async def test_a_post_whose_answer_was_lost_is_found_among_the_bots_own_not_sent_again(
     tmp_path: Path, server: MastodonStandIn, clock: ManualClock
 ) -> None:
+    server.controls.ignore_idempotency = True  # as some servers do: no help from the key
     async with running(tmp_path, server, clock) as (chat, platform, _):
         await chat.at(9)
         server.controls.lose_post_answers = 1
         await chat.at(10)
+        await chat.at(20)
         posts = bot_posts(server)
     assert platform.backoffs == [2.0]
     q1 = [s for s in posts if html_to_text(s["content"]).startswith("Q1:")]
     assert len(q1) == 1
     tries = [r for r in server.controls.posts() if r.idempotency_key == "1:q1:mastodon:hcsmeu"]
-    assert len(tries) == 2
+    assert len(tries) == 1
     welcome = next(s for s in posts if html_to_text(s["content"]).startswith("Welcome"))
     assert q1[0]["in_reply_to_id"] == welcome["id"]
+    q2 = next(s for s in posts if html_to_text(s["content"]).startswith("Q2:"))
+    assert q2["in_reply_to_id"] == q1[0]["id"]  # the chain goes on from the post found
+
+
+async def test_a_post_cut_off_before_the_server_saw_it_is_sent_again(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    server.controls.ignore_idempotency = True
+    async with running(tmp_path, server, clock) as (chat, _, _):
+        await chat.at(9)
+        server.controls.cut_posts = 1
+        await chat.at(10)
+        posts = bot_posts(server)
+    q1 = [s for s in posts if html_to_text(s["content"]).startswith("Q1:")]
+    assert len(q1) == 1
+    assert len(server.controls.posts()) == len(posts) + 1  # the cut one, then the resend
+
+
+async def test_after_a_kill_a_step_already_posted_is_found_not_posted_twice(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    server.controls.ignore_idempotency = True
+    async with running(tmp_path, server, clock) as (chat, _, _):
+        await chat.at(10)
+        posts = bot_posts(server)
+        q1 = next(s for s in posts if html_to_text(s["content"]).startswith("Q1:"))
+        await chat.stop()
+        # As if the bot had been killed after sending Q1 and before recording it:
+        with closing(sqlite3.connect(tmp_path / "chat.db")) as db, db:
+            db.execute(
+                "UPDATE posts SET state = 'sending', message_id = NULL, url = NULL"
+                " WHERE step_key = 'q1'"
+            )
+        second = adapter(server.base_url, clock, pacer=Pacer())
+        chat.adapters["mastodon"] = second
+        await chat.boot()
+        await chat.at(11)
+    again = [s for s in bot_posts(server) if html_to_text(s["content"]).startswith("Q1:")]
+    assert [s["id"] for s in again] == [q1["id"]]
 
 
 async def test_one_chat_on_mastodon_and_locally_has_one_transcript(

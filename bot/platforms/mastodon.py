@@ -42,6 +42,7 @@ from bot.platforms.mastodon_config import (
 from bot.platforms.mastodon_intake import order
 from bot.platforms.mastodon_pace import Budget, Sleep
 from bot.platforms.mastodon_reading import Reading
+from bot.platforms.mastodon_resend import OwnPosts
 from bot.platforms.mastodon_statuses import Statuses, aware, stricter
 from bot.platforms.mastodon_text import has_tag, inert, split_to_fit, weighted_length
 
@@ -88,6 +89,7 @@ class MastodonPlatform:
         self.host: Host | None = None
         connect = partial(client, options.api_base_url, token, options.request_timeout)
         self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff), backoff)
+        self.own_posts = OwnPosts(self.api, clock.now, backoff)
         self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch, now=clock.now)
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
         streamer = partial(streaming_client, options.api_base_url, token, options.request_timeout)
@@ -106,6 +108,7 @@ class MastodonPlatform:
             raise PlatformError(f"could not sign in to Mastodon: {exc}{hint}") from exc
         streaming = await self._instance()
         self.statuses.identify(me, self.domain)
+        await self.own_posts.load(self.statuses.me)
         self.bot_names = frozenset(
             {self.statuses.username, f"{self.statuses.username}@{self.domain}"}
         )
@@ -189,7 +192,7 @@ class MastodonPlatform:
                 f"{idempotency_key}/{number}"
             )  # fmt: skip
             try:
-                status = await self.api.post(
+                status = await self.own_posts.post(
                     key,
                     status=prefix + part,
                     in_reply_to_id=parent,

@@ -12,8 +12,8 @@ needs of the Mastodon stand-in, as JSON over HTTP.
   a reply starts with its parent's author, as apps write it (``mention_parent: false``
   not);
 - ``POST settings``: the switches (``fail_ratio`` and ``fail_statuses`` for the bot's
-  posts, ``refuse``, ``refuse_exact``, ``streaming_down``, ``lose_post_answers``,
-  ``ignore_idempotency``); ``POST drop_streams``.
+  posts, ``refuse``, ``refuse_exact``, ``refusal``, ``streaming_down``,
+  ``lose_post_answers``, ``cut_posts``, ``ignore_idempotency``); ``POST drop_streams``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ _SWITCHES = {
     "refuse_exact": lambda v: {str(k): int(c) for k, c in v.items()},
     "streaming_down": bool,
     "lose_post_answers": int,
+    "cut_posts": int,
+    "refusal": str,
     "ignore_idempotency": bool,
 }
 

@@ -77,7 +77,9 @@ class Controls:
         self.requests: list[Seen] = []
         self.streaming_down = False
         self.lose_post_answers = 0
+        self.cut_posts = 0  # posts whose connection is cut before the server sees them
         self.refuse: dict[str, int] = {}  # path prefix -> HTTP status, e.g. a missing scope
+        self.refusal = "This action is outside the authorized scopes"  # what 4xx say
         # "GET /api/v1/statuses" -> 405: exactly that method and path (a server without it)
         self.refuse_exact: dict[str, int] = {}
         self.ignore_idempotency = False  # a server that does not honour Idempotency-Key
@@ -96,7 +98,9 @@ class Controls:
             self.requests.clear()
             self.streaming_down = False
             self.lose_post_answers = 0
+            self.cut_posts = 0
             self.refuse = {}
+            self.refusal = "This action is outside the authorized scopes"
             self.refuse_exact = {}
             self.ignore_idempotency = False
             self.fail_ratio = 0.0
@@ -152,7 +156,7 @@ class Controls:
         if refused is None and method == "POST" and path == "/api/v1/statuses":
             refused = self._failed_post(send.by_bot)
         if refused is not None:
-            body = b'{"error": "This action is outside the authorized scopes"}'
+            body = json.dumps({"error": self.refusal}).encode()
             if refused == 429:
                 body = b'{"error": "Too many requests"}'
             elif refused >= 500 or refused == 405:
@@ -163,6 +167,11 @@ class Controls:
             await self._stream(scope, receive, send)
         elif method == "POST" and path == "/api/v1/statuses" and self._lose():
             await self._lost(scope, receive, send)
+        elif method == "POST" and path == "/api/v1/statuses" and self._cut():
+            # Nothing made, and the connection dies with the answer unfinished.
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"999")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            raise ConnectionAbortedError("cut before the server saw it (a test's doing)")
         else:
             await self.app(scope, receive, send)
 
@@ -197,6 +206,13 @@ class Controls:
                 post = self.bot_posts.get(path.rsplit("/", 1)[-1])
                 if post is not None:
                     post["deleted"] = True
+
+    def _cut(self) -> bool:
+        with self._lock:
+            if self.cut_posts <= 0:
+                return False
+            self.cut_posts -= 1
+            return True
 
     def _lose(self) -> bool:
         with self._lock:
