@@ -135,8 +135,43 @@ async def test_a_refused_token_stops_the_start_without_showing_it(
     with pytest.raises(PlatformError) as failed:
         await platform.start(Host())
     await platform.close()
-    assert "401" in str(failed.value)
+    assert "GET /api/v1/accounts/verify_credentials (401)" in str(failed.value)
     assert BOT_TOKEN not in str(failed.value) + caplog.text
+
+
+@pytest.mark.parametrize(
+    ("refused", "endpoint"),
+    [
+        ({"/api/v1/accounts/verify_credentials": 403}, "GET /api/v1/accounts/verify_credentials"),
+        # Signed in, but the server's settings are refused: v2 first, then v1, named.
+        ({"/api/v2/instance": 403, "/api/v1/instance": 403}, "GET /api/v1/instance/"),
+    ],
+)
+async def test_a_start_refused_for_a_scope_names_the_endpoint_and_the_broad_scopes(
+    server: MastodonStandIn, clock: ManualClock, refused: dict[str, int], endpoint: str
+) -> None:
+    server.controls.refusal = "out_of_scope"
+    server.controls.refuse = refused
+    platform = adapter(server.base_url, clock, pacer=Pacer())
+    with pytest.raises(PlatformError) as failed:
+        await platform.start(Host())
+    await platform.close()
+    assert f"{endpoint} (403): out_of_scope" in str(failed.value)
+    assert "accept only the broad 'read write' scopes" in str(failed.value)
+
+
+@pytest.mark.parametrize("code", [429, 500, 503])
+async def test_an_answered_error_means_not_posted_and_is_retryable(
+    server: MastodonStandIn, clock: ManualClock, code: int
+) -> None:
+    async with started(server, clock) as (platform, _):
+        server.controls.fail_ratio, server.controls.fail_statuses = 1.0, (code,)
+        with pytest.raises(PlatformError) as refused:
+            await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+    assert not isinstance(refused.value, DeliveryUncertain)
+    assert refused.value.retryable
+    assert "POST /api/v1/statuses" in str(refused.value)
+    assert server.statuses_of("hashchat") == []
 
 
 async def test_answers_are_boosted_once_stored_and_nothing_else(

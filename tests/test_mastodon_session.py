@@ -16,6 +16,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain import UserRef
+from bot.platforms.mastodon_config import mastodon_channels
 from bot.platforms.mastodon_text import html_to_text
 from tests.conftest import Chat
 from tests.fakes.mastodon_harness import (
@@ -39,11 +40,16 @@ async def running(
     clock: ManualClock,
     *,
     channels: tuple[str, ...] = ("mastodon:hcsmeu",),
+    moderator_channels: tuple[str, ...] = ("local:mods",),
     **options: Any,
 ) -> AsyncIterator[tuple[Chat, ObservedMastodon, Pacer]]:
     pacer = Pacer()
-    platform = adapter(server.base_url, clock, pacer=pacer, **options)
-    config = mastodon_config(tmp, server.base_url, channels=channels)
+    config = mastodon_config(
+        tmp, server.base_url, channels=channels, moderator_channels=moderator_channels
+    )
+    platform = adapter(
+        server.base_url, clock, pacer=pacer, channels=mastodon_channels(config), **options
+    )
     chat = Chat(tmp, config, adapters={"mastodon": platform}, clock=clock)
     await chat.boot()
     try:
@@ -190,6 +196,25 @@ async def test_moderators_steer_by_mention_or_direct_message_and_others_are_refu
     assert not any(t.startswith("Q3:") for t in texts)
     assert any(t.startswith("The transcript of today's #hcsmeu chat is ready") for t in texts)
     assert [m["text"] for m in transcript(chat)["messages"]] == ["A1 a fine answer #hcsmeu"]
+
+
+async def test_a_moderators_public_mention_is_answered_in_public_and_a_direct_one_directly(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock
+) -> None:
+    alice = server.client("alice")
+    dm = ("mastodon:@alice@mock.local",)  # Alice also has a private channel with the bot
+    async with running(tmp_path, server, clock, moderator_channels=dm) as (chat, platform, _):
+        await chat.at(15)
+        public = alice.status_post("@hashchat pause")
+        await platform.acknowledged(str(public["id"]))
+        private = alice.status_post("@hashchat resume", visibility="direct")
+        await platform.acknowledged(str(private["id"]))
+        await chat.at(16)
+        posts = bot_posts(server)
+    replies = {s["in_reply_to_id"]: s for s in posts if s["in_reply_to_id"] is not None}
+    assert replies[public["id"]]["visibility"] == "public"
+    assert html_to_text(replies[public["id"]]["content"]).startswith("@alice ")
+    assert replies[private["id"]]["visibility"] == "direct"
 
 
 async def test_a_dropped_stream_is_backfilled_by_polling_without_duplicates(

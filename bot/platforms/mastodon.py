@@ -104,9 +104,14 @@ class MastodonPlatform:
         try:
             me = await self.api.read(self.api.mastodon.account_verify_credentials)
         except PlatformError as exc:
-            hint = f"; is the access token in {self.options.token_env} valid?"
+            hint = "" if "scope" in str(exc) else (
+                f"; is the access token in {self.options.token_env} valid?"
+            )  # fmt: skip
             raise PlatformError(f"could not sign in to Mastodon: {exc}{hint}") from exc
-        streaming = await self._instance()
+        try:
+            streaming = await self._instance()
+        except PlatformError as exc:
+            raise PlatformError(f"could not read the Mastodon server's settings: {exc}") from exc
         self.statuses.identify(me, self.domain)
         await self.own_posts.load(self.statuses.me)
         self.bot_names = frozenset(
@@ -173,6 +178,7 @@ class MastodonPlatform:
         visibility: str = self.options.visibility
         prefix = ""
         parent = None if reply_to is None else self.statuses.last_part.get(reply_to, reply_to)
+        answers_public = False  # a participant's public status: answered in public
         if reply_to is not None and reply_to not in self.statuses.own:
             seen = self.statuses.seen.get(reply_to)
             mention, parent_visibility = (
@@ -181,7 +187,8 @@ class MastodonPlatform:
             if mention:
                 prefix = f"@{mention} "
                 visibility = stricter(visibility, parent_visibility)
-        if is_direct(channel):
+                answers_public = parent_visibility in ("public", "unlisted")
+        if is_direct(channel) and not answers_public:
             prefix = f"@{self.statuses.mention_for(channel.id[1:])} "
             visibility = "direct"
         body = inert(text, self.keep_tags)

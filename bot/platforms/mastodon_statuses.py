@@ -175,7 +175,8 @@ class Statuses:
 
     async def _channel_for(self, status: Mapping[str, Any]) -> ChannelRef | None:
         """By its hashtag, else by the chat post it replies to, else (a direct message from
-        a moderator) by that moderator's channel, else the only hashtag configured."""
+        a moderator) by that moderator's channel, else the only hashtag configured (else,
+        for a moderator's public mention, that moderator's channel)."""
         tags = {str(t["name"]).casefold() for t in status.get("tags") or []}
         for channel in self.tag_channels:
             if channel.id.casefold() in tags:
@@ -192,10 +193,13 @@ class Statuses:
                 for channel in self.tag_channels:
                     if channel.id.casefold() in names:
                         return channel
+        # A moderator's channel takes what was said privately; a public mention belongs
+        # to the chat, so that its answer is public too.
         direct = self.direct_channels.get(self.full_acct(status["account"]).casefold())
-        if direct is not None:
+        public = status.get("visibility") in ("public", "unlisted")
+        if direct is not None and not public:
             return direct
-        return self.tag_channels[0] if len(self.tag_channels) == 1 else None
+        return self.tag_channels[0] if len(self.tag_channels) == 1 else direct
 
 
 def _remember(store: OrderedDict[str, Any], key: str, value: object) -> None:
