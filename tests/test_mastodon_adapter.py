@@ -194,11 +194,36 @@ async def test_with_streaming_turned_off_it_only_polls(
     server: MastodonStandIn, clock: ManualClock
 ) -> None:
     async with started(server, clock, streaming=False) as (platform, _):
+        await platform.send(HASHTAG, "Welcome! #hcsmeu", idempotency_key="1:welcome:x")
         answer = server.client("ann").status_post("A1 polled #hcsmeu")
         await platform.pacer.poll()
         event = await anext(aiter(platform.events()))
     assert event.ref.id == str(answer["id"])
     assert not [r for r in server.controls.requests if r.path.startswith("/api/v1/streaming")]
+
+
+async def test_between_chats_only_the_notifications_are_polled(
+    server: MastodonStandIn, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.platforms")
+    ann, alice = server.client("ann"), server.client("alice")
+    async with started(server, clock, streaming=False) as (platform, _):
+        early = ann.status_post("hello, is the chat today? #hcsmeu")
+        command = alice.status_post("@hashchat status")
+        await platform.pacer.poll()
+        events = aiter(platform.events())
+        first = await anext(events)
+        timeline = [r for r in server.controls.requests if r.path.startswith("/api/v1/timelines")]
+        # The chat begins: from now on the hashtag is polled, from where it was left.
+        await platform.send(HASHTAG, "Welcome! #hcsmeu", idempotency_key="1:welcome:x")
+        await platform.pacer.poll()
+        second = await anext(events)
+    assert len(timeline) == 1  # once at start, to know where "now" is; not between chats
+    assert (first.ref.id, second.ref.id) == (str(command["id"]), str(early["id"]))
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("bot.platforms")]
+    assert "mastodon: #hcsmeu is not polled between chats" in said
+    assert any(m.startswith("mastodon: #hcsmeu is polled every") for m in said)
+    assert any(m.startswith("mastodon: the notifications (mentions") for m in said)
 
 
 async def test_history_lists_the_hashtags_posts_since_a_time(

@@ -279,6 +279,36 @@ async def test_the_same_chat_runs_by_polling_alone(
     assert pacer.waits[0] >= 5  # paced within the request budget
 
 
+async def test_a_server_refusing_batch_reads_still_brings_edits_and_deletions_quietly(
+    tmp_path: Path, server: MastodonStandIn, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.platforms")
+    server.controls.streaming_down = True  # no streaming, and no GET /api/v1/statuses?id[]=
+    server.controls.refuse_exact = {"GET /api/v1/statuses": 405}
+    ann, bob = server.client("ann"), server.client("bob")
+    async with running(tmp_path, server, clock) as (chat, platform, pacer):
+        await chat.at(10)
+        tagged = ann.status_post("A1 sharing decisions #hcsmeu")
+        gone = bob.status_post("A1 posted by mistake #hcsmeu")
+        await pacer.poll()
+        await platform.acknowledged(str(tagged["id"]), str(gone["id"]))
+        ann.status_update(tagged["id"], "A1 sharing decisions, and power #hcsmeu")
+        bob.status_delete(gone["id"])
+        for _ in range(3):
+            await pacer.poll()
+        await platform.handed_over(f"MessageEdited:{tagged['id']}", f"MessageDeleted:{gone['id']}")
+        await chat.at(61)
+    assert answers(transcript(chat), 1) == {"A1 sharing decisions, and power #hcsmeu"}
+    requests = server.controls.requests
+    batch = [r for r in requests if r.path == "/api/v1/statuses" and r.method == "GET"]
+    assert len(batch) == 1  # refused once, then one at a time
+    assert [r.getMessage() for r in caplog.records if "405" in r.getMessage()] == [
+        "mastodon: the server refuses GET /api/v1/statuses (405); re-reading answers one at a"
+        " time, 4 per cycle"
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 async def test_a_post_whose_answer_was_lost_is_found_among_the_bots_own_not_sent_again(
     tmp_path: Path, server: MastodonStandIn, clock: ManualClock
 ) -> None:

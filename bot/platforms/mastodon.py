@@ -113,7 +113,9 @@ class MastodonPlatform:
         except PlatformError as exc:
             raise PlatformError(f"could not read the Mastodon server's settings: {exc}") from exc
         self.statuses.identify(me, self.domain)
-        await self.own_posts.load(self.statuses.me)
+        for status in await self.own_posts.load(self.statuses.me):
+            for tag in status.get("tags") or []:
+                self.statuses.chat_posted(str(tag["name"]), aware(status["created_at"]))
         self.bot_names = frozenset(
             {self.statuses.username, f"{self.statuses.username}@{self.domain}"}
         )
@@ -211,6 +213,8 @@ class MastodonPlatform:
                 raise
             sid = str(status["id"])
             self.statuses.posted(sid, channel, None if first is None else first.id)
+            if chat_post:
+                self.statuses.chat_posted(channel.id)
             if first is None:
                 first = MessageRef(channel, sid, url=status.get("url") or status.get("uri"))
             parent = sid

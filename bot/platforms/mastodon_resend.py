@@ -47,14 +47,15 @@ class OwnPosts:
         self._before: list[Mapping[str, Any]] = []  # made before this start, not yet matched
         self._cut: set[str] = set()  # keys whose send may have reached the server
 
-    async def load(self, account_id: str) -> None:
-        """The bot's latest statuses, once at start: a killed process may have posted
+    async def load(self, account_id: str) -> list[Mapping[str, Any]]:
+        """The bot's recent statuses, once at start: a killed process may have posted
         a step without recording it."""
         self.account_id = account_id
         try:
             self._before = await self._latest()
         except PlatformError as exc:
             log.warning("mastodon: could not read the bot's own recent posts: %s", exc)
+        return list(self._before)
 
     async def _latest(self) -> list[Mapping[str, Any]]:
         found = await self.api.read(

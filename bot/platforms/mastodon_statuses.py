@@ -7,7 +7,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
@@ -17,6 +17,9 @@ from bot.platforms.mastodon_text import as_command_or_answer, status_text
 _REMEMBERED = 20_000
 _VISIBILITY = ("public", "unlisted", "private", "direct")
 _ANSWER_TAG = re.compile(r"\bA\d+\b", re.IGNORECASE)
+# A hashtag is polled from a chat's first post (a reminder, the welcome) until this long
+# after its last (the transcript link), so late answers are still read.
+ACTIVE_AFTER = timedelta(hours=2)
 
 
 def stricter(a: str, b: str) -> str:
@@ -67,6 +70,7 @@ class Statuses:
         self.seen: OrderedDict[str, Seen] = OrderedDict()
         self.first_part: dict[str, str] = {}  # a continuation of a split post -> its first
         self.last_part: dict[str, str] = {}  # a split post's first part -> its last
+        self.chat_posts: dict[str, datetime] = {}  # hashtag -> when a chat last posted there
 
     def identify(self, account: Mapping[str, Any], domain: str) -> None:
         self.me = str(account["id"])
@@ -78,6 +82,18 @@ class Statuses:
         if first is not None and first != status_id:
             self.first_part[status_id] = first
             self.last_part[first] = status_id
+
+    def chat_posted(self, tag: str, at: datetime | None = None) -> None:
+        """A chat's step went out under ``tag`` (now, or ``at`` for one found at start)."""
+        when = self._now() if at is None else at
+        key = tag.casefold()
+        if key not in self.chat_posts or when > self.chat_posts[key]:
+            self.chat_posts[key] = when
+
+    def active(self, tag: str) -> bool:
+        """A chat runs under ``tag``, or did a short while ago."""
+        last = self.chat_posts.get(tag.casefold())
+        return last is not None and self._now() - last < ACTIVE_AFTER
 
     def full_acct(self, account: Mapping[str, Any]) -> str:
         acct = str(account["acct"])
