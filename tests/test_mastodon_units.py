@@ -10,8 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
+from bot.domain import ChannelRef
 from bot.errors import ConfigError
 from bot.platforms.mastodon import MastodonPlatform
+from bot.platforms.mastodon_config import mastodon_channels
 from bot.platforms.mastodon_intake import Source
 from bot.platforms.mastodon_pace import Budget, poll_interval
 from bot.platforms.mastodon_text import (
@@ -149,6 +151,20 @@ async def test_the_config_section_builds_the_adapter(tmp_path: Path) -> None:
     assert platform.capabilities.reply_chain
     assert platform.capabilities.idempotent_send
     await platform.close()
+
+
+@pytest.mark.parametrize("server", ["127.0.0.1:8000", "localhost:3000", "social.example:8443"])
+def test_accounts_on_a_server_with_a_port_are_moderators_and_channels(
+    tmp_path: Path, server: str
+) -> None:
+    config = mastodon_config(
+        tmp_path,
+        "http://127.0.0.1:8000",
+        change=("alice@mock.local", f"alice@{server}"),
+        moderator_channels=(f"mastodon:@alice@{server}",),
+    )
+    channels = mastodon_channels(config)
+    assert ChannelRef("mastodon", f"@alice@{server}") in channels
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """``hashchat run`` as a process against the Mastodon stand-in as a process: the real
 clock, the real alarm, the real Mastodon.py; a chat a few seconds ahead posts its welcome
-and its question on time, and a participant's tagged answer and reply are stored under it.
+and its question on time, participants' tagged answer and reply are stored under it, and
+a moderator whose server has a port (``alice@127.0.0.1:<port>``) is obeyed and answered
+in public when she commands in public, though she has a private channel.
 """
 
 from __future__ import annotations
@@ -126,15 +128,26 @@ async def test_the_bot_process_posts_on_time_and_stores_the_answers(
             return len(stored_answers(tmp_path / "hashchat.db")) == 2
 
         await until(stored, "both answers stored", log)
+        # A moderator on a server with a port, with a private channel, commands in public:
+        command = await driver.say("alice", "@hashchat pause")
+
+        async def answered() -> bool:
+            posts[:] = await driver.posts()
+            return any(p.reply_to == command for p in posts)
+
+        await until(answered, "the command answered", log)
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), WITHIN) == 0
     finally:
         if bot.returncode is None:
             bot.kill()
             await bot.wait()
+    answer = next(p for p in posts if p.reply_to == command)
+    assert answer.channel == driver.channel  # public, as the command was
+    assert answer.text.startswith("@alice ")
+    assert "Sorry" not in answer.text  # alice@127.0.0.1:<port> is known as a moderator
     welcome = next(p for p in posts if "Welcome to the stand-in trial." in p.text)
     assert question.reply_to == welcome.id  # the chat reads as one thread
-    assert {p.channel for p in posts} == {driver.channel}
     assert 0 <= (welcome.at - start).total_seconds() < 1
     assert 0 <= (question.at - start).total_seconds() - 2 < 1
     assert stored_answers(tmp_path / "hashchat.db") == [
