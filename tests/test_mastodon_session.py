@@ -399,14 +399,17 @@ async def test_after_a_restart_what_was_posted_meanwhile_is_recorded_once(
         await first.acknowledged(str(early["id"]))
         await chat.stop()
         meanwhile = bob.status_post("A1 while the bot was down #hcsmeu")
+        q1 = question_post(server, 1)
+        replied = ann.status_post("@hashchat a reply while it was down", in_reply_to_id=q1["id"])
         pacer = Pacer()
         second = adapter(server.base_url, clock, pacer=pacer)
         chat.adapters["mastodon"] = second
         await chat.boot()
-        await second.acknowledged(str(meanwhile["id"]))
+        await second.acknowledged(str(meanwhile["id"]), str(replied["id"]))
         await chat.at(61)
     assert f"IncomingMessage:{early['id']}" not in second.emitted
     assert answers(transcript(chat), 1) == {
         "A1 before the restart #hcsmeu",
         "A1 while the bot was down #hcsmeu",
+        "a reply while it was down",
     }

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS = "notifications"
+BEGINNING = "0"  # a cursor before any id
 PAGE = 40
 IDLE = 60.0  # seconds between refreshes while every stream is live
 STREAM_READ_TIMEOUT = 90  # servers send a heartbeat every 15 s or so
@@ -263,7 +264,9 @@ class Reading:
         except PlatformError as exc:
             await self._refused(key, exc)
             return None
-        return max((str(i["id"]) for i in page), key=order, default=None)
+        # Nothing there yet: everything from the start on is new, also after a restart
+        # (left unsaved, a restart would take the first item to arrive for "now").
+        return max((str(i["id"]) for i in page), key=order, default=BEGINNING)
 
     async def _refused(self, key: str, exc: PlatformError) -> None:
         log.warning("mastodon: could not read %s: %s", key, exc)

@@ -6,8 +6,9 @@ needs of the Mastodon stand-in, as JSON over HTTP.
 - ``GET requests``: every request (method, path, query, Idempotency-Key, by the bot?,
   arrival time, status answered);
 - ``POST statuses`` / ``PUT statuses/{id}`` / ``DELETE statuses/{id}``: a participant
-  (``who``) posts (a tagged answer, a reply), edits or deletes, through the real API with
-  their own token, so streams and notifications follow as for any status; the JSON body
+  (``who``, an account made on first use) posts (a tagged answer, a reply), edits or
+  deletes, through the real API with their own token, so streams and notifications
+  follow as for any status; the JSON body
   is the API's (``status`` or ``text``, ``in_reply_to_id``, ``visibility``) plus ``who``;
   a reply starts with its parent's author, as apps write it (``mention_parent: false``
   not);
@@ -18,11 +19,15 @@ needs of the Mastodon stand-in, as JSON over HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from mastodon_mock.config import SeedAccount, SeedConfig
+from mastodon_mock.db.seed import apply_seed_data
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -50,16 +55,25 @@ def control_app(controls: Controls, tokens: dict[str, str]) -> Starlette:
     async def as_participant(
         who: str, method: str, path: str, body: dict[str, Any] | None = None
     ) -> JSONResponse:
-        token = tokens.get(who)
+        token = tokens.get(who) or await account(who)
         if token is None:
-            known = ", ".join(sorted(tokens))
-            return JSONResponse({"error": f"no account {who!r}; use one of {known}"}, 400)
+            return JSONResponse({"error": f"{who!r}: a name of letters and digits"}, 400)
         transport = httpx.ASGITransport(app=controls)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             answer = await http.request(
                 method, path, json=body, headers={"Authorization": f"Bearer {token}"}
             )
         return JSONResponse(answer.json(), answer.status_code)
+
+    async def account(who: str) -> str | None:
+        """A new participant's account, made on first use (as the mock seeds them)."""
+        if not re.fullmatch(r"[a-z0-9_]{1,30}", who):
+            return None
+        spec = SeedAccount(username=who, display_name=who.title(), access_token=f"{who}-t")
+        engine = controls.app.state.engine
+        await asyncio.to_thread(apply_seed_data, engine, SeedConfig(accounts=[spec]))
+        tokens[who] = f"{who}-t"
+        return tokens[who]
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

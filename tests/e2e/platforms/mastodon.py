@@ -16,12 +16,13 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
 from tests.e2e.driver import Features, Post
 
+BOT = "hashchat"  # the bot's account on the stand-in
 HASHTAG = "e2echat"  # as the suite's community (tests/e2e/harness.py) names it
 MODERATOR = "alice"
 TOKEN_ENV = "HASHCHAT_E2E_MASTODON_TOKEN"
@@ -43,7 +44,10 @@ class MastodonDriver:
     features = Features(reply=True, thread=False, edit=True, delete=True, idempotent_send=True)
     channel = f"mastodon:{HASHTAG}"
 
-    def __init__(self, *, direct_moderators: bool = True) -> None:
+    def __init__(
+        self, *, direct_moderators: bool = True, address: Literal["mention", "hashtag"] = "hashtag"
+    ) -> None:
+        self.address = address
         self.port = _free_port()
         self.domain = f"127.0.0.1:{self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
@@ -56,6 +60,7 @@ class MastodonDriver:
         self.log: Path | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._addressed_ids: set[str] = set()  # posts say() addressed to the chat
 
     async def start(self, workdir: Path) -> None:
         ready = workdir / "mastodon-ready.json"
@@ -124,14 +129,30 @@ class MastodonDriver:
     async def say(
         self, who: str, text: str, *, reply_to: str | None = None, thread: str | None = None
     ) -> str:
-        """A reply goes to the post as a Mastodon reply; there are no threads, so
-        ``thread`` is a reply to that post as well."""
+        """A post "in the channel" reaches the bot as ``self.address`` says: addressed to
+        it (``@hashchat …``: the bot reads the words after the name, so the transcript
+        shows the text as given) or with the hashtag (added, and kept in the transcript).
+        A reply goes to the post as a Mastodon reply (apps start it with the author's
+        name). There are no threads, so ``thread`` is a reply to that post too."""
         body: dict[str, Any] = {"who": who, "status": text}
         if reply_to or thread:
             body["in_reply_to_id"] = reply_to or thread
-        return str((await self._request("POST", "/_control/statuses", body))["id"])
+        else:
+            body["status"] = self._addressed(text)
+        ident = str((await self._request("POST", "/_control/statuses", body))["id"])
+        if body["status"] != text:
+            self._addressed_ids.add(ident)
+        return ident
+
+    def _addressed(self, text: str) -> str:
+        if self.address == "mention":
+            return text if text.startswith(f"@{BOT}") else f"@{BOT} {text}"
+        has_tag = f"#{HASHTAG}".casefold() in text.casefold()
+        return text if has_tag else f"{text} #{HASHTAG}"
 
     async def edit(self, who: str, message_id: str, text: str) -> None:
+        if message_id in self._addressed_ids:  # the edit keeps the post in the chat
+            text = self._addressed(text)
         await self._request("PUT", f"/_control/statuses/{message_id}", {"who": who, "status": text})
 
     async def delete(self, who: str, message_id: str) -> None:
