@@ -117,6 +117,21 @@ async def test_a_refusal_is_a_platform_error_and_a_missing_scope_alerts_the_mode
     ]
 
 
+async def test_a_proxys_502_means_maybe_posted_so_it_is_looked_for_before_each_resend(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock) as (platform, _):
+        server.controls.fail_ratio, server.controls.fail_statuses = 1.0, (502,)
+        with pytest.raises(DeliveryUncertain):
+            await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+        server.controls.fail_ratio = 0.0
+        sent = await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+    asked = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.controls.requests[-8:]]
+    assert asked[-2:] == [("GET", "statuses"), ("POST", "statuses")]  # looked, then sent
+    assert platform.backoffs == [2.0, 4.0, 8.0]
+    assert [s["id"] for s in server.statuses_of("hashchat")] == [sent.id]
+
+
 async def test_an_unreadable_hashtag_alerts_the_moderators(
     server: MastodonStandIn, clock: ManualClock
 ) -> None:

@@ -300,7 +300,13 @@ class MastodonStandIn:
         )
         self.controls = Controls(create_app(config))
         self._server = uvicorn.Server(
-            uvicorn.Config(self.controls, host="127.0.0.1", port=port, log_level="critical")
+            uvicorn.Config(
+                self.controls,
+                host="127.0.0.1",
+                port=port,
+                log_level="critical",
+                timeout_graceful_shutdown=1,  # open streams must not hold the stop up
+            )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._clients: list[Mastodon] = []
