@@ -156,3 +156,4 @@ async def test_the_bot_process_posts_on_time_and_stores_the_answers(
     ]
     text = log.read_text(errors="replace")
     assert driver.token not in text
+    assert f"mastodon: #{driver.channel.removeprefix('mastodon:')} is streamed" in text
