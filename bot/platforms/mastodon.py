@@ -88,7 +88,7 @@ class MastodonPlatform:
         self.domain = ""
         self.host: Host | None = None
         connect = partial(client, options.api_base_url, token, options.request_timeout)
-        self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff), backoff)
+        self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff))
         self.own_posts = OwnPosts(self.api, clock.now, backoff)
         self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch, now=clock.now)
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()

@@ -34,7 +34,7 @@ from mastodon.errors import (
 from urllib3.exceptions import NewConnectionError
 
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.mastodon_pace import Budget, Sleep
+from bot.platforms.mastodon_pace import Budget
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +116,9 @@ def maybe_delivered(exc: MastodonNetworkError) -> bool:
 class Api:
     """One account's calls, a few at a time on threads of their own."""
 
-    def __init__(self, mastodon: Mastodon, budget: Budget, backoff: Sleep) -> None:
+    def __init__(self, mastodon: Mastodon, budget: Budget) -> None:
         self.mastodon = mastodon
         self.budget = budget
-        self._backoff = backoff
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mastodon-api")
 
     async def call(self, method: Callable[..., Any], /, *args: Any, background: bool = False,
