@@ -14,7 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.platforms.mastodon_text import html_to_text
 from tests.fakes.mastodon_chat import answers, bot_posts, running, transcript
-from tests.fakes.mastodon_harness import Pacer, adapter
+from tests.fakes.mastodon_harness import HASHTAG, Host, Pacer, adapter
 from tests.fakes.mastodon_server import MastodonStandIn
 
 pytest_plugins = ["tests.fakes.mastodon_fixtures"]
@@ -106,3 +106,23 @@ async def test_after_a_kill_a_step_already_posted_is_found_not_posted_twice(
         await chat.at(11)
     again = [s for s in bot_posts(server) if html_to_text(s["content"]).startswith("Q1:")]
     assert [s["id"] for s in again] == [q1["id"]]
+
+
+async def test_the_same_words_posted_by_an_earlier_chat_are_not_taken_for_this_ones(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    server.controls.ignore_idempotency = True
+    me = server.client("hashchat")
+    text = "Reminder: the #hcsmeu chat starts in 10 minutes."
+    earlier = me.status_post(text)  # the chat before, with the same words
+    for n in range(1, 6):  # and the rest of that chat after it
+        me.status_post(f"Q{n}: something else #hcsmeu")
+    platform = adapter(server.base_url, clock, pacer=Pacer())
+    await platform.start(Host())
+    try:
+        sent = await platform.send(HASHTAG, text, idempotency_key="2:reminder:600s:x")
+    finally:
+        await platform.close()
+    assert sent.id != str(earlier["id"])
+    same = [s for s in server.statuses_of("hashchat") if html_to_text(s["content"]) == text]
+    assert len(same) == 2

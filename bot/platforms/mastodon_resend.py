@@ -19,10 +19,11 @@ from bot.platforms.mastodon_text import html_to_text
 log = logging.getLogger(__name__)
 
 POST_ATTEMPTS = 3  # a post whose answer was lost: looked for, then sent again
-LOOK_BACK = 40  # the bot's own latest statuses searched (one request)
-# Only statuses this recent can be the same step: a chat's resend comes within its hour,
-# and last week's reminder with the same words must not pass for this week's.
-RECENT = timedelta(hours=2)
+# A post cut off is among the bot's very latest statuses: after it, the process that sent
+# it sent nothing more (it died or waited). Looking further back would let the previous
+# chat's welcome, with the same words, pass for this one's.
+LOOK_BACK = 5
+RECENT = timedelta(hours=2)  # and never last week's reminder for this week's
 
 
 def _comparable(text: str) -> str:
@@ -46,6 +47,7 @@ class OwnPosts:
         self.account_id = ""
         self._before: list[Mapping[str, Any]] = []  # made before this start, not yet matched
         self._cut: set[str] = set()  # keys whose send may have reached the server
+        self._taken: set[str] = set()  # statuses already given for a step: not again
 
     async def load(self, account_id: str) -> list[Mapping[str, Any]]:
         """The bot's recent statuses, once at start: a killed process may have posted
@@ -90,6 +92,7 @@ class OwnPosts:
                 continue
             if key is not None:
                 self._cut.discard(key)
+            self._taken.add(str(status["id"]))
             return status
         raise AssertionError("unreachable")
 
@@ -102,6 +105,8 @@ class OwnPosts:
         text = _comparable(str(params.get("status") or ""))
         parent = _ident(params.get("in_reply_to_id"))
         for status in candidates:
+            if str(status["id"]) in self._taken:
+                continue
             same = (
                 _comparable(html_to_text(str(status.get("content") or ""))) == text
                 and _ident(status.get("in_reply_to_id")) == parent
@@ -110,6 +115,7 @@ class OwnPosts:
             if same:
                 self._before = [s for s in self._before if s is not status]
                 self._cut.discard(key)
+                self._taken.add(str(status["id"]))
                 log.info("mastodon: %s was already posted as %s", key, status["id"])
                 return status
         return None
