@@ -5,7 +5,6 @@ the stored cursors after any gap, so nothing is lost and nothing is handed over 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -174,9 +173,13 @@ class Reading:
             stream = Stream(key, partial(_open, opener), loop, partial(self._on_stream, key))
             self.streams[key] = stream
             stream.start()
-        waits = [self._settled[k].wait() for k in down]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*waits), self.p.options.request_timeout)
+        # Tasks, not a gather: cancelled at close, a gather's error went unretrieved.
+        waits = [asyncio.ensure_future(self._settled[k].wait()) for k in down]
+        try:
+            await asyncio.wait(waits, timeout=self.p.options.request_timeout)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
         if all(k in self._live for k in down):
             self._failures = 0
             return
