@@ -22,6 +22,7 @@ from bot.platforms.mastodon_text import (
     inert,
     split_to_fit,
     weighted_length,
+    without_chat_tags,
 )
 from bot.platforms.registry import build_platforms
 from tests.conftest import START
@@ -75,6 +76,24 @@ def test_repeated_words_ping_nobody_but_links_and_the_chat_tag_survive() -> None
     assert "#HCSMEU" in out
     assert "a@b.org" in out
     assert out.replace("\u200b", "") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "recorded"),
+    [
+        ("A1 shared decisions #hcsmeu", "A1 shared decisions"),
+        ("A1 shared decisions #HCSMEU #hcsmeu ", "A1 shared decisions"),
+        ("A1 first line\n#hcsmeu", "A1 first line"),
+        ("A1 shared decisions #hcsmeu #health", "A1 shared decisions #hcsmeu #health"),
+        ("I love #hcsmeu chats", "I love #hcsmeu chats"),
+        ("A1 in C#hcsmeu", "A1 in C#hcsmeu"),
+        ("#hcsmeu", "#hcsmeu"),
+    ],
+)
+def test_the_chats_hashtag_at_the_end_is_how_a_post_joins_not_what_it_says(
+    text: str, recorded: str
+) -> None:
+    assert without_chat_tags(text, {"hcsmeu"}) == recorded
 
 
 def test_links_count_as_23_and_a_mentions_server_as_nothing() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
 from bot.platforms.mastodon_config import is_direct
-from bot.platforms.mastodon_text import as_command_or_answer, status_text
+from bot.platforms.mastodon_text import as_command_or_answer, status_text, without_chat_tags
 
 _REMEMBERED = 20_000
 _VISIBILITY = ("public", "unlisted", "private", "direct")
@@ -158,6 +158,7 @@ class Statuses:
         text = as_command_or_answer(
             raw, bot_username=self.username, bot_addressed=addressed, commands=self._commands()
         )
+        text = without_chat_tags(text, [c.id for c in self.tag_channels])
         return self._full_mentions(text, mentions)
 
     def _full_mentions(self, text: str, mentions: Sequence[Mapping[str, Any]]) -> str:

@@ -151,7 +151,7 @@ async def test_the_bot_process_posts_on_time_and_stores_the_answers(
     assert 0 <= (welcome.at - start).total_seconds() < 1
     assert 0 <= (question.at - start).total_seconds() - 2 < 1
     assert stored_answers(tmp_path / "hashchat.db") == [
-        (f"mastodon:ann@{driver.domain}", "A1 the patient portal #e2echat", "1"),
+        (f"mastodon:ann@{driver.domain}", "A1 the patient portal", "1"),
         (f"mastodon:bob@{driver.domain}", "a reply to the question", "1"),
     ]
     text = log.read_text(errors="replace")

@@ -129,9 +129,10 @@ class MastodonDriver:
     async def say(
         self, who: str, text: str, *, reply_to: str | None = None, thread: str | None = None
     ) -> str:
-        """A post "in the channel" reaches the bot as ``self.address`` says: addressed to
-        it (``@hashchat …``: the bot reads the words after the name, so the transcript
-        shows the text as given) or with the hashtag (added, and kept in the transcript).
+        """A post "in the channel" reaches the bot as ``self.address`` says: with the
+        hashtag (added at the end; the bot leaves a trailing chat hashtag out of what it
+        records) or addressed to it (``@hashchat …``; the bot reads the words after the
+        name, but edits then reach it only by its periodic re-read).
         A reply goes to the post as a Mastodon reply (apps start it with the author's
         name). There are no threads, so ``thread`` is a reply to that post too."""
         body: dict[str, Any] = {"who": who, "status": text}
