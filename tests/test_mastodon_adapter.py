@@ -117,6 +117,21 @@ async def test_a_refusal_is_a_platform_error_and_a_missing_scope_alerts_the_mode
     ]
 
 
+async def test_a_proxys_502_means_maybe_posted_so_it_is_looked_for_before_each_resend(
+    server: MastodonStandIn, clock: ManualClock
+) -> None:
+    async with started(server, clock) as (platform, _):
+        server.controls.fail_ratio, server.controls.fail_statuses = 1.0, (502,)
+        with pytest.raises(DeliveryUncertain):
+            await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+        server.controls.fail_ratio = 0.0
+        sent = await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+    asked = [(r.method, r.path.rsplit("/", 1)[-1]) for r in server.controls.requests[-8:]]
+    assert asked[-2:] == [("GET", "statuses"), ("POST", "statuses")]  # looked, then sent
+    assert platform.backoffs == [2.0, 4.0, 8.0]
+    assert [s["id"] for s in server.statuses_of("hashchat")] == [sent.id]
+
+
 async def test_an_unreadable_hashtag_alerts_the_moderators(
     server: MastodonStandIn, clock: ManualClock
 ) -> None:
@@ -135,8 +150,43 @@ async def test_a_refused_token_stops_the_start_without_showing_it(
     with pytest.raises(PlatformError) as failed:
         await platform.start(Host())
     await platform.close()
-    assert "401" in str(failed.value)
+    assert "GET /api/v1/accounts/verify_credentials (401)" in str(failed.value)
     assert BOT_TOKEN not in str(failed.value) + caplog.text
+
+
+@pytest.mark.parametrize(
+    ("refused", "endpoint"),
+    [
+        ({"/api/v1/accounts/verify_credentials": 403}, "GET /api/v1/accounts/verify_credentials"),
+        # Signed in, but the server's settings are refused: v2 first, then v1, named.
+        ({"/api/v2/instance": 403, "/api/v1/instance": 403}, "GET /api/v1/instance/"),
+    ],
+)
+async def test_a_start_refused_for_a_scope_names_the_endpoint_and_the_broad_scopes(
+    server: MastodonStandIn, clock: ManualClock, refused: dict[str, int], endpoint: str
+) -> None:
+    server.controls.refusal = "out_of_scope"
+    server.controls.refuse = refused
+    platform = adapter(server.base_url, clock, pacer=Pacer())
+    with pytest.raises(PlatformError) as failed:
+        await platform.start(Host())
+    await platform.close()
+    assert f"{endpoint} (403): out_of_scope" in str(failed.value)
+    assert "accept only the broad 'read write' scopes" in str(failed.value)
+
+
+@pytest.mark.parametrize("code", [429, 500, 503])
+async def test_an_answered_error_means_not_posted_and_is_retryable(
+    server: MastodonStandIn, clock: ManualClock, code: int
+) -> None:
+    async with started(server, clock) as (platform, _):
+        server.controls.fail_ratio, server.controls.fail_statuses = 1.0, (code,)
+        with pytest.raises(PlatformError) as refused:
+            await platform.send(HASHTAG, "Q1: anything? #hcsmeu", idempotency_key="1:q1:x")
+    assert not isinstance(refused.value, DeliveryUncertain)
+    assert refused.value.retryable
+    assert "POST /api/v1/statuses" in str(refused.value)
+    assert server.statuses_of("hashchat") == []
 
 
 async def test_answers_are_boosted_once_stored_and_nothing_else(
@@ -159,11 +209,36 @@ async def test_with_streaming_turned_off_it_only_polls(
     server: MastodonStandIn, clock: ManualClock
 ) -> None:
     async with started(server, clock, streaming=False) as (platform, _):
+        await platform.send(HASHTAG, "Welcome! #hcsmeu", idempotency_key="1:welcome:x")
         answer = server.client("ann").status_post("A1 polled #hcsmeu")
         await platform.pacer.poll()
         event = await anext(aiter(platform.events()))
     assert event.ref.id == str(answer["id"])
     assert not [r for r in server.controls.requests if r.path.startswith("/api/v1/streaming")]
+
+
+async def test_between_chats_only_the_notifications_are_polled(
+    server: MastodonStandIn, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.platforms")
+    ann, alice = server.client("ann"), server.client("alice")
+    async with started(server, clock, streaming=False) as (platform, _):
+        early = ann.status_post("hello, is the chat today? #hcsmeu")
+        command = alice.status_post("@hashchat status")
+        await platform.pacer.poll()
+        events = aiter(platform.events())
+        first = await anext(events)
+        timeline = [r for r in server.controls.requests if r.path.startswith("/api/v1/timelines")]
+        # The chat begins: from now on the hashtag is polled, from where it was left.
+        await platform.send(HASHTAG, "Welcome! #hcsmeu", idempotency_key="1:welcome:x")
+        await platform.pacer.poll()
+        second = await anext(events)
+    assert len(timeline) == 1  # once at start, to know where "now" is; not between chats
+    assert (first.ref.id, second.ref.id) == (str(command["id"]), str(early["id"]))
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("bot.platforms")]
+    assert "mastodon: #hcsmeu is not polled between chats" in said
+    assert any(m.startswith("mastodon: #hcsmeu is polled every") for m in said)
+    assert any(m.startswith("mastodon: the notifications (mentions") for m in said)
 
 
 async def test_history_lists_the_hashtags_posts_since_a_time(
@@ -179,5 +254,5 @@ async def test_history_lists_the_hashtags_posts_since_a_time(
         clock.advance(timedelta(minutes=1))
         ann.status_post("A1 <i>later</i> #hcsmeu")
         found = await platform.history(HASHTAG, since)
-    assert [m.text for m in found] == ["A1 in time #hcsmeu", "A1 <i>later</i> #hcsmeu"]
+    assert [m.text for m in found] == ["A1 in time", "A1 <i>later</i>"]
     assert [m.sent_at - since for m in found] == [timedelta(0), timedelta(minutes=1)]

@@ -10,8 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.clock import ManualClock
+from bot.domain import ChannelRef
 from bot.errors import ConfigError
 from bot.platforms.mastodon import MastodonPlatform
+from bot.platforms.mastodon_config import mastodon_channels
 from bot.platforms.mastodon_intake import Source
 from bot.platforms.mastodon_pace import Budget, poll_interval
 from bot.platforms.mastodon_text import (
@@ -20,6 +22,7 @@ from bot.platforms.mastodon_text import (
     inert,
     split_to_fit,
     weighted_length,
+    without_chat_tags,
 )
 from bot.platforms.registry import build_platforms
 from tests.conftest import START
@@ -73,6 +76,24 @@ def test_repeated_words_ping_nobody_but_links_and_the_chat_tag_survive() -> None
     assert "#HCSMEU" in out
     assert "a@b.org" in out
     assert out.replace("\u200b", "") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "recorded"),
+    [
+        ("A1 shared decisions #hcsmeu", "A1 shared decisions"),
+        ("A1 shared decisions #HCSMEU #hcsmeu ", "A1 shared decisions"),
+        ("A1 first line\n#hcsmeu", "A1 first line"),
+        ("A1 shared decisions #hcsmeu #health", "A1 shared decisions #hcsmeu #health"),
+        ("I love #hcsmeu chats", "I love #hcsmeu chats"),
+        ("A1 in C#hcsmeu", "A1 in C#hcsmeu"),
+        ("#hcsmeu", "#hcsmeu"),
+    ],
+)
+def test_the_chats_hashtag_at_the_end_is_how_a_post_joins_not_what_it_says(
+    text: str, recorded: str
+) -> None:
+    assert without_chat_tags(text, {"hcsmeu"}) == recorded
 
 
 def test_links_count_as_23_and_a_mentions_server_as_nothing() -> None:
@@ -149,6 +170,20 @@ async def test_the_config_section_builds_the_adapter(tmp_path: Path) -> None:
     assert platform.capabilities.reply_chain
     assert platform.capabilities.idempotent_send
     await platform.close()
+
+
+@pytest.mark.parametrize("server", ["127.0.0.1:8000", "localhost:3000", "social.example:8443"])
+def test_accounts_on_a_server_with_a_port_are_moderators_and_channels(
+    tmp_path: Path, server: str
+) -> None:
+    config = mastodon_config(
+        tmp_path,
+        "http://127.0.0.1:8000",
+        change=("alice@mock.local", f"alice@{server}"),
+        moderator_channels=(f"mastodon:@alice@{server}",),
+    )
+    channels = mastodon_channels(config)
+    assert ChannelRef("mastodon", f"@alice@{server}") in channels
 
 
 @pytest.mark.parametrize(

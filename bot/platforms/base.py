@@ -25,8 +25,8 @@ class Capabilities:
     edit_events: bool = False
     delete_events: bool = False
     history: bool = False
-    # A retried send with the same key cannot post twice (Discord nonce, Mastodon
-    # Idempotency-Key); without it an interrupted send is "uncertain", not resent.
+    # A retried send with the same key cannot post twice (Discord nonce; Mastodon looks
+    # among its own posts first); without it an interrupted send is "uncertain", not resent.
     idempotent_send: bool = False
     # The channel can limit how often each participant posts (Discord's slow mode).
     slow_mode: bool = False

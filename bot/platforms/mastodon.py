@@ -42,6 +42,7 @@ from bot.platforms.mastodon_config import (
 from bot.platforms.mastodon_intake import order
 from bot.platforms.mastodon_pace import Budget, Sleep
 from bot.platforms.mastodon_reading import Reading
+from bot.platforms.mastodon_resend import OwnPosts
 from bot.platforms.mastodon_statuses import Statuses, aware, stricter
 from bot.platforms.mastodon_text import has_tag, inert, split_to_fit, weighted_length
 
@@ -87,7 +88,8 @@ class MastodonPlatform:
         self.domain = ""
         self.host: Host | None = None
         connect = partial(client, options.api_base_url, token, options.request_timeout)
-        self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff), backoff)
+        self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff))
+        self.own_posts = OwnPosts(self.api, clock.now, backoff)
         self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch, now=clock.now)
         self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
         streamer = partial(streaming_client, options.api_base_url, token, options.request_timeout)
@@ -102,10 +104,18 @@ class MastodonPlatform:
         try:
             me = await self.api.read(self.api.mastodon.account_verify_credentials)
         except PlatformError as exc:
-            hint = f"; is the access token in {self.options.token_env} valid?"
+            hint = "" if "scope" in str(exc) else (
+                f"; is the access token in {self.options.token_env} valid?"
+            )  # fmt: skip
             raise PlatformError(f"could not sign in to Mastodon: {exc}{hint}") from exc
-        streaming = await self._instance()
+        try:
+            streaming = await self._instance()
+        except PlatformError as exc:
+            raise PlatformError(f"could not read the Mastodon server's settings: {exc}") from exc
         self.statuses.identify(me, self.domain)
+        for status in await self.own_posts.load(self.statuses.me):
+            for tag in status.get("tags") or []:
+                self.statuses.chat_posted(str(tag["name"]), aware(status["created_at"]))
         self.bot_names = frozenset(
             {self.statuses.username, f"{self.statuses.username}@{self.domain}"}
         )
@@ -170,6 +180,7 @@ class MastodonPlatform:
         visibility: str = self.options.visibility
         prefix = ""
         parent = None if reply_to is None else self.statuses.last_part.get(reply_to, reply_to)
+        answers_public = False  # a participant's public status: answered in public
         if reply_to is not None and reply_to not in self.statuses.own:
             seen = self.statuses.seen.get(reply_to)
             mention, parent_visibility = (
@@ -178,7 +189,8 @@ class MastodonPlatform:
             if mention:
                 prefix = f"@{mention} "
                 visibility = stricter(visibility, parent_visibility)
-        if is_direct(channel):
+                answers_public = parent_visibility in ("public", "unlisted")
+        if is_direct(channel) and not answers_public:
             prefix = f"@{self.statuses.mention_for(channel.id[1:])} "
             visibility = "direct"
         body = inert(text, self.keep_tags)
@@ -189,7 +201,7 @@ class MastodonPlatform:
                 f"{idempotency_key}/{number}"
             )  # fmt: skip
             try:
-                status = await self.api.post(
+                status = await self.own_posts.post(
                     key,
                     status=prefix + part,
                     in_reply_to_id=parent,
@@ -201,6 +213,8 @@ class MastodonPlatform:
                 raise
             sid = str(status["id"])
             self.statuses.posted(sid, channel, None if first is None else first.id)
+            if chat_post:
+                self.statuses.chat_posted(channel.id)
             if first is None:
                 first = MessageRef(channel, sid, url=status.get("url") or status.get("uri"))
             parent = sid

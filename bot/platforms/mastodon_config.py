@@ -13,7 +13,9 @@ from bot.errors import ConfigError, Problem
 from bot.platforms import registry
 
 _TAG = re.compile(r"^\w+$")
-_ACCOUNT = re.compile(r"^[\w.-]+@[\w-]+(\.[\w-]+)+$")
+# user@server, the server a domain name or an address, with a port if it has one
+# (``ann@127.0.0.1:8000``, ``ann@localhost:3000``: self-hosted and test servers).
+_ACCOUNT = re.compile(r"^[\w.-]+@(?:[\w-]+(\.[\w-]+)+|localhost)(:\d{1,5})?$")
 
 
 class MastodonOptions(BaseModel):

@@ -5,10 +5,8 @@ the stored cursors after any gap, so nothing is lost and nothing is handed over 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +15,9 @@ from mastodon.streaming import StreamListener
 
 from bot.domain import MessageDeleted, MessageEdited, MessageRef
 from bot.platforms.base import Host, PlatformError
-from bot.platforms.mastodon_api import status_code
 from bot.platforms.mastodon_intake import Source, Stream, order
 from bot.platforms.mastodon_pace import Sleep, poll_interval
+from bot.platforms.mastodon_refresh import Refresher
 from bot.platforms.mastodon_statuses import aware
 
 if TYPE_CHECKING:
@@ -28,10 +26,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS = "notifications"
+BEGINNING = "0"  # a cursor before any id
 PAGE = 40
 IDLE = 60.0  # seconds between refreshes while every stream is live
-REFRESHED = 80  # the most recent answers re-read for edits and deletions,
-REFRESHED_FOR = timedelta(hours=2)  # as long as a chat may still be running
 STREAM_READ_TIMEOUT = 90  # servers send a heartbeat every 15 s or so
 MAX_SKIPPED_CYCLES = 16  # reconnection backoff, counted in poll cycles
 
@@ -58,7 +55,8 @@ class Reading:
         self._failures = 0
         self._skip_cycles = 0
         self._streamer: Mastodon | None = None
-        self._refreshing = True
+        self.refresher = Refresher(platform, edited=self._edited, deleted=self._deleted)
+        self._modes: dict[str, str] = {}  # how each source is read, as last logged
 
     async def start(self, host: Host, *, streaming: bool) -> None:
         self.host = host
@@ -97,20 +95,46 @@ class Reading:
                 if self._streaming and not woken:
                     await self._connect()
                 await self._poll()
-                await self._refresh()
+                await self.refresher.refresh()
             except PlatformError as exc:
                 log.warning("mastodon: reading failed, trying again later: %s", exc)
             except Exception:
                 log.exception("mastodon: reading failed")
+            self._report_modes()
             woken = await self._pause(self.interval())
 
     def interval(self) -> float:
-        behind = [s for s in self.sources.values() if not s.synced]
+        behind = [k for k, s in self.sources.items() if not s.synced and self._wanted(k)]
         if not behind:
             return IDLE
         if self.p.options.poll_interval is not None:
             return self.p.options.poll_interval
-        return poll_interval(len(behind) + 1 + REFRESHED // PAGE)
+        return poll_interval(len(behind) + 1 + self.refresher.requests_per_cycle())
+
+    def _wanted(self, key: str) -> bool:
+        """Polled now: the notifications always (they carry the commands), a hashtag only
+        around a chat (from its first post until a while after its last), or once to
+        catch up where its live stream takes over."""
+        if key == NOTIFICATIONS or key in self._live:
+            return True
+        return self.p.statuses.active(key.removeprefix("tag:"))
+
+    def _report_modes(self) -> None:
+        """Say at INFO how each source is read, whenever that changes."""
+        every = self.interval()
+        for key, source in self.sources.items():
+            if key in self._live and source.synced:
+                mode = "streamed"
+            elif not self._wanted(key):
+                mode = "not polled between chats"
+            else:
+                mode = f"polled every {every:.0f} s"
+            if self._modes.get(key) != mode:
+                self._modes[key] = mode
+                name = "#" + key.removeprefix("tag:") if key != NOTIFICATIONS else (
+                    "the notifications (mentions, replies, commands)"
+                )  # fmt: skip
+                log.info("mastodon: %s %s %s", name, "is" if key != NOTIFICATIONS else "are", mode)
 
     async def _pause(self, seconds: float) -> bool:
         """Wait ``seconds``, or less when a stream drops; True when cut short."""
@@ -149,15 +173,19 @@ class Reading:
             stream = Stream(key, partial(_open, opener), loop, partial(self._on_stream, key))
             self.streams[key] = stream
             stream.start()
-        waits = [self._settled[k].wait() for k in down]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*waits), self.p.options.request_timeout)
+        # Tasks, not a gather: cancelled at close, a gather's error went unretrieved.
+        waits = [asyncio.ensure_future(self._settled[k].wait()) for k in down]
+        try:
+            await asyncio.wait(waits, timeout=self.p.options.request_timeout)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
         if all(k in self._live for k in down):
             self._failures = 0
             return
         self._failures += 1
         self._skip_cycles = min(2 ** (self._failures - 1), MAX_SKIPPED_CYCLES) - 1
-        log.info("mastodon: streaming unavailable, polling instead")
+        log.debug("mastodon: streaming unavailable, polling instead")
 
     def _on_stream(self, key: str, kind: str, payload: Any) -> None:
         if kind == "connected":
@@ -201,7 +229,7 @@ class Reading:
     async def _poll(self) -> None:
         """Fetch every source not covered by a live stream, from its position to now."""
         for key, source in self.sources.items():
-            if source.synced:
+            if source.synced or not self._wanted(key):
                 continue
             was_live = key in self._live
             try:
@@ -239,7 +267,9 @@ class Reading:
         except PlatformError as exc:
             await self._refused(key, exc)
             return None
-        return max((str(i["id"]) for i in page), key=order, default=None)
+        # Nothing there yet: everything from the start on is new, also after a restart
+        # (left unsaved, a restart would take the first item to arrive for "now").
+        return max((str(i["id"]) for i in page), key=order, default=BEGINNING)
 
     async def _refused(self, key: str, exc: PlatformError) -> None:
         log.warning("mastodon: could not read %s: %s", key, exc)
@@ -286,34 +316,6 @@ class Reading:
         if seen is not None:
             ref = MessageRef(seen.channel, status_id)
             self.p.emit(MessageDeleted(ref=ref, deleted_at=self.p.clock.now()))
-
-    async def _refresh(self) -> None:
-        """Re-read the latest answers: edits and deletions the streams did not bring."""
-        if not self._refreshing:
-            return
-        since = self.p.clock.now() - REFRESHED_FOR
-        latest = reversed(self.p.statuses.seen.items())
-        ids = [i for i, s in latest if s.answer and s.seen_at > since][:REFRESHED]
-        for start in range(0, len(ids), PAGE):
-            batch = ids[start : start + PAGE]
-            try:
-                found = await self.p.api.read(self.p.api.mastodon.statuses, batch)
-            except PlatformError as exc:
-                if status_code(exc.__cause__) == 404:  # before Mastodon 4.3
-                    log.info(
-                        "mastodon: this server cannot re-read statuses; edits come by stream only"
-                    )
-                    self._refreshing = False
-                    return
-                raise
-            present = {str(s["id"]): s for s in found}
-            for sid in batch:
-                if sid not in present:
-                    self._deleted(sid)
-                elif present[sid].get("edited_at") is not None:
-                    seen = self.p.statuses.seen.get(sid)
-                    if seen is not None and str(present[sid]["edited_at"]) != seen.edited_at:
-                        self._edited(present[sid])
 
     async def _advance(self) -> None:
         for source in self.sources.values():

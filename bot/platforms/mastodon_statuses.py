@@ -7,16 +7,19 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
 from bot.platforms.mastodon_config import is_direct
-from bot.platforms.mastodon_text import as_command_or_answer, status_text
+from bot.platforms.mastodon_text import as_command_or_answer, status_text, without_chat_tags
 
 _REMEMBERED = 20_000
 _VISIBILITY = ("public", "unlisted", "private", "direct")
 _ANSWER_TAG = re.compile(r"\bA\d+\b", re.IGNORECASE)
+# A hashtag is polled from a chat's first post (a reminder, the welcome) until this long
+# after its last (the transcript link), so late answers are still read.
+ACTIVE_AFTER = timedelta(hours=2)
 
 
 def stricter(a: str, b: str) -> str:
@@ -67,6 +70,7 @@ class Statuses:
         self.seen: OrderedDict[str, Seen] = OrderedDict()
         self.first_part: dict[str, str] = {}  # a continuation of a split post -> its first
         self.last_part: dict[str, str] = {}  # a split post's first part -> its last
+        self.chat_posts: dict[str, datetime] = {}  # hashtag -> when a chat last posted there
 
     def identify(self, account: Mapping[str, Any], domain: str) -> None:
         self.me = str(account["id"])
@@ -78,6 +82,18 @@ class Statuses:
         if first is not None and first != status_id:
             self.first_part[status_id] = first
             self.last_part[first] = status_id
+
+    def chat_posted(self, tag: str, at: datetime | None = None) -> None:
+        """A chat's step went out under ``tag`` (now, or ``at`` for one found at start)."""
+        when = self._now() if at is None else at
+        key = tag.casefold()
+        if key not in self.chat_posts or when > self.chat_posts[key]:
+            self.chat_posts[key] = when
+
+    def active(self, tag: str) -> bool:
+        """A chat runs under ``tag``, or did a short while ago."""
+        last = self.chat_posts.get(tag.casefold())
+        return last is not None and self._now() - last < ACTIVE_AFTER
 
     def full_acct(self, account: Mapping[str, Any]) -> str:
         acct = str(account["acct"])
@@ -142,6 +158,7 @@ class Statuses:
         text = as_command_or_answer(
             raw, bot_username=self.username, bot_addressed=addressed, commands=self._commands()
         )
+        text = without_chat_tags(text, [c.id for c in self.tag_channels])
         return self._full_mentions(text, mentions)
 
     def _full_mentions(self, text: str, mentions: Sequence[Mapping[str, Any]]) -> str:
@@ -175,7 +192,8 @@ class Statuses:
 
     async def _channel_for(self, status: Mapping[str, Any]) -> ChannelRef | None:
         """By its hashtag, else by the chat post it replies to, else (a direct message from
-        a moderator) by that moderator's channel, else the only hashtag configured."""
+        a moderator) by that moderator's channel, else the only hashtag configured (else,
+        for a moderator's public mention, that moderator's channel)."""
         tags = {str(t["name"]).casefold() for t in status.get("tags") or []}
         for channel in self.tag_channels:
             if channel.id.casefold() in tags:
@@ -192,10 +210,13 @@ class Statuses:
                 for channel in self.tag_channels:
                     if channel.id.casefold() in names:
                         return channel
+        # A moderator's channel takes what was said privately; a public mention belongs
+        # to the chat, so that its answer is public too.
         direct = self.direct_channels.get(self.full_acct(status["account"]).casefold())
-        if direct is not None:
+        public = status.get("visibility") in ("public", "unlisted")
+        if direct is not None and not public:
             return direct
-        return self.tag_channels[0] if len(self.tag_channels) == 1 else None
+        return self.tag_channels[0] if len(self.tag_channels) == 1 else direct
 
 
 def _remember(store: OrderedDict[str, Any], key: str, value: object) -> None:

@@ -86,6 +86,20 @@ def as_command_or_answer(
     return rest or text
 
 
+_LAST_TAG = re.compile(r"(?:^|\s)#(\w+)\s*$")
+
+
+def without_chat_tags(text: str, tags: Collection[str]) -> str:
+    """The words without the chat's hashtags at their end: on Mastodon the hashtag is how
+    a post joins the chat (what the channel is elsewhere), not part of what it says, so
+    the transcript shows ``A1 shared decisions`` as it would from Telegram."""
+    chat = {t.casefold() for t in tags}
+    words = text.rstrip()
+    while (last := _LAST_TAG.search(words)) is not None and last.group(1).casefold() in chat:
+        words = words[: last.start()].rstrip()
+    return words or text
+
+
 def inert(text: str, keep_tags: Iterable[str] = ()) -> str:
     """Participants' words re-posted by the bot: no mention pings anyone, and no hashtag
     but the chat's own files the post under another topic."""

@@ -154,18 +154,21 @@ def mastodon_config(
     *,
     channels: tuple[str, ...] = ("mastodon:hcsmeu",),
     change: tuple[str, str] = ("", ""),
+    moderator_channels: tuple[str, ...] = ("local:mods",),
 ) -> Config:
     """The March chat of #hcsmeu, with Alice moderating on Mastodon; ``change`` replaces
     one piece of the file's text, to make a mistake in it."""
     (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
-    text = _config_text(base_url, channels)
+    text = _config_text(base_url, channels, moderator_channels)
     if change[0]:
         assert change[0] in text
         text = text.replace(*change)
     return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
 
 
-def _config_text(base_url: str, channels: tuple[str, ...]) -> str:
+def _config_text(
+    base_url: str, channels: tuple[str, ...], moderator_channels: tuple[str, ...]
+) -> str:
     return f"""
 [bot]
 database = "chat.db"
@@ -183,7 +186,7 @@ locale = "en"
 timezone = "Europe/Paris"
 moderators = ["local:mod", "mastodon:alice@{DOMAIN}"]
 channels = {list(channels)!r}
-moderator_channels = ["local:mods"]
+moderator_channels = {list(moderator_channels)!r}
 
 [[communities.sessions]]
 id = "march"

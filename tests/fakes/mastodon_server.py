@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import random
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +32,8 @@ from mastodon_mock.config import (
 from mastodon_mock.db.base import Base
 from mastodon_mock.routers import statuses as statuses_router
 
+from bot.platforms.mastodon_text import html_to_text
+
 BOT_TOKEN = "bot-token-9f3c2e7a51d4"
 DOMAIN = "mock.local"
 SEED = SeedConfig(
@@ -38,8 +42,13 @@ SEED = SeedConfig(
         SeedAccount(username="alice", display_name="Alice (moderator)", access_token="alice-t"),
         SeedAccount(username="ann", display_name="Ann", access_token="ann-t"),
         SeedAccount(username="bob", display_name="Bob", access_token="bob-t"),
+        *(
+            SeedAccount(username=name, display_name=name.title(), access_token=f"{name}-t")
+            for name in ("cat", "dan", "eve", "fay")
+        ),
     ]
 )
+TOKENS = {a.username: a.access_token for a in SEED.accounts}
 _STREAMING = "/api/v1/streaming"
 _SEEDED = frozenset({"accounts", "oauth_apps", "oauth_tokens"})
 
@@ -50,28 +59,52 @@ class Seen:
     path: str
     query: str
     idempotency_key: str | None
+    by_bot: bool = False
+    at: str = ""  # ISO UTC, when the request arrived
+    status: int = 0  # the HTTP status answered (0: none, the answer was lost)
 
 
 class Controls:
-    """The ASGI layer in front of the mock; its switches may be flipped from any thread."""
+    """The ASGI layer in front of the mock; its switches may be flipped from any thread.
 
-    def __init__(self, app: Any) -> None:
+    It also keeps what the bot posted, as the bot's own answers said (ids, texts and the
+    time each post was accepted), so a test reads the bot's posts without asking the
+    mock, and refuses a share of them on demand (``fail_ratio``) as a busy server does.
+    """
+
+    def __init__(self, app: Any, *, seed: int = 10) -> None:
         self.app = app
         self.requests: list[Seen] = []
         self.streaming_down = False
         self.lose_post_answers = 0
+        self.cut_posts = 0  # posts whose connection is cut before the server sees them
         self.refuse: dict[str, int] = {}  # path prefix -> HTTP status, e.g. a missing scope
+        self.refusal = "This action is outside the authorized scopes"  # what 4xx say
+        # "GET /api/v1/statuses" -> 405: exactly that method and path (a server without it)
+        self.refuse_exact: dict[str, int] = {}
+        self.ignore_idempotency = False  # a server that does not honour Idempotency-Key
+        self.fail_ratio = 0.0  # share of the bot's POST /api/v1/statuses refused...
+        self.fail_statuses: tuple[int, ...] = (429, 500)  # ...with one of these
+        self.bot_posts: dict[str, dict[str, Any]] = {}  # status id -> what the bot posted
         self.streams_opened = 0
+        self._random = random.Random(seed)
         self._open: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
+        self.control: Any = None  # the /_control/ API, when run as a process
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
             self.streaming_down = False
             self.lose_post_answers = 0
+            self.cut_posts = 0
             self.refuse = {}
+            self.refusal = "This action is outside the authorized scopes"
+            self.refuse_exact = {}
+            self.ignore_idempotency = False
+            self.fail_ratio = 0.0
+            self.bot_posts.clear()
             self.streams_opened = 0
 
     def drop_streams(self) -> None:
@@ -85,28 +118,101 @@ class Controls:
             await self.app(scope, receive, send)
             return
         self._loop = asyncio.get_running_loop()
+        path = scope["path"]
+        if self.control is not None and path.startswith("/_control/"):
+            await self.control(scope, receive, send)
+            return
         headers = dict(scope["headers"])
         key = headers.get(b"idempotency-key")
+        by_bot = headers.get(b"authorization") == f"Bearer {BOT_TOKEN}".encode()
+        if self.ignore_idempotency and key is not None:
+            kept = [h for h in scope["headers"] if h[0] != b"idempotency-key"]
+            scope = {**scope, "headers": kept}
         seen = Seen(
             scope["method"],
-            scope["path"],
+            path,
             scope["query_string"].decode(),
             None if key is None else key.decode(),
+            by_bot,
+            datetime.now(UTC).isoformat(),
         )
+        answered: dict[str, Any] = {"status": 0}
         with self._lock:
             self.requests.append(seen)
-        path = scope["path"]
-        refused = next((code for p, code in self.refuse.items() if path.startswith(p)), None)
+            index = len(self.requests) - 1
+        try:
+            await self._route(scope, receive, _Recording(send, answered, by_bot))
+        finally:
+            with self._lock:
+                self.requests[index] = replace(seen, status=answered["status"])
+            if by_bot:
+                self._record_bot(scope["method"], path, answered)
+
+    async def _route(self, scope: Any, receive: Any, send: Any) -> None:
+        path, method = scope["path"], scope["method"]
+        refused = self.refuse_exact.get(f"{method} {path}")
+        if refused is None:
+            refused = next((code for p, code in self.refuse.items() if path.startswith(p)), None)
+        if refused is None and method == "POST" and path == "/api/v1/statuses":
+            refused = self._failed_post(send.by_bot)
         if refused is not None:
-            body = b'{"error": "This action is outside the authorized scopes"}'
+            body = json.dumps({"error": self.refusal}).encode()
+            if refused == 429:
+                body = b'{"error": "Too many requests"}'
+            elif refused >= 500 or refused == 405:
+                body = b'{"error": "refused by the stand-in"}'
             await send({"type": "http.response.start", "status": refused, "headers": []})
             await send({"type": "http.response.body", "body": body})
         elif path.startswith(_STREAMING) and not path.endswith("/health"):
             await self._stream(scope, receive, send)
-        elif scope["method"] == "POST" and path == "/api/v1/statuses" and self._lose():
+        elif method == "POST" and path == "/api/v1/statuses" and self._lose():
             await self._lost(scope, receive, send)
+        elif method == "POST" and path == "/api/v1/statuses" and self._cut():
+            # Nothing made, and the connection dies with the answer unfinished.
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"999")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            raise ConnectionAbortedError("cut before the server saw it (a test's doing)")
         else:
             await self.app(scope, receive, send)
+
+    def _failed_post(self, by_bot: bool) -> int | None:
+        with self._lock:
+            if not by_bot or self.fail_ratio <= 0 or self._random.random() >= self.fail_ratio:
+                return None
+            return self._random.choice(self.fail_statuses)
+
+    def _record_bot(self, method: str, path: str, answered: dict[str, Any]) -> None:
+        """What the bot's own request made: a post (its answer's fields), or a deletion."""
+        if answered["status"] != 200:
+            return
+        if method == "POST" and path == "/api/v1/statuses":
+            try:
+                status = json.loads(b"".join(answered["body"]))
+            except ValueError:
+                return
+            with self._lock:
+                self.bot_posts.setdefault(str(status["id"]), {
+                    "id": str(status["id"]),
+                    "visibility": status.get("visibility"),
+                    "text": html_to_text(str(status.get("content") or "")),
+                    "spoiler_text": status.get("spoiler_text") or "",
+                    "in_reply_to_id": status.get("in_reply_to_id"),
+                    "mentions": [m["acct"] for m in status.get("mentions") or []],
+                    "at": datetime.now(UTC).isoformat(),
+                    "deleted": False,
+                })  # fmt: skip
+        elif method == "DELETE" and path.startswith("/api/v1/statuses/"):
+            with self._lock:
+                post = self.bot_posts.get(path.rsplit("/", 1)[-1])
+                if post is not None:
+                    post["deleted"] = True
+
+    def _cut(self) -> bool:
+        with self._lock:
+            if self.cut_posts <= 0:
+                return False
+            self.cut_posts -= 1
+            return True
 
     def _lose(self) -> bool:
         with self._lock:
@@ -148,6 +254,8 @@ class Controls:
         async def headers_only(message: Any) -> None:
             if message["type"] == "http.response.start":
                 await send(message)
+            elif isinstance(send, _Recording):
+                send.keep(message)  # made all the same: the bot's post is recorded
 
         await self.app(scope, receive, headers_only)
         raise ConnectionAbortedError("the answer was lost on its way (a test's doing)")
@@ -157,22 +265,48 @@ class Controls:
             return [r for r in self.requests if r.method == "POST" and r.path == "/api/v1/statuses"]
 
 
+class _Recording:
+    """Passes an answer on, keeping its status (and, for the bot, its body)."""
+
+    def __init__(self, send: Any, answered: dict[str, Any], by_bot: bool) -> None:
+        self._send = send
+        self.answered = answered
+        self.by_bot = by_bot
+        answered["body"] = []
+
+    async def __call__(self, message: Any) -> None:
+        self.keep(message)
+        await self._send(message)
+
+    def keep(self, message: Any) -> None:
+        if message["type"] == "http.response.start":
+            self.answered["status"] = message["status"]
+        elif message["type"] == "http.response.body" and self.by_bot:
+            self.answered["body"].append(message.get("body", b""))
+
+
 class MastodonStandIn:
     """mastodon_mock on a free loopback port; ``stamp`` dates new statuses (the tests'
     manual clock, so that answers fall inside the chat). Started once per test module
     (its first requests are slow) and ``reset`` for each test."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, domain: str = DOMAIN, port: int = 0) -> None:
         self.stamp: Callable[[], datetime] = lambda: datetime.now(UTC)
         config = MastodonMockConfig(
-            domain=DOMAIN,
+            domain=domain,
             database=DatabaseConfig(path=":memory:"),
             seed=SEED,
             streaming=StreamingConfig(heartbeat_seconds=0.05),
         )
         self.controls = Controls(create_app(config))
         self._server = uvicorn.Server(
-            uvicorn.Config(self.controls, host="127.0.0.1", port=0, log_level="critical")
+            uvicorn.Config(
+                self.controls,
+                host="127.0.0.1",
+                port=port,
+                log_level="critical",
+                timeout_graceful_shutdown=1,  # open streams must not hold the stop up
+            )
         )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._clients: list[Mastodon] = []
@@ -243,8 +377,8 @@ _validate_as_the_mock_does = statuses_router._validate_status_params
 
 
 @contextlib.contextmanager
-def stand_in() -> Iterator[MastodonStandIn]:
-    server = MastodonStandIn()
+def stand_in(*, domain: str = DOMAIN, port: int = 0) -> Iterator[MastodonStandIn]:
+    server = MastodonStandIn(domain=domain, port=port)
     with pytest.MonkeyPatch.context() as patch:
         # New statuses, edits and notifications are dated by the test's clock.
         patch.setattr(statuses_router, "utcnow", lambda: server.stamp())
