@@ -17,6 +17,7 @@ from bot.domain import ChannelRef
 from bot.live import LATE_WINDOW, LiveIndex, LiveSession, replay_posts
 from bot.notices import Notices, moderator_targets
 from bot.platforms.base import DeliveryUncertain, Platform, PlatformError
+from bot.progress import done_everywhere, settled, undone
 from bot.publishing import files_of, public_link
 from bot.slow_mode import set_slow_mode
 from bot.store import PostState, SessionRow, StepRow, Store
@@ -157,7 +158,9 @@ class Runner:
             if step.kind is StepKind.REMINDER and now >= welcome:
                 await self._drop_reminder(row, step, posts, now)
                 continue
-            if step.kind is StepKind.TRANSCRIPT and not await self._settled(row, steps, step):
+            if step.kind is StepKind.TRANSCRIPT and not settled(
+                await self.store.posts(row.id), steps, step, row.plan.channels
+            ):
                 break  # a refused step waits for its retry; the link and the close follow it
             for channel in row.plan.channels:
                 post = posts.get((step.key, channel))
@@ -172,7 +175,9 @@ class Runner:
                 and timing(step.kind, step.due_at, now, self.grace) is not Timing.MISSED
             ):
                 await self.on_reminder(row, step)
-            if step.kind is StepKind.TRANSCRIPT and await self._posted_everywhere(row, step):
+            if step.kind is StepKind.TRANSCRIPT and done_everywhere(
+                await self.store.posts(row.id), step, row.plan.channels
+            ):
                 await self._close(row, steps)
                 return
         if missed:
@@ -188,28 +193,9 @@ class Runner:
     ) -> None:
         """A reminder is never posted once its chat has started ("starts in 1 minute"
         after the start), nor resent; nobody needs to be told it was not."""
-        for channel in row.plan.channels:
-            post = posts.get((step.key, channel))
-            if post is None or post.state is PostState.SENDING:
-                await self.store.finish_post(row.id, step.key, channel, PostState.SKIPPED, now)
-                log.info("%s: %s dropped in %s: too late", row.plan.slug, step.key, channel)
-
-    async def _settled(self, row: SessionRow, steps: list[StepRow], until: StepRow) -> bool:
-        """True once every step before ``until`` is done with in every channel (sent,
-        uncertain or skipped): a closing refused just before the transcript link would
-        otherwise never be retried, as the chat closes with the link."""
-        posts = await self.store.posts(row.id)
-        return all(
-            _done(posts, step.key, channel)
-            for step in steps
-            if step.seq < until.seq
-            for channel in row.plan.channels
-        )
-
-    async def _posted_everywhere(self, row: SessionRow, step: StepRow) -> bool:
-        """True once no channel still waits for ``step`` (a post refused or unanswered)."""
-        posts = await self.store.posts(row.id)
-        return all(_done(posts, step.key, channel) for channel in row.plan.channels)
+        for channel in undone(posts, step, row.plan.channels):
+            await self.store.finish_post(row.id, step.key, channel, PostState.SKIPPED, now)
+            log.info("%s: %s dropped in %s: too late", row.plan.slug, step.key, channel)
 
     async def _set_alarm(self, session_id: int) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""
@@ -266,9 +252,9 @@ class Runner:
                     self.live.transcript_built(row.id)  # what comes next rebuilds it
                     url = await self.publish(row.id)
                     await self.store.set_transcript_url(row.id, url)
-                    if not public_link(url):
+                    if not public_link(url):  # news, not a problem: only their own channels
                         notice = texts.unpublished_notice(files_of(url))
-                        await self.notify_moderators(row.plan, notice, private=True)
+                        await self.notices.tell(row.plan.moderator_channels, notice)
                 if not public_link(url):  # a file:// link would open nothing for them
                     return texts.transcript_unlinked()
                 return texts.transcript_link(url)
@@ -396,23 +382,12 @@ class Runner:
             await self.on_closed(row.plan)
 
     async def notify_moderators(
-        self, plan: SessionPlan, text: str, *, exclude: str | None = None, private: bool = False
+        self, plan: SessionPlan, text: str, *, exclude: str | None = None
     ) -> None:
-        """Tell the moderators in their own channels, or else in the chat's channels
-        (``private`` ones, such as a path on the bot's disk, only in their own)."""
-        if private:
-            targets = [c for c in plan.moderator_channels if c != exclude]
-        else:
-            targets = moderator_targets(plan.moderator_channels, plan.channels, exclude)
+        """Tell the moderators of a problem in their own channels, or else in the chat's."""
+        targets = moderator_targets(plan.moderator_channels, plan.channels, exclude)
         log.warning("%s: %s", plan.slug, text)
         await self.notices.tell(targets, text)
-
-
-def _done(posts: Mapping[tuple[str, str], PostRow], key: str, channel: str) -> bool:
-    """A step is done with in a channel once sent, uncertain or skipped: not while it
-    waits for a retry (no row) or for its answer (``sending``)."""
-    post = posts.get((key, channel))
-    return post is not None and post.state is not PostState.SENDING
 
 
 def _due(steps: list[StepRow], kind: StepKind) -> datetime:
