@@ -65,6 +65,7 @@ class SchedulerAlarm:
             args=(job_id, callback),
             run_date=self.clock.to_wall(when),
             id=job_id,
+            name=job_id,  # the scheduler's log lines then say which wake-up ran
             replace_existing=True,
             # A wake-up is never stale: the runner itself decides what is late or missed.
             misfire_grace_time=None,
