@@ -8,9 +8,9 @@ from datetime import datetime
 from bot.clock import Clock
 from bot.commands import Access, Context, Outcome, command
 from bot.domain import ChannelRef, MessageRef, UserRef
+from bot.durations import parse_duration
 from bot.i18n import N_
 from bot.platforms.base import PlatformError
-from bot.schedule import parse_duration
 from bot.store.moderation import MuteStore
 from bot.store.writer import MessageHide, MessageRemoval
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 from bot.agenda_formats import Draft, read_markdown, read_toml
+from bot.durations import format_duration
 from bot.errors import ConfigError
-from bot.schedule import format_duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.durations import parse_duration
 from bot.errors import Problem
-from bot.schedule import parse_duration
 
 _TEXT_KEYS = ("title", "topic", "welcome", "rules", "closing")
 _TOP_KEYS = (*_TEXT_KEYS, "spacing", "first_at", "questions", "translations")

@@ -14,11 +14,11 @@ from babel.dates import format_date, format_time, format_timedelta
 from bot.clock import Clock
 from bot.config import CommunityConfig
 from bot.domain import ChannelRef, IncomingMessage, UserRef
+from bot.durations import parse_duration
 from bot.i18n import N_, Messages
 from bot.live import LiveIndex
 from bot.planning import strictest_limit
 from bot.platforms.base import Platform, PlatformError
-from bot.schedule import parse_duration
 from bot.steering import Steering
 from bot.store import MessageWriter, SessionRow, StepRow, Store
 from bot.texts import question_post

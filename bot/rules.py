@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import RuleAction, RulesConfig
-from bot.schedule import format_duration
+from bot.durations import format_duration
 
 _LINK = re.compile(r"\bhttps?://([^\s/?#:]+)|\bwww\.([^\s/?#:]+)", re.IGNORECASE)
 

@@ -13,14 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.schedule import (
-    Schedule,
-    ScheduleError,
-    ends_on,
-    format_duration,
-    parse_duration,
-    parse_schedule,
-)
+from bot.durations import format_duration, parse_duration
+from bot.schedule import Schedule, ScheduleError, ends_on, parse_schedule
 from tests.conftest import AGENDA
 
 PARIS = ZoneInfo("Europe/Paris")
