@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,10 +66,14 @@ def agenda() -> str:
 
 @dataclass
 class Chat:
-    """The chat of one test: its files in ``workdir``, its bot process, its due times."""
+    """The chat of one test: its files in ``workdir``, its bot process, its due times.
+    A test that acts long after Q1 gives the chat a longer ``duration``, so that it is
+    not closed meanwhile; ``moderators`` are the community's moderators' accounts."""
 
     driver: Driver
     workdir: Path
+    duration: timedelta = DURATION
+    moderators: Sequence[str] = ()
     start: datetime = field(init=False)
     port: int = field(default_factory=free_port)
     bot: Child | None = None
@@ -84,8 +89,12 @@ class Chat:
         times = {"reminder": self.start - REMINDER_BEFORE, "welcome": self.start}
         for n, at in enumerate(QUESTION_AT, 1):
             times[f"q{n}"] = self.start + at
-        times["closing"] = times["transcript"] = self.start + DURATION
+        times["closing"] = times["transcript"] = self.start + self.duration
         return times
+
+    def until(self, key: str, spare: float = 8.0) -> float:
+        """Seconds to wait for step ``key``: until its due time, plus ``spare``."""
+        return max(0.0, self.due[key].timestamp() - time.time()) + spare
 
     def write(self) -> None:
         (self.workdir / "agenda.toml").write_text(agenda(), encoding="utf-8")
@@ -107,23 +116,27 @@ hashtag = "{HASHTAG}"
 locale = "en"
 timezone = "UTC"
 channels = ["{self.driver.channel}"]
+moderators = {json.dumps(list(self.moderators))}
 moderator_channels = {json.dumps([mods] if mods else [])}
 
 [[communities.sessions]]
 id = "trial"
 title = "{TITLE}"
 at = {self.start.replace(tzinfo=None).isoformat()}
-duration = "{int(DURATION.total_seconds())}s"
+duration = "{int(self.duration.total_seconds())}s"
 agenda = "agenda.toml"
 reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
 """,
             encoding="utf-8",
         )
 
-    async def launch(self) -> None:
-        """Start ``hashchat -v run`` (again, after a kill) against the same files."""
-        args = python_module("bot", "-v", "run", "--config", str(self.config))
-        self.bot = Child(args, self.log, env=self.driver.env())
+    async def launch(self, *, verbose: bool = True, env: dict[str, str] | None = None) -> None:
+        """Start ``hashchat -v run`` (again, after a kill) against the same files, with
+        the driver's environment (``env`` added over it)."""
+        args = python_module(
+            "bot", *(["-v"] if verbose else []), "run", "--config", str(self.config)
+        )
+        self.bot = Child(args, self.log, env={**self.driver.env(), **(env or {})})
         await self.bot.start()
 
     async def kill(self) -> None:
@@ -132,6 +145,19 @@ reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
 
     async def stop(self) -> int | None:
         return None if self.bot is None else await self.bot.stop()
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The participants' messages the bot has stored so far (rows of its database)."""
+        database = self.workdir / "hashchat.db"
+        if not database.exists():
+            return []
+        with contextlib.closing(sqlite3.connect(database, timeout=5)) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM messages ORDER BY sent_at").fetchall()
+        return [dict(row) for row in rows]
 
     # what was posted ------------------------------------------------------------------
 
