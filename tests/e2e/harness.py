@@ -15,7 +15,7 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,6 +238,18 @@ reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
             with open(report_file, "a", encoding="utf-8") as out:
                 out.write(json.dumps(entry, sort_keys=True) + "\n")
         return table
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Chat]:
+        """Write the files and launch the bot; stop it at the end. A failure inside
+        carries the tails of the logs."""
+        self.write()
+        await self.launch()
+        try:
+            with self.explained():
+                yield self
+        finally:
+            await self.stop()
 
     @contextlib.contextmanager
     def explained(self) -> Iterator[None]:

@@ -127,6 +127,23 @@ async def start_standin(
     return child, described
 
 
+class StandinDriver:
+    """What every driver holds: its stand-in's process and an HTTP session to the
+    stand-in's control API, both ended by ``stop``."""
+
+    stop_within = 15.0  # seconds after SIGTERM before SIGKILL
+    _child: Child | None = None
+    _http: aiohttp.ClientSession | None = None
+
+    async def stop(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.close()
+        child, self._child = self._child, None
+        if child is not None:
+            await child.stop(self.stop_within)
+
+
 def python_module(*args: str) -> list[str]:
     """``python -m <args>`` with this interpreter, as a user's virtualenv would run it."""
     return [sys.executable, "-m", *args]

@@ -97,61 +97,49 @@ async def check_link(chat: Chat, text: str) -> None:
 
 
 async def test_a_chat_runs_by_itself_on_time(driver: Driver, tmp_path: Path) -> None:
-    chat = Chat(driver, tmp_path)
-    chat.write()
-    await chat.launch()
-    try:
-        with chat.explained():
-            expected = Expected()
-            await chat.wait_posted("q1", within=chat.until("q1"))
-            await answer_q1(chat, driver, expected)
-            await answer_q2_and_q3(chat, driver, expected)
-            await chat.wait_posted("transcript", within=chat.until("transcript"))
-            steps = await chat.steps()
-            table = chat.report("runs by itself", steps, REPORT)
-            for key in STEPS:
-                assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times\n{table}"
-            for key, late in chat.lateness(steps).items():
-                assert late is not None
-                assert 0 <= late <= MAX_LATENESS, f"{key} posted {late:+.3f} s off\n{table}"
-            check_transcript(await chat.wait_transcript_file(), expected)
-            await check_link(chat, steps["transcript"][0].text)
-            assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
-    finally:
-        await chat.stop()
+    async with Chat(driver, tmp_path).running() as chat:
+        expected = Expected()
+        await chat.wait_posted("q1", within=chat.until("q1"))
+        await answer_q1(chat, driver, expected)
+        await answer_q2_and_q3(chat, driver, expected)
+        await chat.wait_posted("transcript", within=chat.until("transcript"))
+        steps = await chat.steps()
+        table = chat.report("runs by itself", steps, REPORT)
+        for key in STEPS:
+            assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times\n{table}"
+        for key, late in chat.lateness(steps).items():
+            assert late is not None
+            assert 0 <= late <= MAX_LATENESS, f"{key} posted {late:+.3f} s off\n{table}"
+        check_transcript(await chat.wait_transcript_file(), expected)
+        await check_link(chat, steps["transcript"][0].text)
+        assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
 
 
 async def test_a_chat_survives_a_kill_and_a_restart(driver: Driver, tmp_path: Path) -> None:
-    chat = Chat(driver, tmp_path)
-    chat.write()
-    await chat.launch()
-    try:
-        with chat.explained():
-            q1 = await chat.wait_posted("q1", within=chat.until("q1"))
-            await chat.kill()
-            expected = Expected()
-            while_down = ["A1: said while the bot was down", "A1: and again while it was down"]
-            for text in while_down:
-                await driver.say("fay", text)
-                expected.answers[text] = 1
-            if driver.features.reply:
-                replied = "Replying while it is down: the tag is optional"
-                await driver.say("gus", replied, reply_to=q1.id)
-                expected.answers[replied] = 1
-            await chat.launch()
-            await answer_q2_and_q3(chat, driver, expected)
-            await chat.wait_posted("transcript", within=chat.until("transcript"))
-            steps = await chat.steps()
-            table = chat.report("killed after Q1 and restarted", steps, REPORT)
-            notices = [p.text for p in await chat.notices()]
-            for key in STEPS:
-                assert len(steps[key]) <= 1, f"{key} posted {len(steps[key])} times\n{table}"
-                if not steps[key]:
-                    # Only where a resend could duplicate, and never silently.
-                    assert not driver.features.idempotent_send, f"{key} is missing\n{table}"
-                    label = key.upper() if key.startswith("q") else key
-                    assert any(label in n for n in notices), f"{key} lost, not reported\n{table}"
-            check_transcript(await chat.wait_transcript_file(), expected)
-            assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
-    finally:
-        await chat.stop()
+    async with Chat(driver, tmp_path).running() as chat:
+        q1 = await chat.wait_posted("q1", within=chat.until("q1"))
+        await chat.kill()
+        expected = Expected()
+        while_down = ["A1: said while the bot was down", "A1: and again while it was down"]
+        for text in while_down:
+            await driver.say("fay", text)
+            expected.answers[text] = 1
+        if driver.features.reply:
+            replied = "Replying while it is down: the tag is optional"
+            await driver.say("gus", replied, reply_to=q1.id)
+            expected.answers[replied] = 1
+        await chat.launch()
+        await answer_q2_and_q3(chat, driver, expected)
+        await chat.wait_posted("transcript", within=chat.until("transcript"))
+        steps = await chat.steps()
+        table = chat.report("killed after Q1 and restarted", steps, REPORT)
+        notices = [p.text for p in await chat.notices()]
+        for key in STEPS:
+            assert len(steps[key]) <= 1, f"{key} posted {len(steps[key])} times\n{table}"
+            if not steps[key]:
+                # Only where a resend could duplicate, and never silently.
+                assert not driver.features.idempotent_send, f"{key} is missing\n{table}"
+                label = key.upper() if key.startswith("q") else key
+                assert any(label in n for n in notices), f"{key} lost, not reported\n{table}"
+        check_transcript(await chat.wait_transcript_file(), expected)
+        assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"

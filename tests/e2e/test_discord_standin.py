@@ -32,53 +32,47 @@ def stored(chat: Chat, message_id: str) -> tuple[str, str, bool] | None:
 async def test_run_posts_on_time_and_stores_answers_from_the_standin_process(
     tmp_path: Path, driver: DiscordDriver
 ) -> None:
-    chat = Chat(driver, tmp_path, duration=LONG)
-    chat.write()
-    await chat.launch()
-    try:
-        with chat.explained():
+    async with Chat(driver, tmp_path, duration=LONG).running() as chat:
 
-            async def welcome_and_q1() -> bool:
-                steps = await chat.steps()
-                for key in ON_TIME:
-                    assert len(steps[key]) <= 1, f"{key} twice"
-                return bool(steps["welcome"] and steps["q1"])
-
-            await wait_for(welcome_and_q1, within=chat.until("q1"), what="the welcome and Q1")
-            q1 = (await chat.steps())["q1"][0]
-            tagged = await driver.say("ann", "A1: asking patients before building")
-            threaded = await driver.say("bob", "a shared roadmap", thread=q1.id)
-            replied = await driver.say("dan", "involving carers too", reply_to=q1.id)
-            regretted = await driver.say("eve", "A1: oops, wrong chat")
-
-            async def stored_under_q1() -> bool:
-                found = [stored(chat, i) for i in (tagged, threaded, replied, regretted)]
-                return all(f is not None and f[0] == "1" for f in found)
-
-            await wait_for(stored_under_q1, within=10, what="the answers stored under Q1")
-            await driver.edit("ann", tagged, "A1: asking patients first")
-            await driver.delete("eve", regretted)
-
-            async def edited_and_deleted() -> bool:
-                edited, gone = stored(chat, tagged), stored(chat, regretted)
-                fixed = edited is not None and edited[1] == "A1: asking patients first"
-                return fixed and gone is not None and gone[2]
-
-            await wait_for(edited_and_deleted, within=10, what="the edit and the deletion stored")
-            assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
-
+        async def welcome_and_q1() -> bool:
             steps = await chat.steps()
             for key in ON_TIME:
-                assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times"
-                late = steps[key][0].at - chat.due[key]
-                assert timedelta(0) <= late < timedelta(seconds=1), f"{key}: {late} late"
-            # Each step went out once: the stand-in recorded one post per step.
-            texts = [p.text for p in await driver.posts() if p.channel == driver.channel]
-            assert sum(QUESTIONS[0] in t for t in texts) == 1
-            requests = await driver.requests()
-            assert any(r["path"] == "/gateway" for r in requests)  # it came in by the gateway
-    finally:
-        await chat.stop()
+                assert len(steps[key]) <= 1, f"{key} twice"
+            return bool(steps["welcome"] and steps["q1"])
+
+        await wait_for(welcome_and_q1, within=chat.until("q1"), what="the welcome and Q1")
+        q1 = (await chat.steps())["q1"][0]
+        tagged = await driver.say("ann", "A1: asking patients before building")
+        threaded = await driver.say("bob", "a shared roadmap", thread=q1.id)
+        replied = await driver.say("dan", "involving carers too", reply_to=q1.id)
+        regretted = await driver.say("eve", "A1: oops, wrong chat")
+
+        async def stored_under_q1() -> bool:
+            found = [stored(chat, i) for i in (tagged, threaded, replied, regretted)]
+            return all(f is not None and f[0] == "1" for f in found)
+
+        await wait_for(stored_under_q1, within=10, what="the answers stored under Q1")
+        await driver.edit("ann", tagged, "A1: asking patients first")
+        await driver.delete("eve", regretted)
+
+        async def edited_and_deleted() -> bool:
+            edited, gone = stored(chat, tagged), stored(chat, regretted)
+            fixed = edited is not None and edited[1] == "A1: asking patients first"
+            return fixed and gone is not None and gone[2]
+
+        await wait_for(edited_and_deleted, within=10, what="the edit and the deletion stored")
+        assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
+
+        steps = await chat.steps()
+        for key in ON_TIME:
+            assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times"
+            late = steps[key][0].at - chat.due[key]
+            assert timedelta(0) <= late < timedelta(seconds=1), f"{key}: {late} late"
+        # Each step went out once: the stand-in recorded one post per step.
+        texts = [p.text for p in await driver.posts() if p.channel == driver.channel]
+        assert sum(QUESTIONS[0] in t for t in texts) == 1
+        requests = await driver.requests()
+        assert any(r["path"] == "/gateway" for r in requests)  # it came in by the gateway
 
 
 async def test_the_standin_refuses_a_share_of_the_bots_posts_and_logs_each_request(

@@ -23,25 +23,19 @@ LONG = timedelta(minutes=1)  # the chat stays open while the test acts after Q1
 async def test_run_posts_the_welcome_and_question_and_stores_the_answer(
     tmp_path: Path, driver: TelegramDriver
 ) -> None:
-    chat = Chat(driver, tmp_path, duration=LONG)
-    chat.write()
-    await chat.launch()
-    try:
-        with chat.explained():
-            await chat.wait_posted("welcome", within=chat.until("welcome"))
-            await chat.wait_posted("q1", within=chat.until("q1"))
-            steps = await chat.steps()
-            [welcome], [question] = steps["welcome"], steps["q1"]
-            assert welcome.at >= chat.start - timedelta(seconds=0.5)  # on schedule, not at start-up
-            assert question.at >= chat.due["q1"] - timedelta(seconds=0.5)
+    async with Chat(driver, tmp_path, duration=LONG).running() as chat:
+        await chat.wait_posted("welcome", within=chat.until("welcome"))
+        await chat.wait_posted("q1", within=chat.until("q1"))
+        steps = await chat.steps()
+        [welcome], [question] = steps["welcome"], steps["q1"]
+        assert welcome.at >= chat.start - timedelta(seconds=0.5)  # on schedule, not at start-up
+        assert question.at >= chat.due["q1"] - timedelta(seconds=0.5)
 
-            answer = await driver.say("ann", "A1: I tried asking patients first")
-            await wait_for(lambda: driver.taken(answer), within=10, what="the answer taken")
-            assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
-            rows = [(m["author_name"], m["text"], m["questions"]) for m in chat.messages()]
-            assert rows == [("Ann", "A1: I tried asking patients first", "1")]
-    finally:
-        await chat.stop()
+        answer = await driver.say("ann", "A1: I tried asking patients first")
+        await wait_for(lambda: driver.taken(answer), within=10, what="the answer taken")
+        assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
+        rows = [(m["author_name"], m["text"], m["questions"]) for m in chat.messages()]
+        assert rows == [("Ann", "A1: I tried asking patients first", "1")]
 
 
 async def start_failure(chat: Chat, token: str) -> str:

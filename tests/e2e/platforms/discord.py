@@ -16,14 +16,15 @@ from typing import Any
 import aiohttp
 
 from tests.e2e.driver import Features, Post
-from tests.e2e.process import Child, start_standin
+from tests.e2e.process import StandinDriver, start_standin
 
 TOKEN_ENV = "HASHCHAT_E2E_DISCORD_TOKEN"
 _ESCAPED = re.compile(r"\\([^\w\s])")  # discord.py's escape_markdown, undone
 
 
-class DiscordDriver:
+class DiscordDriver(StandinDriver):
     name = "discord"
+    stop_within = 10.0
     # A resend after a crash carries the same nonce: Discord shows the post once.
     features = Features(reply=True, thread=True, edit=True, delete=True, idempotent_send=True)
 
@@ -32,8 +33,6 @@ class DiscordDriver:
         self.channel = ""
         self.moderator_channel: str | None = None
         self.info: dict[str, Any] = {}
-        self._child: Child | None = None
-        self._http: aiohttp.ClientSession | None = None
 
     # the stand-in process ----------------------------------------------------------------
 
@@ -46,14 +45,6 @@ class DiscordDriver:
         self.channel = f"discord:{channels['threads']}"
         self.moderator_channel = f"discord:{channels['mods']}"
         self._http = aiohttp.ClientSession(f"http://127.0.0.1:{self.info['port']}")
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        child, self._child = self._child, None
-        if child is not None:
-            await child.stop(within=10)
 
     # the bot's side --------------------------------------------------------------------
 

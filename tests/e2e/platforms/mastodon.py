@@ -14,7 +14,7 @@ from typing import Any, Literal
 import aiohttp
 
 from tests.e2e.driver import Features, Post
-from tests.e2e.process import Child, free_port, start_standin
+from tests.e2e.process import StandinDriver, free_port, start_standin
 
 BOT = "hashchat"  # the bot's account on the stand-in
 HASHTAG = "e2echat"  # as the suite's community (tests/e2e/harness.py) names it
@@ -22,7 +22,7 @@ MODERATOR = "alice"
 TOKEN_ENV = "HASHCHAT_E2E_MASTODON_TOKEN"
 
 
-class MastodonDriver:
+class MastodonDriver(StandinDriver):
     name = "mastodon"
     # Edits and deletions arrive by stream or by re-reading; a resend after a crash first
     # looks for the post among the bot's own statuses, so it is not posted twice.
@@ -43,8 +43,6 @@ class MastodonDriver:
         )
         self.token = ""
         self.log: Path | None = None
-        self._child: Child | None = None
-        self._http: aiohttp.ClientSession | None = None
         self._addressed_ids: set[str] = set()  # posts say() addressed to the chat
 
     async def start(self, workdir: Path) -> None:
@@ -55,13 +53,6 @@ class MastodonDriver:
         self.log = self._child.log
         self.token = described["bot_token"]
         self._http = aiohttp.ClientSession(base_url=self.url)
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        if self._child is not None:
-            await self._child.stop()
 
     def config(self) -> str:
         return (

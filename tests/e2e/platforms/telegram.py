@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from tests.e2e.driver import Features, Post
-from tests.e2e.process import Child, start_standin
+from tests.e2e.process import StandinDriver, start_standin
 from tests.fakes.telegram_api import GROUP, TOKEN
 from tests.fakes.telegram_process import MODS
 
@@ -31,8 +31,9 @@ TOKEN_ENV = "HASHCHAT_E2E_TELEGRAM_TOKEN"
 TOPIC = 1  # the first message of a fresh forum, so known before the stand-in starts
 
 
-class TelegramDriver:
+class TelegramDriver(StandinDriver):
     name = "telegram"
+    stop_within = 10.0
     features = Features(reply=True, thread=False, edit=True, delete=False, idempotent_send=False)
     channel = f"telegram:{GROUP}/{TOPIC}"
     moderator_channel: str | None = f"telegram:{MODS}"
@@ -40,8 +41,6 @@ class TelegramDriver:
     def __init__(self) -> None:
         self.url = ""
         self.log: Path | None = None
-        self._child: Child | None = None
-        self._http: aiohttp.ClientSession | None = None
         self._updates: dict[str, int] = {}  # participant's message id -> its update id
 
     # the stand-in process ---------------------------------------------------------------
@@ -54,14 +53,6 @@ class TelegramDriver:
         self.url = str(described["url"])
         assert described["topic"] == TOPIC, described
         self._http = aiohttp.ClientSession()
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        child, self._child = self._child, None
-        if child is not None:
-            await child.stop(within=10)
 
     def config(self) -> str:
         return f'[platforms.telegram]\ntoken_env = "{TOKEN_ENV}"\napi_url = "{self.url}"\n'
