@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.bot_process import free_port
 from tests.e2e.harness import (
     HASHTAG,
     REMINDER_BEFORE,
@@ -37,7 +38,7 @@ from tests.e2e.harness import (
     step_of,
 )
 from tests.e2e.platforms.local import LocalDriver
-from tests.e2e.process import Child, free_port, python_module, wait_for
+from tests.e2e.process import Child, python_module, wait_for
 
 DURATION = timedelta(seconds=9)
 FAULTS = (429, 500, 502, 503)

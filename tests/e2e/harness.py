@@ -21,8 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.bot_process import free_port
 from tests.e2e.driver import Driver, Post
-from tests.e2e.process import Child, free_port, python_module, tail, wait_for
+from tests.e2e.process import Child, python_module, tail, wait_for
 
 HASHTAG = "#e2echat"
 TITLE = "End-to-end trial"

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,12 +17,6 @@ import aiohttp
 
 POLL = 0.05  # seconds between looks at a condition
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: ``tests`` is importable from it
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def wait_for(

@@ -8,8 +8,9 @@ from typing import Any
 
 import aiohttp
 
+from tests.bot_process import free_port
 from tests.e2e.driver import Features, Post
-from tests.e2e.process import Child, StandinDriver, free_port, http_ok, python_module, wait_for
+from tests.e2e.process import Child, StandinDriver, http_ok, python_module, wait_for
 
 CHANNEL = "main"
 

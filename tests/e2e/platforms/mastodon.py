@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 import aiohttp
 
+from tests.bot_process import free_port
 from tests.e2e.driver import Features, Post
-from tests.e2e.process import StandinDriver, free_port, start_standin
+from tests.e2e.process import StandinDriver, start_standin
 
 BOT = "hashchat"  # the bot's account on the stand-in
 HASHTAG = "e2echat"  # as the suite's community (tests/e2e/harness.py) names it
