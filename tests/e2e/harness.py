@@ -65,6 +65,48 @@ def agenda() -> str:
     return f'title = "{TITLE}"\nwelcome = "{WELCOME}"\nclosing = "{CLOSING}"\n{questions}'
 
 
+def bot_section(port: int) -> str:
+    """The ``[bot]`` section: files in the work directory, pages served on ``port``."""
+    return f"""
+[bot]
+database = "hashchat.db"
+transcripts_dir = "transcripts"
+public_url = "http://127.0.0.1:{port}"
+listen_port = {port}
+grace = "5m"
+"""
+
+
+def community(
+    ident: str,
+    channel: str,
+    moderator_channels: Sequence[str],
+    start: datetime,
+    duration: timedelta,
+    *,
+    moderators: Sequence[str] = (),
+) -> str:
+    """A community whose one chat, on ``agenda()``, starts at ``start`` in ``channel``."""
+    return f"""
+[[communities]]
+id = "{ident}"
+hashtag = "{HASHTAG}"
+locale = "en"
+timezone = "UTC"
+channels = ["{channel}"]
+moderators = {json.dumps(list(moderators))}
+moderator_channels = {json.dumps(list(moderator_channels))}
+
+[[communities.sessions]]
+id = "trial"
+title = "{TITLE}"
+at = {start.replace(tzinfo=None).isoformat()}
+duration = "{int(duration.total_seconds())}s"
+agenda = "agenda.toml"
+reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
+"""
+
+
 @dataclass
 class Chat:
     """The chat of one test: its files in ``workdir``, its bot process, its due times.
@@ -100,36 +142,16 @@ class Chat:
     def write(self) -> None:
         (self.workdir / "agenda.toml").write_text(agenda(), encoding="utf-8")
         mods = self.driver.moderator_channel
-        self.config.write_text(
-            f"""
-[bot]
-database = "hashchat.db"
-transcripts_dir = "transcripts"
-public_url = "{self.public_url}"
-listen_port = {self.port}
-grace = "5m"
-
-{self.driver.config()}
-
-[[communities]]
-id = "e2e"
-hashtag = "{HASHTAG}"
-locale = "en"
-timezone = "UTC"
-channels = ["{self.driver.channel}"]
-moderators = {json.dumps(list(self.moderators))}
-moderator_channels = {json.dumps([mods] if mods else [])}
-
-[[communities.sessions]]
-id = "trial"
-title = "{TITLE}"
-at = {self.start.replace(tzinfo=None).isoformat()}
-duration = "{int(self.duration.total_seconds())}s"
-agenda = "agenda.toml"
-reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
-""",
-            encoding="utf-8",
+        trial = community(
+            "e2e",
+            self.driver.channel,
+            [mods] if mods else [],
+            self.start,
+            self.duration,
+            moderators=self.moderators,
         )
+        parts = (bot_section(self.port), self.driver.config(), trial)
+        self.config.write_text("\n".join(parts), encoding="utf-8")
 
     async def launch(self, *, verbose: bool = True, env: dict[str, str] | None = None) -> None:
         """Start ``hashchat -v run`` (again, after a kill) against the same files, with
