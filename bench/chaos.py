@@ -28,18 +28,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.harness import (
-    HASHTAG,
-    REMINDER_BEFORE,
-    STEPS,
-    TITLE,
-    agenda,
-    step_of,
-)
+from tests.bot_process import free_port
+from tests.e2e.harness import DURATION, STEPS, agenda, bot_section, community, step_of
 from tests.e2e.platforms.local import LocalDriver
-from tests.e2e.process import Child, free_port, python_module, wait_for
+from tests.e2e.process import Child, python_module, wait_for
 
-DURATION = timedelta(seconds=9)
 FAULTS = (429, 500, 502, 503)
 LABELS = {"welcome": "the welcome", "closing": "the closing", "transcript": "the transcript"}
 
@@ -66,21 +59,10 @@ class ChaosChat:
 
 def write_config(work: Path, driver: LocalDriver, chats: list[ChaosChat], port: int) -> Path:
     (work / "agenda.toml").write_text(agenda(), encoding="utf-8")
-    parts = [
-        f'[bot]\ndatabase = "hashchat.db"\ntranscripts_dir = "transcripts"\n'
-        f'public_url = "http://127.0.0.1:{port}"\nlisten_port = {port}\ngrace = "5m"\n',
-        driver.config(),
-    ]
+    parts = [bot_section(port), driver.config()]
     for chat in chats:
-        parts.append(
-            f'[[communities]]\nid = "{chat.community}"\nhashtag = "{HASHTAG}"\n'
-            f'timezone = "UTC"\nchannels = ["local:{chat.channel}"]\n'
-            f'moderator_channels = ["local:mods"]\n\n'
-            f'[[communities.sessions]]\nid = "trial"\ntitle = "{TITLE}"\n'
-            f"at = {chat.start.replace(tzinfo=None).isoformat()}\n"
-            f'duration = "{int(DURATION.total_seconds())}s"\nagenda = "agenda.toml"\n'
-            f'reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]\n'
-        )
+        channel = f"local:{chat.channel}"
+        parts.append(community(chat.community, channel, ["local:mods"], chat.start, DURATION))
     config = work / "hashchat.toml"
     config.write_text("\n".join(parts), encoding="utf-8")
     return config

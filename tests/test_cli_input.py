@@ -3,12 +3,8 @@ and the field, and whatever ``check`` accepts, ``run`` runs."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import signal
 import socket
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from tests.bot_process import BotProcess, free_port
 from tests.conftest import AGENDA
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -92,26 +89,11 @@ def test_verbose_is_accepted_before_and_after_the_subcommand(
 
 
 async def test_run_with_verbose_after_the_subcommand_logs_to_stderr(tmp_path: Path) -> None:
-    path = write(tmp_path)
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "run", "--config", str(path), "-v"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
-        assert b"hashchat is running" in line
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0
-    assert b" INFO " in stderr, stderr  # what the bot did, on stderr
-    assert b"No such option" not in stderr
+    async with BotProcess(write(tmp_path), "-v") as bot:
+        await bot.started()
+        assert await bot.stop() == 0
+    assert " INFO " in bot.err.text, bot.err.text  # what the bot did, on stderr
+    assert "No such option" not in bot.err.text
 
 
 # errors: every one, at its field, in plain words -------------------------------------------
@@ -188,26 +170,10 @@ def test_a_config_with_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def run_until_it_exits(path: Path) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "run", "--config", str(path)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode is not None
-    return proc.returncode, stderr.decode()
+    async with BotProcess(path) as bot:
+        code = await bot.exited()
+    return code, bot.err.text
 
 
 async def test_run_on_a_port_already_taken_says_so_without_a_traceback(tmp_path: Path) -> None:
@@ -243,24 +209,10 @@ async def test_run_runs_a_config_at_the_limits_check_accepts(tmp_path: Path) -> 
         series='duration = "7d"\nreminders = ["366d", "1s"]',
     )
     assert invoke("check", "--config", str(path)).exit_code == 0
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", "run", "--config", str(path)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
-        assert b"hashchat is running" in line
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0, stderr
-    assert b"Traceback" not in stderr
+    async with BotProcess(path) as bot:
+        await bot.started()
+        assert await bot.stop() == 0, bot.err.text
+    assert "Traceback" not in bot.err.text
 
 
 # what check and schedule show as next -----------------------------------------------------

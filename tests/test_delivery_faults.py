@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.local import LocalPlatform
 from tests.conftest import MOD, START, Chat, chat_config
+from tests.fakes.local_faults import FaultyLocal, question_in
 from tests.test_session_run import transcript
 
 ANN = UserRef("local", "ann", "Ann")
@@ -25,34 +25,12 @@ def q1_posts(chat: Chat, channel: str = "local:main") -> list[str]:
     return [p for p in chat.posts(channel) if p.startswith("Q1:")]
 
 
-class Flaky(LocalPlatform):
-    """Fails the first send of Q1 in #main with ``error``, after posting it if ``posted``."""
-
-    error: PlatformError = PlatformError("503 Service Unavailable", retryable=True)
-    posted = False
-    failed = False
-
-    async def send(
-        self,
-        channel: ChannelRef,
-        text: str,
-        *,
-        reply_to: str | None = None,
-        idempotency_key: str | None = None,
-        thread_title: str | None = None,
-    ) -> MessageRef:
-        if text.startswith("Q1:") and channel.id == "main" and not self.failed:
-            self.failed = True
-            if self.posted:
-                await super().send(channel, text, idempotency_key=idempotency_key)
-            raise self.error
-        return await super().send(channel, text, idempotency_key=idempotency_key)
-
-
 async def flaky_chat(tmp_path: Path, error: PlatformError, *, posted: bool) -> Chat:
+    """A chat whose first send of Q1 in #main fails with ``error``, after posting it if
+    ``posted``."""
     chat = Chat(tmp_path, chat_config(tmp_path, channels=("local:main",)))
-    chat.local = Flaky(chat.clock, admins=[MOD])
-    chat.local.error, chat.local.posted = error, posted
+    chat.local = local = FaultyLocal(chat.clock, admins=[MOD])
+    local.fail(question_in(1), error, posted=posted)
     return chat
 
 
@@ -146,23 +124,13 @@ async def test_a_question_resent_after_a_crash_keeps_its_time_and_is_not_late(
     assert questions(chat)[1]["posted_at"] == "2026-03-04T12:10:00Z"
 
 
-class AnswersAtOnce(LocalPlatform):
+class AnswersAtOnce(FaultyLocal):
     """A participant's tag reaches the bot before the platform confirms the question."""
 
-    async def send(
-        self,
-        channel: ChannelRef,
-        text: str,
-        *,
-        reply_to: str | None = None,
-        idempotency_key: str | None = None,
-        thread_title: str | None = None,
-    ) -> MessageRef:
-        ref = await super().send(channel, text, idempotency_key=idempotency_key)
+    async def after_send(self, channel: ChannelRef, text: str, ref: MessageRef) -> None:
         if text.startswith("Q1:") and channel.id == "main":
             self.say(ANN, channel, "A1: the fastest answer")
             await self.drained()  # the bot has handled it, still waiting for this answer
-        return ref
 
 
 async def test_a_tag_that_arrives_while_its_question_is_being_posted_answers_it(

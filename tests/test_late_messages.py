@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from bot import backlog
-from bot.domain import ChannelRef, MessageRef, PlatformEvent, UserRef
+from bot.domain import ChannelRef, PlatformEvent, UserRef
 from bot.platforms.local import LocalPlatform
 from tests.conftest import MOD, START, Chat, chat_config
+from tests.fakes.local_faults import FaultyLocal
 from tests.test_session_run import transcript
 
 ANN = UserRef("local", "ann", "Ann")
@@ -50,26 +51,17 @@ async def test_answers_sent_while_the_bot_was_down_at_the_end_are_in_the_transcr
     assert answers(chat) == {"A3: just before the end": [3], "A2: me too": [2]}
 
 
-class ReadsThePage(LocalPlatform):
+class ReadsThePage(FaultyLocal):
     """Reads its backlog slowly, as over a network, and notes what the transcript page
     says at the moment its link is posted."""
 
     page: dict[str, Any] | None = None
     root = Path()
 
-    async def send(
-        self,
-        channel: ChannelRef,
-        text: str,
-        *,
-        reply_to: str | None = None,
-        idempotency_key: str | None = None,
-        thread_title: str | None = None,
-    ) -> MessageRef:
+    async def before_send(self, channel: ChannelRef, text: str, thread_title: str | None) -> None:
         if text.startswith("The transcript of today's") and self.page is None:
             path = self.root / "hcsmeu" / "2026-03-04" / "transcript.json"
             self.page = json.loads(path.read_text(encoding="utf-8"))
-        return await super().send(channel, text, idempotency_key=idempotency_key)
 
     async def events(self) -> AsyncIterator[PlatformEvent]:
         await asyncio.sleep(0.2)  # the first request's round trip (a stand-in's latency)

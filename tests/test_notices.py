@@ -10,41 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import ChannelRef, MessageRef
-from bot.platforms.base import Alert, AlertKind, Host, PlatformError
-from bot.platforms.local import LocalPlatform
+from bot.domain import ChannelRef
+from bot.platforms.base import Alert, AlertKind, PlatformError
 from tests.conftest import MOD, START, Chat, chat_config
-
-
-class ModsUnreachable(LocalPlatform):
-    """Refuses every post in the moderators' channel while ``refusing``."""
-
-    refusing = True
-
-    async def send(
-        self,
-        channel: ChannelRef,
-        text: str,
-        *,
-        reply_to: str | None = None,
-        idempotency_key: str | None = None,
-        thread_title: str | None = None,
-    ) -> MessageRef:
-        if self.refusing and channel.id == "mods":
-            raise PlatformError("503 Service Unavailable", retryable=True)
-        return await super().send(
-            channel,
-            text,
-            reply_to=reply_to,
-            idempotency_key=idempotency_key,
-            thread_title=thread_title,
-        )
+from tests.fakes.local_faults import AlertingLocal, FaultyLocal, anything_in
 
 
 def broken_agenda_chat(tmp_path: Path) -> Chat:
     chat = Chat(tmp_path, chat_config(tmp_path))
     (tmp_path / "agenda.toml").write_text('title = "T"\n', encoding="utf-8")
-    chat.local = ModsUnreachable(chat.clock, admins=[MOD])
+    chat.local = local = FaultyLocal(chat.clock, admins=[MOD])
+    # Every post in the moderators' channel is refused until the test clears the fault.
+    refused = PlatformError("503 Service Unavailable", retryable=True)
+    local.fail(anything_in("mods"), refused, times=None)
     return chat
 
 
@@ -81,8 +59,8 @@ async def test_a_refused_notice_is_retried_and_the_log_shows_it_pending(
     try:
         assert unplannable(chat) == []
         assert "notice to the moderators in local:mods is pending" in caplog.text
-        assert isinstance(chat.local, ModsUnreachable)
-        chat.local.refusing = False
+        assert isinstance(chat.local, FaultyLocal)
+        chat.local.faults.clear()
         await chat.at(-119)  # a minute later: the retry after 30 s went out
         assert len(unplannable(chat)) == 1
         await chat.at(-60)  # and only once, though the planner ran again
@@ -98,8 +76,8 @@ async def test_a_notice_pending_at_a_stop_is_sent_after_the_restart_once(
     chat = broken_agenda_chat(tmp_path)
     await chat.boot()
     await chat.stop()
-    assert isinstance(chat.local, ModsUnreachable)
-    chat.local.refusing = False
+    assert isinstance(chat.local, FaultyLocal)
+    chat.local.faults.clear()
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         await chat.boot()
@@ -110,13 +88,9 @@ async def test_a_notice_pending_at_a_stop_is_sent_after_the_restart_once(
         await chat.stop()
 
 
-class AlertingLocal(LocalPlatform):
-    """Finds at every start-up that it lacks a permission in ``where``."""
-
-    where = ChannelRef("local", "main")
-
-    async def start(self, host: Host) -> None:
-        await host.alert(Alert(AlertKind.MISSING_PERMISSION, self.where, "pinning"))
+def pinning_alert(where: str = "main") -> Alert:
+    """A platform's finding at every start-up that it lacks a permission in ``where``."""
+    return Alert(AlertKind.MISSING_PERMISSION, ChannelRef("local", where), "pinning")
 
 
 def alerted(chat: Chat, channel: str) -> list[str]:
@@ -125,7 +99,7 @@ def alerted(chat: Chat, channel: str) -> list[str]:
 
 async def test_an_alert_is_told_once_a_day_not_at_every_restart(tmp_path: Path) -> None:
     chat = Chat(tmp_path, chat_config(tmp_path))
-    chat.local = AlertingLocal(chat.clock, admins=[MOD])
+    chat.local = AlertingLocal(chat.clock, [pinning_alert()], admins=[MOD])
     for _ in range(3):
         await chat.boot()
         await chat.stop()
@@ -141,8 +115,7 @@ async def test_an_alert_never_goes_public_when_the_moderators_have_a_channel(
     tmp_path: Path, where: str
 ) -> None:
     chat = Chat(tmp_path, chat_config(tmp_path))
-    chat.local = AlertingLocal(chat.clock, admins=[MOD])
-    chat.local.where = ChannelRef("local", where)
+    chat.local = AlertingLocal(chat.clock, [pinning_alert(where)], admins=[MOD])
     await chat.boot()
     await chat.stop()
     assert alerted(chat, "local:main") == alerted(chat, "local:side") == []

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.domain import ChannelRef, MessageRef
-from bot.platforms.base import Alert, AlertKind, Host, ScheduledChat
+from bot.domain import ChannelRef
+from bot.platforms.base import Alert, AlertKind, ScheduledChat
 from bot.platforms.local import LocalPlatform
 from bot.web import WebServer
 from tests.conftest import MOD, START, Chat, chat_config
+from tests.fakes.local_faults import AlertingLocal, FaultyLocal
 
 
-class ChainingLocal(LocalPlatform):
+class ChainingLocal(FaultyLocal):
     """The local platform playing a service where a chat is one thread and chats are
     listed as events, recording what the core asked of it."""
 
@@ -28,18 +29,9 @@ class ChainingLocal(LocalPlatform):
         self.titles: list[str | None] = []
         self.listings: list[tuple[ChannelRef, list[ScheduledChat]]] = []
 
-    async def send(
-        self,
-        channel: ChannelRef,
-        text: str,
-        *,
-        reply_to: str | None = None,
-        idempotency_key: str | None = None,
-        thread_title: str | None = None,
-    ) -> MessageRef:
+    async def before_send(self, channel: ChannelRef, text: str, thread_title: str | None) -> None:
         if channel.id == "main":
             self.titles.append(thread_title)
-        return await super().send(channel, text, reply_to=reply_to, idempotency_key=idempotency_key)
 
     async def sync_events(self, channel: ChannelRef, chats: Sequence[ScheduledChat]) -> None:
         self.listings.append((channel, list(chats)))
@@ -120,17 +112,13 @@ agenda = "agenda.toml"
         await chat.stop()
 
 
-class AlertingLocal(LocalPlatform):
-    """A platform that finds at start-up that it cannot read the chat channel."""
-
-    async def start(self, host: Host) -> None:
-        for _ in range(2):  # a second report of the same problem is not repeated
-            await host.alert(Alert(AlertKind.CANNOT_READ, ChannelRef("local", "main")))
-
-
 async def test_an_access_problem_reaches_the_moderators_once(tmp_path: Path) -> None:
     chat = Chat(tmp_path, chat_config(tmp_path))
-    chat.local = AlertingLocal(chat.clock, admins=[MOD])
+    # The platform finds at start-up that it cannot read the chat channel, and says so
+    # twice: a second report of the same problem is not repeated.
+    chat.local = AlertingLocal(
+        chat.clock, [Alert(AlertKind.CANNOT_READ, ChannelRef("local", "main"))] * 2, admins=[MOD]
+    )
     await chat.boot()
     await chat.stop()
     (notice,) = chat.posts("local:mods")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import aiohttp
 
 from bot.domain import UserRef
+from tests.bot_process import free_port
 from tests.conftest import Chat, chat_config
 
 
 async def test_the_posted_link_is_served_by_the_built_in_web_server(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     config = chat_config(tmp_path)
     bot = config.bot.model_copy(
         update={"public_url": f"http://127.0.0.1:{port}", "listen_port": port}

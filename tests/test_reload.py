@@ -4,13 +4,9 @@ moderators' channel, and the bot goes on with the one it has."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import signal
 import sqlite3
-import sys
-from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +14,7 @@ from pathlib import Path
 from bot.config import Config
 from bot.errors import Problem
 from bot.reload import restart_only
+from tests.bot_process import BotProcess, until
 from tests.conftest import AGENDA, chat_config
 
 DEADLINE = 30.0
@@ -43,30 +40,6 @@ agenda = "agenda.toml"
 """
 
 
-class Lines:
-    """Everything a stream printed, read as it comes."""
-
-    def __init__(self, stream: asyncio.StreamReader) -> None:
-        self.lines: list[str] = []
-        self.task = asyncio.create_task(self._read(stream))
-
-    async def _read(self, stream: asyncio.StreamReader) -> None:
-        while line := await stream.readline():
-            self.lines.append(line.decode(errors="replace"))
-
-    def has(self, text: str) -> bool:
-        return any(text in line for line in self.lines)
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Poll every 50 ms; fail after DEADLINE seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE
-    while not condition():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
 def stored_questions(db: Path) -> list[str]:
     with closing(sqlite3.connect(db)) as conn:
         rows = conn.execute("SELECT plan_json FROM sessions WHERE state = 'planned'").fetchall()
@@ -80,22 +53,9 @@ async def test_sighup_refuses_a_broken_config_and_applies_a_good_one(tmp_path: P
     config = tmp_path / "hashchat.toml"
     (tmp_path / "agenda.toml").write_text(AGENDA, encoding="utf-8")
     config.write_text(config_text(when), encoding="utf-8")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(config),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert proc.stdout is not None
-    assert proc.stderr is not None
-    out, err = Lines(proc.stdout), Lines(proc.stderr)
-    try:
-        await until(lambda: out.has("hashchat is running"), "the start")
+    async with BotProcess(config) as bot:
+        out, err = bot.out, bot.err
+        await until(lambda: out.has("hashchat is running"), "the start", DEADLINE)
         planned = stored_questions(tmp_path / "run.db")
         assert planned[1] == "Which tool helped most?"
 
@@ -104,8 +64,8 @@ async def test_sighup_refuses_a_broken_config_and_applies_a_good_one(tmp_path: P
             AGENDA.replace("Which tool helped most?", "Which tool would you drop?"),
             encoding="utf-8",
         )
-        proc.send_signal(signal.SIGHUP)
-        await until(lambda: err.has("the edited configuration is refused"), "the refusal")
+        bot.signal(signal.SIGHUP)
+        await until(lambda: err.has("the edited configuration is refused"), "the refusal", DEADLINE)
         assert err.has("communities[0].hashtag")
         await until(
             lambda: any(
@@ -113,25 +73,21 @@ async def test_sighup_refuses_a_broken_config_and_applies_a_good_one(tmp_path: P
                 for line in out.lines
             ),
             "the moderators' notice",
+            DEADLINE,
         )
         assert not any("#main" in line and "not loaded" in line for line in out.lines)
-        assert proc.returncode is None  # still running, with the old config...
+        assert bot.returncode is None  # still running, with the old config...
         assert stored_questions(tmp_path / "run.db") == planned  # ...and its plan
 
         config.write_text(config_text(when), encoding="utf-8")
-        proc.send_signal(signal.SIGHUP)
+        bot.signal(signal.SIGHUP)
         await until(
             lambda: "Which tool would you drop?" in stored_questions(tmp_path / "run.db"),
             "the re-planned agenda",
+            DEADLINE,
         )
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), timeout=DEADLINE) == 0
+        assert await bot.stop(DEADLINE) == 0
         assert not err.has("Traceback")
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-        await asyncio.gather(out.task, err.task, return_exceptions=True)
 
 
 def test_what_only_a_restart_applies_is_named_not_half_applied(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from bot.domain import ChannelRef, MessageRef, UserRef
+from bot.domain import UserRef
 from bot.platforms.base import DeliveryUncertain
-from bot.platforms.local import LocalPlatform
 from bot.transcript.model import TranscriptSource
 from tests.conftest import MOD, START, Chat, chat_config
+from tests.fakes.local_faults import FaultyLocal, question_in
 
 ANN = UserRef("local", "ann", "Ann")
 
@@ -117,32 +117,13 @@ async def test_an_interrupted_send_without_idempotency_is_reported_not_repeated(
     assert posts[("q1", "local:main")].state == "uncertain"
 
 
-class AnswerLost(LocalPlatform):
-    """Posts Q1, then loses the answer once, as a timeout after sending would."""
-
-    lost = False
-
-    async def send(
-        self,
-        channel: ChannelRef,
-        text: str,
-        *,
-        reply_to: str | None = None,
-        idempotency_key: str | None = None,
-        thread_title: str | None = None,
-    ) -> MessageRef:
-        ref = await super().send(channel, text, idempotency_key=idempotency_key)
-        if text.startswith("Q1:") and channel.id == "main" and not self.lost:
-            self.lost = True
-            raise DeliveryUncertain("timed out waiting for the answer")
-        return ref
-
-
 async def test_a_lost_answer_is_settled_by_a_retry_where_that_cannot_post_twice(
     tmp_path: Path,
 ) -> None:
     chat = Chat(tmp_path, chat_config(tmp_path))
-    chat.local = AnswerLost(chat.clock, admins=[MOD])
+    chat.local = local = FaultyLocal(chat.clock, admins=[MOD])
+    # Q1 is posted, then its answer is lost once, as a timeout after sending would.
+    local.fail(question_in(1), DeliveryUncertain("timed out waiting for the answer"), posted=True)
     await chat.boot()
     try:
         await chat.at(10)

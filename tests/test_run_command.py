@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
 import sqlite3
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -18,13 +13,8 @@ from bot.clock import SystemClock
 from bot.errors import ConfigError
 from bot.platforms.local import LocalPlatform
 from bot.platforms.registry import build_platforms, secret
+from tests.bot_process import BotProcess, free_port
 from tests.conftest import AGENDA, chat_config
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_run_plans_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
@@ -50,33 +40,15 @@ agenda = "agenda.toml"
 """,
         encoding="utf-8",
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--config",
-        str(tmp_path / "hashchat.toml"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
-        assert b"hashchat is running" in line
+    async with BotProcess(tmp_path / "hashchat.toml") as bot:
+        await bot.started()
         async with (
             aiohttp.ClientSession() as http,
             http.get(f"http://127.0.0.1:{port}/health") as response,
         ):
             assert response.status == 200
             assert await response.json() == {"status": "ok"}
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), timeout=30) == 0
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        assert await bot.stop() == 0
     with closing(sqlite3.connect(tmp_path / "run.db")) as db:
         rows = db.execute("SELECT slug, state FROM sessions").fetchall()
     assert len(rows) == 1

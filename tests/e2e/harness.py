@@ -13,15 +13,17 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.bot_process import free_port
 from tests.e2e.driver import Driver, Post
-from tests.e2e.process import Child, free_port, python_module, tail, wait_for
+from tests.e2e.process import Child, python_module, tail, wait_for
 
 HASHTAG = "#e2echat"
 TITLE = "End-to-end trial"
@@ -63,12 +65,58 @@ def agenda() -> str:
     return f'title = "{TITLE}"\nwelcome = "{WELCOME}"\nclosing = "{CLOSING}"\n{questions}'
 
 
+def bot_section(port: int) -> str:
+    """The ``[bot]`` section: files in the work directory, pages served on ``port``."""
+    return f"""
+[bot]
+database = "hashchat.db"
+transcripts_dir = "transcripts"
+public_url = "http://127.0.0.1:{port}"
+listen_port = {port}
+grace = "5m"
+"""
+
+
+def community(
+    ident: str,
+    channel: str,
+    moderator_channels: Sequence[str],
+    start: datetime,
+    duration: timedelta,
+    *,
+    moderators: Sequence[str] = (),
+) -> str:
+    """A community whose one chat, on ``agenda()``, starts at ``start`` in ``channel``."""
+    return f"""
+[[communities]]
+id = "{ident}"
+hashtag = "{HASHTAG}"
+locale = "en"
+timezone = "UTC"
+channels = ["{channel}"]
+moderators = {json.dumps(list(moderators))}
+moderator_channels = {json.dumps(list(moderator_channels))}
+
+[[communities.sessions]]
+id = "trial"
+title = "{TITLE}"
+at = {start.replace(tzinfo=None).isoformat()}
+duration = "{int(duration.total_seconds())}s"
+agenda = "agenda.toml"
+reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
+"""
+
+
 @dataclass
 class Chat:
-    """The chat of one test: its files in ``workdir``, its bot process, its due times."""
+    """The chat of one test: its files in ``workdir``, its bot process, its due times.
+    A test that acts long after Q1 gives the chat a longer ``duration``, so that it is
+    not closed meanwhile; ``moderators`` are the community's moderators' accounts."""
 
     driver: Driver
     workdir: Path
+    duration: timedelta = DURATION
+    moderators: Sequence[str] = ()
     start: datetime = field(init=False)
     port: int = field(default_factory=free_port)
     bot: Child | None = None
@@ -84,46 +132,34 @@ class Chat:
         times = {"reminder": self.start - REMINDER_BEFORE, "welcome": self.start}
         for n, at in enumerate(QUESTION_AT, 1):
             times[f"q{n}"] = self.start + at
-        times["closing"] = times["transcript"] = self.start + DURATION
+        times["closing"] = times["transcript"] = self.start + self.duration
         return times
+
+    def until(self, key: str, spare: float = 8.0) -> float:
+        """Seconds to wait for step ``key``: until its due time, plus ``spare``."""
+        return max(0.0, self.due[key].timestamp() - time.time()) + spare
 
     def write(self) -> None:
         (self.workdir / "agenda.toml").write_text(agenda(), encoding="utf-8")
         mods = self.driver.moderator_channel
-        self.config.write_text(
-            f"""
-[bot]
-database = "hashchat.db"
-transcripts_dir = "transcripts"
-public_url = "{self.public_url}"
-listen_port = {self.port}
-grace = "5m"
-
-{self.driver.config()}
-
-[[communities]]
-id = "e2e"
-hashtag = "{HASHTAG}"
-locale = "en"
-timezone = "UTC"
-channels = ["{self.driver.channel}"]
-moderator_channels = {json.dumps([mods] if mods else [])}
-
-[[communities.sessions]]
-id = "trial"
-title = "{TITLE}"
-at = {self.start.replace(tzinfo=None).isoformat()}
-duration = "{int(DURATION.total_seconds())}s"
-agenda = "agenda.toml"
-reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
-""",
-            encoding="utf-8",
+        trial = community(
+            "e2e",
+            self.driver.channel,
+            [mods] if mods else [],
+            self.start,
+            self.duration,
+            moderators=self.moderators,
         )
+        parts = (bot_section(self.port), self.driver.config(), trial)
+        self.config.write_text("\n".join(parts), encoding="utf-8")
 
-    async def launch(self) -> None:
-        """Start ``hashchat -v run`` (again, after a kill) against the same files."""
-        args = python_module("bot", "-v", "run", "--config", str(self.config))
-        self.bot = Child(args, self.log, env=self.driver.env())
+    async def launch(self, *, verbose: bool = True, env: dict[str, str] | None = None) -> None:
+        """Start ``hashchat -v run`` (again, after a kill) against the same files, with
+        the driver's environment (``env`` added over it)."""
+        args = python_module(
+            "bot", *(["-v"] if verbose else []), "run", "--config", str(self.config)
+        )
+        self.bot = Child(args, self.log, env={**self.driver.env(), **(env or {})})
         await self.bot.start()
 
     async def kill(self) -> None:
@@ -132,6 +168,19 @@ reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
 
     async def stop(self) -> int | None:
         return None if self.bot is None else await self.bot.stop()
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The participants' messages the bot has stored so far (rows of its database)."""
+        database = self.workdir / "hashchat.db"
+        if not database.exists():
+            return []
+        with contextlib.closing(sqlite3.connect(database, timeout=5)) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM messages ORDER BY sent_at").fetchall()
+        return [dict(row) for row in rows]
 
     # what was posted ------------------------------------------------------------------
 
@@ -212,6 +261,18 @@ reminders = ["{int(REMINDER_BEFORE.total_seconds())}s"]
             with open(report_file, "a", encoding="utf-8") as out:
                 out.write(json.dumps(entry, sort_keys=True) + "\n")
         return table
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Chat]:
+        """Write the files and launch the bot; stop it at the end. A failure inside
+        carries the tails of the logs."""
+        self.write()
+        await self.launch()
+        try:
+            with self.explained():
+                yield self
+        finally:
+            await self.stop()
 
     @contextlib.contextmanager
     def explained(self) -> Iterator[None]:

@@ -4,23 +4,19 @@ waited for with deadlines, stopped by signal; the log's tail explains a failure.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 POLL = 0.05  # seconds between looks at a condition
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: ``tests`` is importable from it
 
 
 async def wait_for(
@@ -45,10 +41,17 @@ def tail(log: Path | None, lines: int = 60) -> str:
 class Child:
     """One child process, its stdout and stderr appended to ``log``."""
 
-    def __init__(self, args: Sequence[str], log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: Sequence[str],
+        log: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.args = list(args)
         self.log = log
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.cwd = cwd
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -56,12 +59,20 @@ class Child:
             out.write(f"\n=== {' '.join(self.args)}\n".encode())
             out.flush()
             self.proc = await asyncio.create_subprocess_exec(
-                *self.args, stdout=out, stderr=asyncio.subprocess.STDOUT, env=self.env
+                *self.args, stdout=out, stderr=asyncio.subprocess.STDOUT, env=self.env, cwd=self.cwd
             )
 
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.returncode is None
+
+    async def exited(self, within: float) -> int:
+        """The exit status of a process that ends by itself within ``within`` seconds."""
+        assert self.proc is not None, "start() first"
+        try:
+            return await asyncio.wait_for(self.proc.wait(), within)
+        except TimeoutError:
+            raise AssertionError(f"still running after {within:.0f} s" + tail(self.log)) from None
 
     async def kill(self) -> None:
         """SIGKILL: the process gets no chance to finish anything."""
@@ -80,6 +91,50 @@ class Child:
             except TimeoutError:
                 await self.kill()
         return self.proc.returncode
+
+
+async def start_standin(
+    module: str, workdir: Path, name: str, *args: str, within: float = 30
+) -> tuple[Child, dict[str, Any]]:
+    """Start a platform's stand-in (``python -m <module> --ready-file F <args>`` in the
+    checkout, its output in ``<name>-standin.log``) and wait until it has written the
+    ready file F: returns the process and what the file says (its port, tokens, ids)."""
+    ready = workdir / f"{name}-ready.json"
+    ready.unlink(missing_ok=True)
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    child = Child(
+        python_module(module, "--ready-file", str(ready), *args),
+        workdir / f"{name}-standin.log",
+        env={"PYTHONPATH": path},
+        cwd=ROOT,
+    )
+    await child.start()
+
+    async def written() -> bool:
+        if not child.running:
+            raise AssertionError(f"the {name} stand-in exited" + tail(child.log))
+        return ready.exists()
+
+    await wait_for(written, within=within, what=f"the {name} stand-in up", log=child.log)
+    described: dict[str, Any] = json.loads(ready.read_text(encoding="utf-8"))
+    return child, described
+
+
+class StandinDriver:
+    """What every driver holds: its stand-in's process and an HTTP session to the
+    stand-in's control API, both ended by ``stop``."""
+
+    stop_within = 15.0  # seconds after SIGTERM before SIGKILL
+    _child: Child | None = None
+    _http: aiohttp.ClientSession | None = None
+
+    async def stop(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.close()
+        child, self._child = self._child, None
+        if child is not None:
+            await child.stop(self.stop_within)
 
 
 def python_module(*args: str) -> list[str]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e import platforms
 from tests.e2e.driver import Driver
 from tests.e2e.harness import STEPS, Chat
 
@@ -30,16 +27,6 @@ MAX_LATENESS = 1.0  # seconds after its due time a step may be accepted by the p
 REPORT = os.environ.get("E2E_REPORT")
 
 
-@pytest.fixture(params=platforms.available())
-async def driver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Driver]:
-    made = platforms.make_driver(request.param)
-    await made.start(tmp_path)
-    try:
-        yield made
-    finally:
-        await made.stop()
-
-
 @dataclass
 class Expected:
     """What the transcript must show: each answer's text under its question, and the
@@ -47,11 +34,6 @@ class Expected:
 
     answers: dict[str, int] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
-
-
-def until(chat: Chat, key: str, spare: float = 8.0) -> float:
-    """Seconds to wait for ``key``: until its due time, plus ``spare``."""
-    return max(0.0, chat.due[key].timestamp() - time.time()) + spare
 
 
 async def answer_q1(chat: Chat, driver: Driver, expected: Expected) -> None:
@@ -70,7 +52,7 @@ async def answer_q1(chat: Chat, driver: Driver, expected: Expected) -> None:
 async def answer_q2_and_q3(chat: Chat, driver: Driver, expected: Expected) -> None:
     """A reply to Q2's post, a deletion, and an answer in Q3's thread (each where the
     platform has it; a tag otherwise)."""
-    q2 = await chat.wait_posted("q2", within=until(chat, "q2"))
+    q2 = await chat.wait_posted("q2", within=chat.until("q2"))
     if driver.features.reply:
         replied = "Replying: the record of every request helped most"
         await driver.say("bob", replied, reply_to=q2.id)
@@ -83,7 +65,7 @@ async def answer_q2_and_q3(chat: Chat, driver: Driver, expected: Expected) -> No
         ident = await driver.say("eve", regretted)
         await driver.delete("eve", ident)
         expected.absent.append(regretted)
-    q3 = await chat.wait_posted("q3", within=until(chat, "q3"))
+    q3 = await chat.wait_posted("q3", within=chat.until("q3"))
     if driver.features.thread:
         threaded = "In the thread: fewer fixed sleeps in tests"
         await driver.say("cat", threaded, thread=q3.id)
@@ -115,61 +97,49 @@ async def check_link(chat: Chat, text: str) -> None:
 
 
 async def test_a_chat_runs_by_itself_on_time(driver: Driver, tmp_path: Path) -> None:
-    chat = Chat(driver, tmp_path)
-    chat.write()
-    await chat.launch()
-    try:
-        with chat.explained():
-            expected = Expected()
-            await chat.wait_posted("q1", within=until(chat, "q1"))
-            await answer_q1(chat, driver, expected)
-            await answer_q2_and_q3(chat, driver, expected)
-            await chat.wait_posted("transcript", within=until(chat, "transcript"))
-            steps = await chat.steps()
-            table = chat.report("runs by itself", steps, REPORT)
-            for key in STEPS:
-                assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times\n{table}"
-            for key, late in chat.lateness(steps).items():
-                assert late is not None
-                assert 0 <= late <= MAX_LATENESS, f"{key} posted {late:+.3f} s off\n{table}"
-            check_transcript(await chat.wait_transcript_file(), expected)
-            await check_link(chat, steps["transcript"][0].text)
-            assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
-    finally:
-        await chat.stop()
+    async with Chat(driver, tmp_path).running() as chat:
+        expected = Expected()
+        await chat.wait_posted("q1", within=chat.until("q1"))
+        await answer_q1(chat, driver, expected)
+        await answer_q2_and_q3(chat, driver, expected)
+        await chat.wait_posted("transcript", within=chat.until("transcript"))
+        steps = await chat.steps()
+        table = chat.report("runs by itself", steps, REPORT)
+        for key in STEPS:
+            assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times\n{table}"
+        for key, late in chat.lateness(steps).items():
+            assert late is not None
+            assert 0 <= late <= MAX_LATENESS, f"{key} posted {late:+.3f} s off\n{table}"
+        check_transcript(await chat.wait_transcript_file(), expected)
+        await check_link(chat, steps["transcript"][0].text)
+        assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
 
 
 async def test_a_chat_survives_a_kill_and_a_restart(driver: Driver, tmp_path: Path) -> None:
-    chat = Chat(driver, tmp_path)
-    chat.write()
-    await chat.launch()
-    try:
-        with chat.explained():
-            q1 = await chat.wait_posted("q1", within=until(chat, "q1"))
-            await chat.kill()
-            expected = Expected()
-            while_down = ["A1: said while the bot was down", "A1: and again while it was down"]
-            for text in while_down:
-                await driver.say("fay", text)
-                expected.answers[text] = 1
-            if driver.features.reply:
-                replied = "Replying while it is down: the tag is optional"
-                await driver.say("gus", replied, reply_to=q1.id)
-                expected.answers[replied] = 1
-            await chat.launch()
-            await answer_q2_and_q3(chat, driver, expected)
-            await chat.wait_posted("transcript", within=until(chat, "transcript"))
-            steps = await chat.steps()
-            table = chat.report("killed after Q1 and restarted", steps, REPORT)
-            notices = [p.text for p in await chat.notices()]
-            for key in STEPS:
-                assert len(steps[key]) <= 1, f"{key} posted {len(steps[key])} times\n{table}"
-                if not steps[key]:
-                    # Only where a resend could duplicate, and never silently.
-                    assert not driver.features.idempotent_send, f"{key} is missing\n{table}"
-                    label = key.upper() if key.startswith("q") else key
-                    assert any(label in n for n in notices), f"{key} lost, not reported\n{table}"
-            check_transcript(await chat.wait_transcript_file(), expected)
-            assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
-    finally:
-        await chat.stop()
+    async with Chat(driver, tmp_path).running() as chat:
+        q1 = await chat.wait_posted("q1", within=chat.until("q1"))
+        await chat.kill()
+        expected = Expected()
+        while_down = ["A1: said while the bot was down", "A1: and again while it was down"]
+        for text in while_down:
+            await driver.say("fay", text)
+            expected.answers[text] = 1
+        if driver.features.reply:
+            replied = "Replying while it is down: the tag is optional"
+            await driver.say("gus", replied, reply_to=q1.id)
+            expected.answers[replied] = 1
+        await chat.launch()
+        await answer_q2_and_q3(chat, driver, expected)
+        await chat.wait_posted("transcript", within=chat.until("transcript"))
+        steps = await chat.steps()
+        table = chat.report("killed after Q1 and restarted", steps, REPORT)
+        notices = [p.text for p in await chat.notices()]
+        for key in STEPS:
+            assert len(steps[key]) <= 1, f"{key} posted {len(steps[key])} times\n{table}"
+            if not steps[key]:
+                # Only where a resend could duplicate, and never silently.
+                assert not driver.features.idempotent_send, f"{key} is missing\n{table}"
+                label = key.upper() if key.startswith("q") else key
+                assert any(label in n for n in notices), f"{key} lost, not reported\n{table}"
+        check_transcript(await chat.wait_transcript_file(), expected)
+        assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"

@@ -8,10 +8,7 @@ answer by tag, by reply and inside a question's thread; moderators' notices go t
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,14 +16,15 @@ from typing import Any
 import aiohttp
 
 from tests.e2e.driver import Features, Post
+from tests.e2e.process import StandinDriver, start_standin
 
-ROOT = Path(__file__).resolve().parents[3]
 TOKEN_ENV = "HASHCHAT_E2E_DISCORD_TOKEN"
 _ESCAPED = re.compile(r"\\([^\w\s])")  # discord.py's escape_markdown, undone
 
 
-class DiscordDriver:
+class DiscordDriver(StandinDriver):
     name = "discord"
+    stop_within = 10.0
     # A resend after a crash carries the same nonce: Discord shows the post once.
     features = Features(reply=True, thread=True, edit=True, delete=True, idempotent_send=True)
 
@@ -35,49 +33,18 @@ class DiscordDriver:
         self.channel = ""
         self.moderator_channel: str | None = None
         self.info: dict[str, Any] = {}
-        self._proc: asyncio.subprocess.Process | None = None
-        self._http: aiohttp.ClientSession | None = None
-        self._log: Any = None
 
     # the stand-in process ----------------------------------------------------------------
 
     async def start(self, workdir: Path) -> None:
-        ready = workdir / "discord-ready.json"
-        ready.unlink(missing_ok=True)
-        self._log = (workdir / "discord-standin.log").open("wb")
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.fakes.discord_process",
-            "--port", "0", "--ready-file", str(ready),
-            cwd=ROOT, stdout=self._log, stderr=self._log,
+        self._child, self.info = await start_standin(
+            "tests.fakes.discord_process", workdir, "discord", "--port", "0",
+            within=self.start_timeout,
         )  # fmt: skip
-        deadline = asyncio.get_running_loop().time() + self.start_timeout
-        while not ready.exists():
-            if self._proc.returncode is not None:
-                raise RuntimeError(f"the Discord stand-in exited ({self._proc.returncode})")
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError("the Discord stand-in did not start")
-            await asyncio.sleep(0.05)
-        self.info = json.loads(ready.read_text(encoding="utf-8"))
         channels = self.info["channels"]
         self.channel = f"discord:{channels['threads']}"
         self.moderator_channel = f"discord:{channels['mods']}"
         self._http = aiohttp.ClientSession(f"http://127.0.0.1:{self.info['port']}")
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.terminate()
-            try:
-                await asyncio.wait_for(self._proc.wait(), 10)
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
-        self._proc = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
     # the bot's side --------------------------------------------------------------------
 

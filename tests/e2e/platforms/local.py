@@ -8,13 +8,14 @@ from typing import Any
 
 import aiohttp
 
+from tests.bot_process import free_port
 from tests.e2e.driver import Features, Post
-from tests.e2e.process import Child, free_port, http_ok, python_module, wait_for
+from tests.e2e.process import Child, StandinDriver, http_ok, python_module, wait_for
 
 CHANNEL = "main"
 
 
-class LocalDriver:
+class LocalDriver(StandinDriver):
     name = "local"
     features = Features(reply=True, thread=True, edit=True, delete=True, idempotent_send=True)
     channel = f"local:{CHANNEL}"
@@ -23,8 +24,6 @@ class LocalDriver:
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._child: Child | None = None
-        self._http: aiohttp.ClientSession | None = None
 
     async def start(self, workdir: Path) -> None:
         args = python_module("bot", "local-server", "--port", str(self.port))
@@ -33,12 +32,6 @@ class LocalDriver:
         up = f"{self.url}/health"
         await wait_for(lambda: http_ok(up), within=30, what="local-server up", log=self._child.log)
         self._http = aiohttp.ClientSession()
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-        if self._child is not None:
-            await self._child.stop()
 
     def config(self) -> str:
         return f'[platforms.local]\nserver = "{self.url}"\n'

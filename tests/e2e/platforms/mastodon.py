@@ -7,37 +7,23 @@ may, so every run also proves that such accounts work as moderators."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import signal
-import socket
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
 
+from tests.bot_process import free_port
 from tests.e2e.driver import Features, Post
+from tests.e2e.process import StandinDriver, start_standin
 
 BOT = "hashchat"  # the bot's account on the stand-in
 HASHTAG = "e2echat"  # as the suite's community (tests/e2e/harness.py) names it
 MODERATOR = "alice"
 TOKEN_ENV = "HASHCHAT_E2E_MASTODON_TOKEN"
-STARTUP = 30.0  # seconds: a safety net, the wait ends as soon as the file appears
-POLL = 0.05
-ROOT = Path(__file__).resolve().parents[3]  # the checkout, so that "tests" imports anywhere
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class MastodonDriver:
+class MastodonDriver(StandinDriver):
     name = "mastodon"
     # Edits and deletions arrive by stream or by re-reading; a resend after a crash first
     # looks for the post among the bot's own statuses, so it is not posted twice.
@@ -48,7 +34,7 @@ class MastodonDriver:
         self, *, direct_moderators: bool = True, address: Literal["mention", "hashtag"] = "hashtag"
     ) -> None:
         self.address = address
-        self.port = _free_port()
+        self.port = free_port()
         self.domain = f"127.0.0.1:{self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
         self.moderator = f"{MODERATOR}@{self.domain}"
@@ -58,44 +44,16 @@ class MastodonDriver:
         )
         self.token = ""
         self.log: Path | None = None
-        self._proc: asyncio.subprocess.Process | None = None
-        self._http: aiohttp.ClientSession | None = None
         self._addressed_ids: set[str] = set()  # posts say() addressed to the chat
 
     async def start(self, workdir: Path) -> None:
-        ready = workdir / "mastodon-ready.json"
-        ready.unlink(missing_ok=True)
-        self.log = workdir / "mastodon-standin.log"
-        args = [sys.executable, "-m", "tests.fakes.mastodon_process", "--port", str(self.port),
-                "--domain", self.domain, "--ready-file", str(ready)]  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
-        )}  # fmt: skip
-        with self.log.open("ab") as out:
-            self._proc = await asyncio.create_subprocess_exec(
-                *args, stdout=out, stderr=asyncio.subprocess.STDOUT, env=env, cwd=ROOT
-            )
-        deadline = time.monotonic() + STARTUP
-        while not ready.exists():
-            if self._proc.returncode is not None or time.monotonic() > deadline:
-                tail = self.log.read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"the Mastodon stand-in did not start:\n{tail}")
-            await asyncio.sleep(POLL)
-        self.token = json.loads(ready.read_text(encoding="utf-8"))["bot_token"]
+        self._child, described = await start_standin(
+            "tests.fakes.mastodon_process", workdir, "mastodon",
+            "--port", str(self.port), "--domain", self.domain,
+        )  # fmt: skip
+        self.log = self._child.log
+        self.token = described["bot_token"]
         self._http = aiohttp.ClientSession(base_url=self.url)
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        proc = self._proc
-        if proc is not None and proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 15)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
 
     def config(self) -> str:
         return (

@@ -15,11 +15,6 @@ to a second group. What Telegram lets the suite do is what the adapter can see:
 
 from __future__ import annotations
 
-import asyncio
-import json
-import signal
-import sys
-import time
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -28,18 +23,17 @@ from typing import Any
 import aiohttp
 
 from tests.e2e.driver import Features, Post
+from tests.e2e.process import StandinDriver, start_standin
 from tests.fakes.telegram_api import GROUP, TOKEN
 from tests.fakes.telegram_process import MODS
 
-ROOT = Path(__file__).resolve().parents[3]  # the checkout: ``tests`` is importable from it
 TOKEN_ENV = "HASHCHAT_E2E_TELEGRAM_TOKEN"
 TOPIC = 1  # the first message of a fresh forum, so known before the stand-in starts
-POLL = 0.05
-START_WITHIN = 30.0  # seconds for the stand-in to listen, on a busy machine
 
 
-class TelegramDriver:
+class TelegramDriver(StandinDriver):
     name = "telegram"
+    stop_within = 10.0
     features = Features(reply=True, thread=False, edit=True, delete=False, idempotent_send=False)
     channel = f"telegram:{GROUP}/{TOPIC}"
     moderator_channel: str | None = f"telegram:{MODS}"
@@ -47,53 +41,18 @@ class TelegramDriver:
     def __init__(self) -> None:
         self.url = ""
         self.log: Path | None = None
-        self._proc: asyncio.subprocess.Process | None = None
-        self._http: aiohttp.ClientSession | None = None
         self._updates: dict[str, int] = {}  # participant's message id -> its update id
 
     # the stand-in process ---------------------------------------------------------------
 
     async def start(self, workdir: Path) -> None:
-        ready = workdir / "telegram-standin.json"
-        ready.unlink(missing_ok=True)
-        self.log = workdir / "telegram-standin.log"
-        with self.log.open("ab") as out:
-            self._proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "tests.fakes.telegram_process",
-                "--port",
-                "0",
-                "--ready-file",
-                str(ready),
-                cwd=ROOT,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + START_WITHIN
-        while not ready.exists():
-            if self._proc.returncode is not None or time.monotonic() > deadline:
-                text = self.log.read_text(encoding="utf-8", errors="replace")
-                raise AssertionError(f"the Telegram stand-in did not start:\n{text[-3000:]}")
-            await asyncio.sleep(POLL)
-        described = json.loads(ready.read_text(encoding="utf-8"))
+        self._child, described = await start_standin(
+            "tests.fakes.telegram_process", workdir, "telegram", "--port", "0"
+        )
+        self.log = self._child.log
         self.url = str(described["url"])
         assert described["topic"] == TOPIC, described
         self._http = aiohttp.ClientSession()
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-            self._http = None
-        proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
 
     def config(self) -> str:
         return f'[platforms.telegram]\ntoken_env = "{TOKEN_ENV}"\napi_url = "{self.url}"\n'
