@@ -123,14 +123,19 @@ async def test_a_lost_answer_is_settled_by_a_retry_where_that_cannot_post_twice(
     chat = Chat(tmp_path, chat_config(tmp_path))
     chat.local = local = FaultyLocal(chat.clock, admins=[MOD])
     # Q1 is posted, then its answer is lost once, as a timeout after sending would.
-    local.fail(question_in(1), DeliveryUncertain("timed out waiting for the answer"), posted=True)
+    lost = local.fail(
+        question_in(1), DeliveryUncertain("timed out waiting for the answer"), posted=True
+    )
     await chat.boot()
     try:
         await chat.at(10)
         assert count(chat, "Q1:") == 1
-        await chat.at(10.5)  # the retry, 30 s on, with the same idempotency key
         assert chat.app is not None
         session = (await chat.app.store.open_sessions())[0]
+        assert lost.times == 0  # the answer was lost, so the bot does not know yet...
+        posts = await chat.app.store.posts(session.id)
+        assert posts[("q1", "local:main")].state != "sent"
+        await chat.at(10.5)  # ...until the retry, 30 s on, with the same idempotency key
         posts = await chat.app.store.posts(session.id)
         assert posts[("q1", "local:main")].state == "sent"
         assert (
