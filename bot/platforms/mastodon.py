@@ -49,6 +49,14 @@ from bot.platforms.mastodon_text import has_tag, inert, split_to_fit, weighted_l
 log = logging.getLogger(__name__)
 
 
+class _BacklogRead:
+    """Queued after the events of each source's first read: reached by ``events`` once
+    the core has handled them all."""
+
+
+_BACKLOG_READ = _BacklogRead()
+
+
 def _commands() -> Collection[str]:
     from bot.commands import COMMANDS  # registered by the feature modules at start-up
 
@@ -91,7 +99,8 @@ class MastodonPlatform:
         self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff))
         self.own_posts = OwnPosts(self.api, clock.now, backoff)
         self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch, now=clock.now)
-        self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
+        self._events: asyncio.Queue[PlatformEvent | _BacklogRead | None] = asyncio.Queue()
+        self._caught_up = asyncio.Event()
         streamer = partial(streaming_client, options.api_base_url, token, options.request_timeout)
         self.reading = Reading(self, sleep=sleep, streamer=streamer)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -150,13 +159,27 @@ class MastodonPlatform:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.api.close()
         self._events.put_nowait(None)
+        self._caught_up.set()  # nothing more will be read
 
     async def events(self) -> AsyncIterator[PlatformEvent]:
         while (event := await self._events.get()) is not None:
+            if isinstance(event, _BacklogRead):
+                self._caught_up.set()  # asked for more: every event before it is handled
+                continue
             yield event
 
     def emit(self, event: PlatformEvent) -> None:
         self._events.put_nowait(event)
+
+    def backlog_read(self) -> None:
+        """Each source read from the start has had its first read (``Reading`` says so):
+        what it brought is queued, so the core has handled it when it reaches the mark."""
+        self._events.put_nowait(_BACKLOG_READ)
+
+    async def caught_up(self) -> None:
+        """Return once what waited on the server at start (the hashtag's and the
+        notifications' first reads from their stored cursors) is handled by the core."""
+        await self._caught_up.wait()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         if not isinstance(event, IncomingMessage):

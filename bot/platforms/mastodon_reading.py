@@ -57,6 +57,9 @@ class Reading:
         self._streamer: Mastodon | None = None
         self.refresher = Refresher(platform, edited=self._edited, deleted=self._deleted)
         self._modes: dict[str, str] = {}  # how each source is read, as last logged
+        # Sources fetched once since start (the backlog), until every wanted one is.
+        self._read_once: set[str] = set()
+        self._backlog_told = False
 
     async def start(self, host: Host, *, streaming: bool) -> None:
         self.host = host
@@ -237,9 +240,21 @@ class Reading:
             except PlatformError as exc:
                 await self._refused(key, exc)
                 continue
+            self._read_once.add(key)
             # From here the stream, connected before this poll began, has the rest.
             source.synced = was_live and key in self._live
         await self._advance()
+        self._tell_backlog_read()
+
+    def _tell_backlog_read(self) -> None:
+        """Once every source read now has had its first read, tell the platform: the
+        backlog is queued. A hashtag not polled between chats is not waited for (it may
+        not be read for days); a failed read is, as it is tried again next cycle."""
+        if self._backlog_told:
+            return
+        if all(key in self._read_once or not self._wanted(key) for key in self.sources):
+            self._backlog_told = True
+            self.p.backlog_read()
 
     async def _backfill(self, source: Source) -> None:
         while True:
