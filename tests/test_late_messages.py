@@ -15,9 +15,10 @@ import pytest
 
 from bot import backlog
 from bot.domain import ChannelRef, PlatformEvent, UserRef
+from bot.platforms.base import DeliveryUncertain
 from bot.platforms.local import LocalPlatform
 from tests.conftest import MOD, START, Chat, chat_config
-from tests.fakes.local_faults import FaultyLocal
+from tests.fakes.local_faults import FaultyLocal, question_in
 from tests.test_session_run import transcript
 
 ANN = UserRef("local", "ann", "Ann")
@@ -195,3 +196,22 @@ async def test_an_answer_stored_while_the_transcript_is_written_is_in_it(chat: C
     runner.publish = slow_publish
     await chat.at(61)
     assert answers(chat) == {"A3: right on the bell": [3]}
+
+
+async def test_a_reply_to_a_question_confirmed_only_later_is_filed_under_it(
+    tmp_path: Path,
+) -> None:
+    """Q1 went out but its answer was lost, so the bot learns its id only at the retry;
+    a participant replied in between. The transcript files the reply under Q1."""
+    chat = Chat(tmp_path, chat_config(tmp_path))
+    chat.local = local = FaultyLocal(chat.clock, admins=[MOD])
+    local.fail(question_in(1), DeliveryUncertain("timed out waiting for the answer"), posted=True)
+    await chat.boot()
+    try:
+        await chat.at(10.1)
+        q1 = next(p for p in local.bot_posts("local:main") if p.text.startswith("Q1:"))
+        local.say(ANN, "local:main", "Shared decisions, from day one", reply_to=q1.ref)
+        await chat.at(61)  # the retry settles Q1 with the same id; the chat closes
+    finally:
+        await chat.stop()
+    assert answers(chat) == {"Shared decisions, from day one": [1]}

@@ -6,22 +6,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
 from bot.store.audit import AuditLog
 from bot.store.codec import (
-    decode_questions,
     parse_ts,
     parse_ts_or_none,
     ts,
 )
 from bot.store.connection import connect, transaction
 from bot.store.migrations import migrate
+from bot.store.transcript_rows import MESSAGE_COLUMNS, message_record, question_posts
 from bot.timeline import PlannedStep, SessionPlan, StepKind
 from bot.transcript.model import (
-    MessageRecord,
     QuestionRecord,
     SessionRecord,
     TranscriptSource,
@@ -349,14 +347,14 @@ class Store:
         ) as cur:
             for number, sent, at in await cur.fetchall():
                 posted[int(number)] = (parse_ts(at), bool(sent))  # a sent row comes last
+        posts = await question_posts(self.db, session_id)
         async with self.db.execute(
-            "SELECT id, platform, channel, thread, author_key, author_name, text, sent_at,"
-            " edited_at, url, questions FROM messages"
+            f"SELECT {MESSAGE_COLUMNS} FROM messages"
             " WHERE session_id = ? AND deleted_at IS NULL AND hidden_at IS NULL"
             " ORDER BY sent_at, id",
             (session_id,),
         ) as cur:
-            messages = tuple(_message_record(row) for row in await cur.fetchall())
+            messages = tuple(message_record(row, posts) for row in await cur.fetchall())
         return TranscriptSource(
             session=SessionRecord(
                 community=plan.community,
@@ -380,19 +378,3 @@ class Store:
             ),
             messages=messages,
         )
-
-
-def _message_record(row: aiosqlite.Row | tuple[Any, ...]) -> MessageRecord:
-    mid, platform, channel, thread, author_key, author_name, text, sent, edited, url, qs = row
-    return MessageRecord(
-        id=mid,
-        platform=platform,
-        channel=f"{platform}:{channel}" + (f"/{thread}" if thread else ""),
-        author_key=author_key,
-        author_name=author_name,
-        text=text,
-        sent_at=parse_ts(sent),
-        edited_at=parse_ts_or_none(edited),
-        link=url,
-        questions=decode_questions(qs),
-    )
