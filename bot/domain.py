@@ -75,6 +75,10 @@ class IncomingMessage:
     text: str
     sent_at: datetime
     reply_to: str | None = None
+    # The text of the bot's own post that ``reply_to`` names, where the platform shows
+    # it (Telegram's reply_to_message): evidence of which question a reply answers even
+    # when the bot never learnt that post's id (its send was cut off by a crash).
+    reply_to_bot_text: str | None = None
     raw: object = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain import ChannelRef, MessageRef
+from bot.own_posts import question_of_post
 from bot.store import PostState, StepRow
 from bot.store.store import PostRow
+from bot.texts import Texts
 from bot.timeline import SessionPlan
 
 # How long after a chat's end a message sent during it is still added to its transcript:
@@ -62,6 +64,29 @@ class LiveSession:
                 number = self.question_posts.get((channel.platform, channel.id, target))
                 if number is not None:
                     return number
+        return None
+
+    def unconfirmed_question(self, channel: ChannelRef, bot_text: str) -> int | None:
+        """The question whose post ``bot_text`` (the bot's own post a reply names) is,
+        when its post in ``channel`` counts as posted but its id is not known: the
+        send was cut off, so only this evidence can tie replies to it."""
+        texts = Texts(self.plan)
+        number = question_of_post(
+            bot_text, {q.number: texts.question(q.number) for q in self.plan.questions}
+        )
+        if number is None or number not in self.posted:
+            return None
+        known = (channel.platform, channel.id)
+        if any(key[:2] == known and n == number for key, n in self.question_posts.items()):
+            return None  # its id is known: a reply to another post is not to it
+        return number
+
+    def post_channel(self, channel: ChannelRef) -> str | None:
+        """The configured channel (as posts are stored) where ``channel``'s messages are."""
+        for c in sorted(self.channels, key=lambda c: c.thread is None):
+            same = c.platform == channel.platform and c.id == channel.id
+            if same and (c.thread is None or c.thread == channel.thread):
+                return str(c)
         return None
 
     def claimed(self, number: int, channel: str) -> None:

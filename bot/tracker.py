@@ -12,10 +12,18 @@ from enum import Enum
 
 from bot.attribution import attribute
 from bot.clock import Clock
-from bot.domain import IncomingMessage, MessageDeleted, MessageEdited, MessageRef, PlatformEvent
+from bot.domain import (
+    ChannelRef,
+    IncomingMessage,
+    MessageDeleted,
+    MessageEdited,
+    MessageRef,
+    PlatformEvent,
+)
 from bot.live import LiveIndex, LiveSession
 from bot.platforms.base import Platform
 from bot.store import Store, StoredMessage
+from bot.store.confirmation import confirm_post
 from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter
 
 log = logging.getLogger(__name__)
@@ -112,10 +120,31 @@ class Tracker:
                 self._late(live.id)
             elif live.built:  # the chat is closing: its transcript is written already
                 self._late(live.id)
+            await self._confirm_by_reply(live, event)
             return self._store_new(live, event, hidden=hidden)
         if isinstance(event, MessageEdited):
             return await self._store_edit(event)
         return await self._store_removal(event)
+
+    async def _confirm_by_reply(self, live: LiveSession, msg: IncomingMessage) -> None:
+        """A reply to a question post whose id the bot never learnt (its send was cut
+        off) proves the post: it is filed under that question, and the post confirmed,
+        so that later replies match it directly and the transcript shows it as posted."""
+        channel = msg.ref.channel
+        if msg.reply_to is None or msg.reply_to_bot_text is None:
+            return
+        if live.question_for(channel, msg.reply_to) is not None:
+            return
+        number = live.unconfirmed_question(channel, msg.reply_to_bot_text)
+        posted_in = live.post_channel(channel)
+        if number is None or posted_in is None:
+            return
+        ref = MessageRef(ChannelRef.parse(posted_in), msg.reply_to)
+        live.settled(number, posted_in, shown=True, ref=ref)
+        await confirm_post(
+            self.store.db, live.id, f"q{number}", posted_in, msg.reply_to, self.clock.now()
+        )
+        log.info("Q%d in %s confirmed by a reply to it: message %s", number, posted_in, ref.id)
 
     def _late(self, session_id: int) -> None:
         if self.on_late is not None:

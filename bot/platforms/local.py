@@ -244,8 +244,13 @@ class LocalPlatform:
         if self.view:
             self.view("delete" if message.deleted else "edit", message)
 
-    @staticmethod
-    def _incoming(m: LocalMessage) -> IncomingMessage:
+    def _incoming(self, m: LocalMessage) -> IncomingMessage:
+        replied = self.messages.get(m.reply_to) if m.reply_to is not None else None
         return IncomingMessage(
-            ref=m.ref, author=m.author, text=m.text, sent_at=m.sent_at, reply_to=m.reply_to
+            ref=m.ref,
+            author=m.author,
+            text=m.text,
+            sent_at=m.sent_at,
+            reply_to=m.reply_to,
+            reply_to_bot_text=replied.text if replied is not None and replied.by_bot else None,
         )

@@ -267,4 +267,5 @@ def _incoming(m: dict[str, Any]) -> IncomingMessage:
         text=m["text"],
         sent_at=datetime.fromisoformat(m["at"]),
         reply_to=m.get("reply_to"),
+        reply_to_bot_text=m.get("reply_to_bot_text"),
     )

@@ -36,6 +36,8 @@ class Message:
     at: datetime  # when the server accepted it
     reply_to: str | None = None
     edited_at: datetime | None = None
+    # The bot's own post replied to, as a platform shows it with the reply.
+    reply_to_bot_text: str | None = None
     deleted_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -221,6 +223,9 @@ class World:
         reply_to: str | None,
     ) -> Message:
         message = Message(str(next(self._ids)), channel, thread, user, name, text, now, reply_to)
+        replied = self.messages.get(reply_to) if reply_to is not None else None
+        if replied is not None and replied.user == BOT and user != BOT:
+            message = replace(message, reply_to_bot_text=replied.text)
         self.messages[message.id] = message
         return message
 

@@ -62,6 +62,7 @@ def to_incoming(message: Message) -> IncomingMessage | None:
         text=text,
         sent_at=_utc(message.date),
         reply_to=replied_to(message),
+        reply_to_bot_text=own_post_text(message) if replied_to(message) else None,
         raw=message,
     )
 
@@ -104,6 +105,22 @@ def replied_to(message: Message) -> str | None:
     if message.is_topic_message and replied.message_id == message.message_thread_id:
         return None
     return str(replied.message_id)
+
+
+def own_post_text(message: Message) -> str | None:
+    """The text of the bot's own post that ``message`` replies to: Telegram sends the
+    replied-to message along, so a reply proves which question post it answers even
+    when the bot never learnt that post's id."""
+    replied = message.reply_to_message
+    user = None if replied is None else replied.from_user
+    if replied is None or user is None or not user.is_bot:
+        return None
+    try:
+        if user.id != replied.get_bot().id:
+            return None  # another bot's post
+    except RuntimeError:
+        pass  # no bot attached (an update converted on its own): any bot's post is taken
+    return replied.text or replied.caption
 
 
 def _ignored(message: Message) -> bool:

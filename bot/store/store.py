@@ -269,7 +269,9 @@ class Store:
                 " message_id = excluded.message_id, url = excluded.url,"
                 " posted_at = CASE WHEN excluded.posted_at IS NULL THEN NULL"
                 " ELSE COALESCE(posts.posted_at, excluded.posted_at) END,"
-                " late = excluded.late, updated_at = excluded.updated_at",
+                " late = excluded.late, updated_at = excluded.updated_at"
+                # A reply's evidence may have confirmed it meanwhile (store/confirmation.py).
+                " WHERE NOT (posts.state = 'sent' AND excluded.state = 'uncertain')",
                 (
                     session_id,
                     step,
