@@ -105,6 +105,21 @@ async def test_a_message_not_yet_stored_is_read_again_after_a_restart(server: Te
     assert event.author.id == "bob"
 
 
+async def test_a_reply_shows_the_bots_own_post_it_answers(server: TestServer) -> None:
+    """So a reply can prove a question post whose id the bot never learnt."""
+    platform = await connected(server, Cursors())
+    question = await platform.send(MAIN, "Q1: what now? #hcsmeu")
+    other = await say(server, "bob", "A1: this")
+    await say(server, "ann", "Replying to the question", reply_to=question.id)
+    await say(server, "cat", "Replying to Bob", reply_to=other)
+    _, to_bot, to_bob = await take(platform, 3)
+    await platform.close()
+    assert isinstance(to_bot, IncomingMessage)
+    assert isinstance(to_bob, IncomingMessage)
+    assert to_bot.reply_to_bot_text == "Q1: what now? #hcsmeu"
+    assert to_bob.reply_to_bot_text is None
+
+
 async def test_edits_and_deletions_reach_the_bot(server: TestServer) -> None:
     ident = await say(server, "ann", "A1: typo")
     assert await post(server, f"/api/messages/{ident}/edit", {"user": "ann", "text": "A1: ok"})
