@@ -140,10 +140,11 @@ class Tracker:
         if number is None or posted_in is None:
             return
         ref = MessageRef(ChannelRef.parse(posted_in), msg.reply_to)
-        live.settled(number, posted_in, shown=True, ref=ref)
-        await confirm_post(
+        if not await confirm_post(
             self.store.db, live.id, f"q{number}", posted_in, msg.reply_to, self.clock.now()
-        )
+        ):
+            return
+        live.settled(number, posted_in, shown=True, ref=ref)
         log.info("Q%d in %s confirmed by a reply to it: message %s", number, posted_in, ref.id)
 
     def _late(self, session_id: int) -> None:

@@ -123,3 +123,42 @@ async def test_on_telegram_a_reply_shows_the_uncertain_question_post_and_confirm
     assert filed == {"Listening, mostly": [1], "Being asked before, not after": [1]}
     q1_record = next(q for q in data["questions"] if q["number"] == 1)
     assert q1_record["delivery_confirmed"] is True
+
+
+async def test_a_reply_to_an_older_post_with_the_same_words_confirms_nothing(
+    tmp_path: Path,
+) -> None:
+    """A weekly chat may ask last week's question word for word: a reply to last week's
+    post (a message the store knows as another post) is not this week's question."""
+    chat = Chat(tmp_path, chat_config(tmp_path, channels=("local:main",)))
+    chat.local.capabilities = replace(chat.local.capabilities, idempotent_send=False)
+    await chat.boot()
+    try:
+        await chat.at(10)
+        assert chat.app is not None
+        q1 = next(m for m in chat.local.bot_posts("local:main") if m.text.startswith("Q1:"))
+        db = chat.app.store.db
+        await db.execute(
+            "UPDATE posts SET state = 'sending', message_id = NULL, url = NULL"
+            " WHERE step_key = 'q1' AND channel = 'local:main'"
+        )  # this week's Q1 went out unconfirmed...
+        await db.execute(
+            "UPDATE posts SET message_id = ? WHERE step_key LIKE 'reminder:%'", (q1.ref.id,)
+        )  # ...and the message replied to is known as another post (last week's)
+        await db.commit()
+        await chat.stop()
+        await chat.boot()
+        await chat.at(11)
+        chat.local.say(ANN, "local:main", "Replying to last week's question", reply_to=q1.ref)
+        await chat.at(61)
+    finally:
+        await chat.stop()
+    data = transcript(chat)
+    messages = data["messages"]
+    assert isinstance(messages, list)
+    assert {m["text"]: m["questions"] for m in messages} == {
+        "Replying to last week's question": []
+    }
+    questions = data["questions"]
+    assert isinstance(questions, list)
+    assert next(q for q in questions if q["number"] == 1)["delivery_confirmed"] is False

@@ -26,13 +26,16 @@ async def confirm_post(
     now: datetime,
 ) -> bool:
     """Record ``message_id`` as the post of ``step`` in ``channel`` if it was not known
-    (uncertain, or still being sent); False when there was nothing to confirm."""
+    (uncertain, or still being sent); False when there was nothing to confirm, or when
+    that message is already known as another post (last week's question with the same
+    words, say), which this reply then answers instead."""
     async with transaction(db):
         cur = await db.execute(
             "UPDATE posts SET state = 'sent', message_id = ?,"
             " posted_at = COALESCE(posted_at, ?), updated_at = ?"
             " WHERE session_id = ? AND step_key = ? AND channel = ?"
-            " AND state IN ('uncertain', 'sending') AND message_id IS NULL",
-            (message_id, ts(now), ts(now), session_id, step, channel),
+            " AND state IN ('uncertain', 'sending') AND message_id IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM posts WHERE channel = ? AND message_id = ?)",
+            (message_id, ts(now), ts(now), session_id, step, channel, channel, message_id),
         )
     return cur.rowcount == 1
