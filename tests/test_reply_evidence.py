@@ -51,6 +51,27 @@ def test_which_question_a_post_of_the_bot_is(text: str, expected: int | None) ->
     assert question_of_post(text, POSTS) == expected
 
 
+async def kill_while_q1_is_sent(chat: Chat, *, also: str = "") -> None:
+    """Q1 really was posted, but the bot is killed before it stores its id; then it
+    restarts, and at minute 11 has told the moderators Q1 is uncertain. ``also`` is one
+    more statement run on the store first."""
+    await chat.at(10)
+    assert chat.app is not None
+    db = chat.app.store.db
+    if also:
+        await db.execute(also)
+    await db.execute(
+        "UPDATE posts SET state = 'sending', message_id = NULL, url = NULL WHERE step_key = 'q1'"
+    )
+    await db.commit()
+    await chat.stop()
+    await chat.boot()
+    await chat.at(11)
+    notices = chat.posts("local:mods")
+    assert len(notices) == 1
+    assert "Q1" in notices[0]
+
+
 async def test_a_reply_to_an_unconfirmed_question_post_is_filed_under_it_and_confirms_it(
     tmp_path: Path,
 ) -> None:
@@ -58,19 +79,7 @@ async def test_a_reply_to_an_unconfirmed_question_post_is_filed_under_it_and_con
     chat.local.capabilities = replace(chat.local.capabilities, idempotent_send=False)
     await chat.boot()
     try:
-        await chat.at(10)  # Q1 really was posted...
-        assert chat.app is not None
-        await chat.app.store.db.execute(
-            "UPDATE posts SET state = 'sending', message_id = NULL, url = NULL"
-            " WHERE step_key = 'q1' AND channel = 'local:main'"
-        )  # ...but the bot was killed before it stored its id
-        await chat.app.store.db.commit()
-        await chat.stop()
-        await chat.boot()
-        await chat.at(11)
-        notices = chat.posts("local:mods")
-        assert len(notices) == 1
-        assert "Q1" in notices[0]
+        await kill_while_q1_is_sent(chat)
         q1 = next(m for m in chat.local.bot_posts("local:main") if m.text.startswith("Q1:"))
         chat.local.say(ANN, "local:main", "Listening, mostly", reply_to=q1.ref)
         await chat.at(12)
@@ -97,19 +106,7 @@ async def test_on_telegram_a_reply_shows_the_uncertain_question_post_and_confirm
     """The same through python-telegram-bot: Telegram sends the replied-to post along."""
     async with telegram_rig(tmp_path) as rig:
         api, chat = rig.api, rig.chat
-        await chat.at(10)  # Q1 really was posted...
-        assert chat.app is not None
-        await chat.app.store.db.execute(
-            "UPDATE posts SET state = 'sending', message_id = NULL, url = NULL"
-            " WHERE step_key = 'q1'"
-        )  # ...but the bot was killed before it stored its id
-        await chat.app.store.db.commit()
-        await chat.stop()
-        await chat.boot()
-        await chat.at(11)
-        notices = chat.posts("local:mods")
-        assert len(notices) == 1
-        assert "Q1" in notices[0]
+        await kill_while_q1_is_sent(chat)
         q1 = next(m for m in api.bot_messages(GROUP) if m["text"].startswith("Q1:"))
         first = api.post(TG_ANN, GROUP, "Listening, mostly", reply_to=q1["message_id"])
         await rig.delivered(first)
@@ -134,21 +131,14 @@ async def test_a_reply_to_an_older_post_with_the_same_words_confirms_nothing(
     chat.local.capabilities = replace(chat.local.capabilities, idempotent_send=False)
     await chat.boot()
     try:
-        await chat.at(10)
-        assert chat.app is not None
+        # This week's Q1 went out unconfirmed, and the message replied to is known as
+        # another post (as last week's would be).
+        await kill_while_q1_is_sent(
+            chat,
+            also="UPDATE posts SET message_id = (SELECT message_id FROM posts"
+            " WHERE step_key = 'q1') WHERE step_key LIKE 'reminder:%'",
+        )
         q1 = next(m for m in chat.local.bot_posts("local:main") if m.text.startswith("Q1:"))
-        db = chat.app.store.db
-        await db.execute(
-            "UPDATE posts SET state = 'sending', message_id = NULL, url = NULL"
-            " WHERE step_key = 'q1' AND channel = 'local:main'"
-        )  # this week's Q1 went out unconfirmed...
-        await db.execute(
-            "UPDATE posts SET message_id = ? WHERE step_key LIKE 'reminder:%'", (q1.ref.id,)
-        )  # ...and the message replied to is known as another post (last week's)
-        await db.commit()
-        await chat.stop()
-        await chat.boot()
-        await chat.at(11)
         chat.local.say(ANN, "local:main", "Replying to last week's question", reply_to=q1.ref)
         await chat.at(61)
     finally:
@@ -156,9 +146,7 @@ async def test_a_reply_to_an_older_post_with_the_same_words_confirms_nothing(
     data = transcript(chat)
     messages = data["messages"]
     assert isinstance(messages, list)
-    assert {m["text"]: m["questions"] for m in messages} == {
-        "Replying to last week's question": []
-    }
+    assert {m["text"]: m["questions"] for m in messages} == {"Replying to last week's question": []}
     questions = data["questions"]
     assert isinstance(questions, list)
     assert next(q for q in questions if q["number"] == 1)["delivery_confirmed"] is False
