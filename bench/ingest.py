@@ -31,7 +31,7 @@ from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.domain import ChannelRef, MessageRef, PlatformEvent, UserRef
 from bot.i18n import Messages
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from bot.store.connection import connect
 from bot.store.migrations import migrate
 from bot.store.writer import _INSERT

@@ -239,7 +239,7 @@ def run(config_path: Path) -> None:
 
 
 async def _run(config: Config, config_path: Path) -> None:
-    from bot.platforms.local_view import TerminalView
+    from bot.platforms.local.view import TerminalView
     from bot.platforms.registry import build_platforms
 
     clock = SystemClock()
@@ -283,7 +283,7 @@ async def _run(config: Config, config_path: Path) -> None:
 @click.option("--port", default=8765, show_default=True, help="Port to listen on.")
 def local_server(host: str, port: int) -> None:
     """Run the local chat platform as its own process, for `[platforms.local] server`."""
-    from bot.platforms.local_server import print_change, serve
+    from bot.platforms.local.server import print_change, serve
 
     click.echo(f"local chat server on http://{host}:{port}/ ; press Ctrl+C to stop.")
     try:

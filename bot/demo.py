@@ -28,8 +28,8 @@ from bot.app import App
 from bot.clock import ScaledClock, SystemClock
 from bot.config import Config, parse_config
 from bot.domain import ChannelRef, MessageRef, UserRef
-from bot.platforms.local import LocalPlatform
-from bot.platforms.local_view import TerminalView
+from bot.platforms.local.platform import LocalPlatform
+from bot.platforms.local.view import TerminalView
 
 ZONE = "Europe/Paris"
 # The demo opens shortly before the chat, so its reminder is seen going out too.

@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.domain import UserRef
 from bot.platforms.base import Platform
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 3, 4, 13, 0, tzinfo=PARIS)  # a Wednesday

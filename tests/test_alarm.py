@@ -14,7 +14,7 @@ import pytest
 from bot.alarm import ManualAlarm, SchedulerAlarm, Wake
 from bot.app import App
 from bot.clock import ManualClock, ScaledClock, SystemClock
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from tests.conftest import MOD, chat_config
 
 T0 = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)

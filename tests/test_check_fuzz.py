@@ -22,7 +22,7 @@ from bot.app import App
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import load_config
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = tomllib.loads((REPO / "config.example.toml").read_text(encoding="utf-8"))

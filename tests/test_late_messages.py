@@ -16,7 +16,7 @@ import pytest
 from bot import backlog
 from bot.domain import ChannelRef, PlatformEvent, UserRef
 from bot.platforms.base import DeliveryUncertain
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from tests.conftest import MOD, START, Chat, chat_config
 from tests.fakes.local_faults import FaultyLocal, question_in
 from tests.test_session_run import transcript

@@ -21,9 +21,9 @@ from bot.domain import (
 )
 from bot.errors import ConfigError
 from bot.platforms.base import Alert, PlatformError
-from bot.platforms.local import LocalPlatform
-from bot.platforms.local_remote import RemoteLocalPlatform
-from bot.platforms.local_server import LocalServer
+from bot.platforms.local.platform import LocalPlatform
+from bot.platforms.local.remote import RemoteLocalPlatform
+from bot.platforms.local.server import LocalServer
 from bot.platforms.registry import build_platforms
 from tests.conftest import chat_config
 

@@ -14,7 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain import ChannelRef, IncomingMessage
 from bot.platforms.base import AlertKind, DeliveryUncertain, PlatformError
-from bot.platforms.mastodon_text import html_to_text, weighted_length
+from bot.platforms.mastodon.text import html_to_text, weighted_length
 from tests.fakes.mastodon_harness import HASHTAG, Host, ObservedMastodon, Pacer, adapter
 from tests.fakes.mastodon_server import BOT_TOKEN, MastodonStandIn
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.clock import ManualClock
-from bot.platforms.mastodon_text import html_to_text
+from bot.platforms.mastodon.text import html_to_text
 from tests.conftest import START
 from tests.fakes.mastodon_chat import bot_posts, question_post, running, transcript
 from tests.fakes.mastodon_harness import Pacer, adapter, status_times

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.platforms.mastodon_text import html_to_text
+from bot.platforms.mastodon.text import html_to_text
 from tests.fakes.mastodon_chat import answers, bot_posts, running, transcript
 from tests.fakes.mastodon_harness import HASHTAG, Host, Pacer, adapter
 from tests.fakes.mastodon_server import MastodonStandIn

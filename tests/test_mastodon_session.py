@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.domain import UserRef
-from bot.platforms.mastodon_text import html_to_text
+from bot.platforms.mastodon.text import html_to_text
 from tests.fakes.mastodon_chat import answers, bot_posts, question_post, running, transcript
 from tests.fakes.mastodon_harness import Pacer, adapter, status_times
 from tests.fakes.mastodon_server import BOT_TOKEN, MastodonStandIn

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from bot.clock import ManualClock
 from bot.domain import ChannelRef
 from bot.errors import ConfigError
-from bot.platforms.mastodon import MastodonPlatform
-from bot.platforms.mastodon_config import mastodon_channels
-from bot.platforms.mastodon_intake import Source
-from bot.platforms.mastodon_pace import Budget, poll_interval
-from bot.platforms.mastodon_text import (
+from bot.platforms.mastodon.config import mastodon_channels
+from bot.platforms.mastodon.intake import Source
+from bot.platforms.mastodon.pace import Budget, poll_interval
+from bot.platforms.mastodon.platform import MastodonPlatform
+from bot.platforms.mastodon.text import (
     as_command_or_answer,
     html_to_text,
     inert,

@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.domain import ChannelRef
 from bot.platforms.base import Alert, AlertKind, ScheduledChat
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from bot.web import WebServer
 from tests.conftest import MOD, START, Chat, chat_config
 from tests.fakes.local_faults import AlertingLocal, FaultyLocal

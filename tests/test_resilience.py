@@ -14,7 +14,7 @@ from bot.app import App
 from bot.clock import ManualClock
 from bot.domain import UserRef
 from bot.platforms.base import Host, PlatformError
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from tests.conftest import AGENDA, START, Chat, chat_config
 from tests.test_session_run import transcript
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.errors import ConfigError
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from bot.platforms.registry import build_platforms, secret
 from tests.bot_process import BotProcess, free_port
 from tests.conftest import AGENDA, chat_config

@@ -19,7 +19,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.domain import UserRef
 from bot.live import LiveIndex
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 from bot.store import MessageWriter, PostState, Store, StoredMessage
 from bot.store.connection import connect, transaction
 from bot.store.migrations import MIGRATIONS, migrate

@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain import ChannelRef
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.telegram_intake import EMPTY_POLL_SECONDS
+from bot.platforms.telegram.intake import EMPTY_POLL_SECONDS
 from tests.fakes.telegram_api import GROUP, FakeTelegram, Person, telegram_rig
 
 ANN = Person(5001, "Ann", "ann_k")

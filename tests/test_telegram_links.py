@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 
 from bot.domain import IncomingMessage
-from bot.platforms.telegram_updates import to_events
+from bot.platforms.telegram.updates import to_events
 
 GROUP: dict[str, Any] = {"id": -1001234567890, "type": "supergroup", "title": "EU"}
 ANN: dict[str, Any] = {"id": 5001, "is_bot": False, "first_name": "Ann"}

@@ -13,11 +13,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.domain import ChannelRef, IncomingMessage, MessageEdited, MessageRef, UserRef
 from bot.platforms.base import DeliveryUncertain
-from bot.platforms.telegram_errors import translate
-from bot.platforms.telegram_inflight import Inflight
-from bot.platforms.telegram_limits import RateLimiter
-from bot.platforms.telegram_text import split_text, to_html
-from bot.platforms.telegram_updates import to_events
+from bot.platforms.telegram.errors import translate
+from bot.platforms.telegram.inflight import Inflight
+from bot.platforms.telegram.limits import RateLimiter
+from bot.platforms.telegram.text import split_text, to_html
+from bot.platforms.telegram.updates import to_events
 from tests.fakes.telegram_api import FakeTime
 
 GROUP: dict[str, Any] = {

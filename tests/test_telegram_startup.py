@@ -14,7 +14,7 @@ from bot.clock import SystemClock
 from bot.config import parse_config
 from bot.errors import ConfigError
 from bot.platforms.registry import build_platforms
-from bot.platforms.telegram import TelegramPlatform
+from bot.platforms.telegram.platform import TelegramPlatform
 from tests.conftest import AGENDA
 from tests.fakes.telegram_api import (
     GROUP,

@@ -17,7 +17,7 @@ from bot.config import CommunityConfig, Config, PlatformSettings, validation_pro
 from bot.domain import ChannelRef, UserRef
 from bot.errors import ConfigError, Problem
 from bot.platforms.base import Platform
-from bot.platforms.local import LocalPlatform, View
+from bot.platforms.local.platform import LocalPlatform, View
 
 ADAPTERS = ("telegram", "discord", "mastodon")
 KNOWN = ("local", *ADAPTERS)
@@ -128,7 +128,7 @@ def _local(config: Config, clock: Clock, view: View | None) -> Platform:
     server = options(config, "local", LocalOptions).server
     if server is None:
         return LocalPlatform(clock, admins=admins, view=view)
-    from bot.platforms.local_remote import RemoteLocalPlatform
+    from bot.platforms.local.remote import RemoteLocalPlatform
 
     return RemoteLocalPlatform(server, clock, admins=admins)
 
@@ -155,7 +155,7 @@ def build_platforms(
             problems.append(Problem(str(config.source), message, field=field))
             continue
         try:
-            module = importlib.import_module(f"bot.platforms.{name}")
+            module = importlib.import_module(f"bot.platforms.{name}.platform")
         except ImportError as exc:
             message = (
                 f"the {name} adapter needs its library ({exc.name}): pip install 'hashchat[{name}]'"

@@ -13,7 +13,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import PlatformSettings
 from bot.domain import IncomingMessage, MessageDeleted, MessageEdited, PlatformEvent
-from bot.platforms.discord import DiscordPlatform, from_config
+from bot.platforms.discord.platform import DiscordPlatform, from_config
 from tests.conftest import START, Chat, chat_config
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_world import MANAGE_MESSAGES

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 Payload = dict[str, Any]
 

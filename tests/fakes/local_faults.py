@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.base import Alert, Host
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local.platform import LocalPlatform
 
 Match = Callable[[ChannelRef, str], bool]
 

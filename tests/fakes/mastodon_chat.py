@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
-from bot.platforms.mastodon_config import mastodon_channels
-from bot.platforms.mastodon_text import html_to_text
+from bot.platforms.mastodon.config import mastodon_channels
+from bot.platforms.mastodon.text import html_to_text
 from tests.conftest import Chat
 from tests.fakes.mastodon_harness import ObservedMastodon, Pacer, adapter, mastodon_config
 from tests.fakes.mastodon_server import MastodonStandIn

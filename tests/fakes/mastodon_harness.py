@@ -13,9 +13,9 @@ from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.domain import ChannelRef
 from bot.platforms.base import Alert
-from bot.platforms.mastodon import MastodonPlatform
-from bot.platforms.mastodon_config import MastodonOptions
-from bot.platforms.mastodon_statuses import aware
+from bot.platforms.mastodon.config import MastodonOptions
+from bot.platforms.mastodon.platform import MastodonPlatform
+from bot.platforms.mastodon.statuses import aware
 from tests.conftest import AGENDA, START
 from tests.fakes.mastodon_server import BOT_TOKEN, DOMAIN
 

@@ -32,7 +32,7 @@ from mastodon_mock.config import (
 from mastodon_mock.db.base import Base
 from mastodon_mock.routers import statuses as statuses_router
 
-from bot.platforms.mastodon_text import html_to_text
+from bot.platforms.mastodon.text import html_to_text
 
 BOT_TOKEN = "bot-token-9f3c2e7a51d4"
 DOMAIN = "mock.local"

@@ -18,8 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import Clock, ManualClock
-from bot.platforms.telegram import TelegramPlatform
-from bot.platforms.telegram_config import read_setup
+from bot.platforms.telegram.config import read_setup
+from bot.platforms.telegram.platform import TelegramPlatform
 from tests.conftest import START, Chat, chat_config
 from tests.fakes.telegram_methods import BotApiMethods
 from tests.fakes.telegram_shapes import (

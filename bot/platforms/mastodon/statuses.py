@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
-from bot.platforms.mastodon_config import is_direct
-from bot.platforms.mastodon_text import as_command_or_answer, status_text, without_chat_tags
+from bot.platforms.mastodon.config import is_direct
+from bot.platforms.mastodon.text import as_command_or_answer, status_text, without_chat_tags
 
 _REMEMBERED = 20_000
 _VISIBILITY = ("public", "unlisted", "private", "direct")

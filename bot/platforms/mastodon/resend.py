@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.mastodon_api import Api
-from bot.platforms.mastodon_pace import Sleep
-from bot.platforms.mastodon_statuses import aware
-from bot.platforms.mastodon_text import html_to_text
+from bot.platforms.mastodon.api import Api
+from bot.platforms.mastodon.pace import Sleep
+from bot.platforms.mastodon.statuses import aware
+from bot.platforms.mastodon.text import html_to_text
 
 log = logging.getLogger(__name__)
 

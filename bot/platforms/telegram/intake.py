@@ -14,10 +14,10 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.domain import PlatformEvent
 from bot.platforms.base import Host
-from bot.platforms.telegram_errors import retry_after
-from bot.platforms.telegram_inflight import Inflight
-from bot.platforms.telegram_limits import Sleep
-from bot.platforms.telegram_updates import ALLOWED_UPDATES, member_change_chat, to_events
+from bot.platforms.telegram.errors import retry_after
+from bot.platforms.telegram.inflight import Inflight
+from bot.platforms.telegram.limits import Sleep
+from bot.platforms.telegram.updates import ALLOWED_UPDATES, member_change_chat, to_events
 
 log = logging.getLogger("bot.platforms.telegram")
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 import aiohttp
 
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 T = TypeVar("T")
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.platforms.base import PlatformError
-from bot.platforms.mastodon_api import endpoint, status_code
+from bot.platforms.mastodon.api import endpoint, status_code
 
 if TYPE_CHECKING:
-    from bot.platforms.mastodon import MastodonPlatform
+    from bot.platforms.mastodon.platform import MastodonPlatform
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 
 import yarl
 
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 log = logging.getLogger(__name__)
 

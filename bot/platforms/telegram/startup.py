@@ -13,8 +13,8 @@ from telegram.error import TelegramError
 from bot.commands import COMMANDS
 from bot.i18n import Messages
 from bot.platforms.base import Alert, AlertKind, Host
-from bot.platforms.telegram_config import TelegramSetup
-from bot.platforms.telegram_errors import translate
+from bot.platforms.telegram.config import TelegramSetup
+from bot.platforms.telegram.errors import translate
 
 log = logging.getLogger("bot.platforms.telegram")
 

@@ -15,13 +15,13 @@ from mastodon.streaming import StreamListener
 
 from bot.domain import MessageDeleted, MessageEdited, MessageRef
 from bot.platforms.base import Host, PlatformError
-from bot.platforms.mastodon_intake import Source, Stream, order
-from bot.platforms.mastodon_pace import Sleep, poll_interval
-from bot.platforms.mastodon_refresh import Refresher
-from bot.platforms.mastodon_statuses import aware
+from bot.platforms.mastodon.intake import Source, Stream, order
+from bot.platforms.mastodon.pace import Sleep, poll_interval
+from bot.platforms.mastodon.refresh import Refresher
+from bot.platforms.mastodon.statuses import aware
 
 if TYPE_CHECKING:
-    from bot.platforms.mastodon import MastodonPlatform
+    from bot.platforms.mastodon.platform import MastodonPlatform
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The local chat server as its own process (``hashchat local-server``): a JSON HTTP API
-over :class:`~bot.platforms.local_world.World`.
+over :class:`~bot.platforms.local.world.World`.
 
 It lets the local platform outlive the bot, so ``hashchat run`` can be killed and
 restarted against it, and lets people (or the end-to-end suite) take part from outside
@@ -31,7 +31,7 @@ from typing import Any
 import click
 from aiohttp import web
 
-from bot.platforms.local_world import Message, Refused, World
+from bot.platforms.local.world import Message, Refused, World
 
 Echo = Callable[[str, Message], None]
 """Called with ("post" | "edit" | "delete", message) for each change, to show it."""

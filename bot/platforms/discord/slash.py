@@ -7,8 +7,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
-from bot.platforms.discord_lib import app_commands, discord
-from bot.platforms.discord_text import readable
+from bot.platforms.discord.lib import app_commands, discord
+from bot.platforms.discord.text import readable
 
 log = logging.getLogger(__name__)
 

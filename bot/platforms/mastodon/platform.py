@@ -32,19 +32,19 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.mastodon_api import Api, client, status_code, streaming_client
-from bot.platforms.mastodon_config import (
+from bot.platforms.mastodon.api import Api, client, status_code, streaming_client
+from bot.platforms.mastodon.config import (
     MastodonOptions,
     chat_hashtags,
     is_direct,
     mastodon_channels,
 )
-from bot.platforms.mastodon_intake import order
-from bot.platforms.mastodon_pace import Budget, Sleep
-from bot.platforms.mastodon_reading import Reading
-from bot.platforms.mastodon_resend import OwnPosts
-from bot.platforms.mastodon_statuses import Statuses, aware, stricter
-from bot.platforms.mastodon_text import has_tag, inert, split_to_fit, weighted_length
+from bot.platforms.mastodon.intake import order
+from bot.platforms.mastodon.pace import Budget, Sleep
+from bot.platforms.mastodon.reading import Reading
+from bot.platforms.mastodon.resend import OwnPosts
+from bot.platforms.mastodon.statuses import Statuses, aware, stricter
+from bot.platforms.mastodon.text import has_tag, inert, split_to_fit, weighted_length
 
 log = logging.getLogger(__name__)
 

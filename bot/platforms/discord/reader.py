@@ -20,8 +20,8 @@ from bot.domain import (
     PlatformEvent,
 )
 from bot.platforms.base import Alert, AlertKind, Host
-from bot.platforms.discord_lib import discord
-from bot.platforms.discord_text import (
+from bot.platforms.discord.lib import discord
+from bot.platforms.discord.text import (
     is_conversation,
     looks_unreadable,
     message_text,

@@ -35,7 +35,7 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.local import BOT, LocalPlatform
+from bot.platforms.local.platform import BOT, LocalPlatform
 
 log = logging.getLogger(__name__)
 

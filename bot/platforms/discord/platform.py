@@ -23,16 +23,16 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.discord_access import check_channels
-from bot.platforms.discord_config import read_config
-from bot.platforms.discord_endpoint import Endpoint
-from bot.platforms.discord_errors import guarded
-from bot.platforms.discord_events import EventListing
-from bot.platforms.discord_gateway import Gateway, content_granted
-from bot.platforms.discord_lib import discord
-from bot.platforms.discord_reader import Reader
-from bot.platforms.discord_slash import SlashCommands, command_descriptions
-from bot.platforms.discord_text import (
+from bot.platforms.discord.access import check_channels
+from bot.platforms.discord.config import read_config
+from bot.platforms.discord.endpoint import Endpoint
+from bot.platforms.discord.errors import guarded
+from bot.platforms.discord.events import EventListing
+from bot.platforms.discord.gateway import Gateway, content_granted
+from bot.platforms.discord.lib import discord
+from bot.platforms.discord.reader import Reader
+from bot.platforms.discord.slash import SlashCommands, command_descriptions
+from bot.platforms.discord.text import (
     escape,
     is_conversation,
     nonce,

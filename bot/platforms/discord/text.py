@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 LIMIT = 2000
 NONCE_LENGTH = 25  # Discord refuses longer nonces

@@ -11,7 +11,7 @@ from typing import TypedDict
 
 from bot.clock import Clock
 from bot.platforms.base import Host, ScheduledChat
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from telegram.error import ChatMigrated, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.telegram_logs import MASK
-from bot.platforms.telegram_request import last_call
+from bot.platforms.telegram.logs import MASK
+from bot.platforms.telegram.request import last_call
 
 # Failures before the request left: nothing can have been posted.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)

@@ -34,7 +34,7 @@ from mastodon.errors import (
 from urllib3.exceptions import NewConnectionError
 
 from bot.platforms.base import DeliveryUncertain, PlatformError
-from bot.platforms.mastodon_pace import Budget
+from bot.platforms.mastodon.pace import Budget
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from bot.domain import ChannelRef
 from bot.platforms.base import Alert, AlertKind
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 _ALWAYS = {
     "view_channel": "View Channel",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from bot.platforms.discord_lib import discord
+from bot.platforms.discord.lib import discord
 
 
 class Listener(Protocol):

@@ -17,7 +17,6 @@ from telegram.error import RetryAfter, TelegramError
 from bot.clock import Clock
 from bot.config import Config, PlatformSettings
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
-from bot.platforms import telegram_logs
 from bot.platforms.base import (
     TEXT_LIMITS,
     Capabilities,
@@ -26,14 +25,15 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
-from bot.platforms.telegram_config import TelegramSetup, read_setup
-from bot.platforms.telegram_errors import quiet_retry_after_deprecation, retry_after, translate
-from bot.platforms.telegram_intake import Intake
-from bot.platforms.telegram_limits import RateLimiter, Sleep
-from bot.platforms.telegram_request import Request
-from bot.platforms.telegram_startup import check_access, set_commands
-from bot.platforms.telegram_text import split_text, to_html
-from bot.platforms.telegram_updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS, message_link
+from bot.platforms.telegram import logs as telegram_logs
+from bot.platforms.telegram.config import TelegramSetup, read_setup
+from bot.platforms.telegram.errors import quiet_retry_after_deprecation, retry_after, translate
+from bot.platforms.telegram.intake import Intake
+from bot.platforms.telegram.limits import RateLimiter, Sleep
+from bot.platforms.telegram.request import Request
+from bot.platforms.telegram.startup import check_access, set_commands
+from bot.platforms.telegram.text import split_text, to_html
+from bot.platforms.telegram.updates import ALLOWED_UPDATES, PLATFORM, SERVICE_USERS, message_link
 
 log = logging.getLogger("bot.platforms.telegram")
 

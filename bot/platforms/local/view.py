@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.platforms.local import LocalMessage
+from bot.platforms.local.platform import LocalMessage
 
 
 class TerminalView:

@@ -1,0 +1,1 @@
+"""The built-in local platform: in-process, or served to other processes."""

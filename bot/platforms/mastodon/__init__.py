@@ -1,0 +1,1 @@
+"""The Mastodon adapter, on Mastodon.py."""
