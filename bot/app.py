@@ -37,7 +37,7 @@ from bot.store.participation import HostRota
 from bot.store.privacy import PrivacyStore
 from bot.timeline import SessionPlan, plan_steps, reminder_offset
 from bot.tracker import Admission, Tracker
-from bot.web import WebServer
+from bot.web import WebMount, WebServer
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ class App:
         self.live = LiveIndex()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
+        # The parts of the site with routes of their own, added before the server starts.
+        self.web_mounts: list[WebMount] = []
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
         self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload
@@ -157,7 +159,11 @@ class App:
         ]
         if self.serve_web or webhooks:
             self.web = WebServer(
-                self.transcripts_root, settings.listen_host, settings.listen_port, webhooks
+                self.transcripts_root,
+                settings.listen_host,
+                settings.listen_port,
+                webhooks,
+                self.web_mounts,
             )
             await self.web.start()
             self._exit.push_async_callback(self.web.close)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from aiohttp import web
 
@@ -17,7 +18,17 @@ _TYPES = {
 }
 
 
-def make_app(root: Path, webhooks: Sequence[WebhookReceiver] = ()) -> web.Application:
+class WebMount(Protocol):
+    """A part of the site with routes of its own (the community site, the moderators'
+    console, the operator's endpoints): it adds them before the catch-all for files, so
+    each part lives in its own package and the server stays one small module."""
+
+    def mount(self, app: web.Application) -> None: ...
+
+
+def make_app(
+    root: Path, webhooks: Sequence[WebhookReceiver] = (), mounts: Sequence[WebMount] = ()
+) -> web.Application:
     root = root.resolve()
 
     async def health(_: web.Request) -> web.Response:
@@ -55,6 +66,8 @@ def make_app(root: Path, webhooks: Sequence[WebhookReceiver] = ()) -> web.Applic
     for receiver in webhooks:
         assert receiver.webhook_path is not None
         app.router.add_post(receiver.webhook_path, _webhook(receiver))
+    for part in mounts:
+        part.mount(app)
     app.router.add_get("/{path:.*}", page)
     return app
 
@@ -69,10 +82,15 @@ def _webhook(receiver: WebhookReceiver) -> Callable[[web.Request], Awaitable[web
 
 class WebServer:
     def __init__(
-        self, root: Path, host: str, port: int, webhooks: Sequence[WebhookReceiver] = ()
+        self,
+        root: Path,
+        host: str,
+        port: int,
+        webhooks: Sequence[WebhookReceiver] = (),
+        mounts: Sequence[WebMount] = (),
     ) -> None:
         # No access log: a webhook path may hold a secret.
-        self._runner = web.AppRunner(make_app(root, webhooks), access_log=None)
+        self._runner = web.AppRunner(make_app(root, webhooks, mounts), access_log=None)
         self.host = host
         self.port = port
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -181,4 +182,33 @@ async def test_a_port_already_taken_is_reported_with_its_settings(tmp_path: Path
         server = WebServer(tmp_path, "127.0.0.1", port)
         with pytest.raises(StartError, match=rf"127\.0\.0\.1:{port} \(bot\.listen_host"):
             await server.start()
+        await server.close()
+
+
+class _Greeting:
+    """A part of the site with a route of its own, as the site and the console have."""
+
+    def mount(self, app: web.Application) -> None:
+        async def hello(_: web.Request) -> web.Response:
+            return web.Response(text="hello from a mounted part")
+
+        app.router.add_get("/hcsmeu/hello", hello)
+
+
+async def test_a_mounted_part_answers_its_route_and_files_are_served_beside_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "hcsmeu" / "2026-03-04"
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text(PAGE, encoding="utf-8")
+    server = WebServer(tmp_path, "127.0.0.1", 0, mounts=[_Greeting()])
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            base = f"http://127.0.0.1:{server.port}"
+            async with http.get(f"{base}/hcsmeu/hello") as response:
+                assert await response.text() == "hello from a mounted part"
+            async with http.get(f"{base}/hcsmeu/2026-03-04/") as response:
+                assert "Patients as partners" in await response.text()
+    finally:
         await server.close()
