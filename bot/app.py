@@ -22,6 +22,8 @@ from bot.i18n import Messages
 from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.notices import moderator_targets
+from bot.ops.endpoints import OpsMount
+from bot.ops.metrics import Metrics
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
 from bot.planning import Upcoming, session_plan, upcoming
 from bot.platform_host import PlatformHost
@@ -62,6 +64,7 @@ class App:
         self.alarm = alarm
         self.serve_web = serve_web and config.bot.public_url is not None
         self.live = LiveIndex()
+        self.metrics = Metrics()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
         # The parts of the site with routes of their own, added before the server starts.
@@ -85,7 +88,7 @@ class App:
         db_path = self.config.resolve(settings.database)
         self.store = await Store.open(db_path)
         self._exit.push_async_callback(self.store.close)
-        self.writer = MessageWriter(db_path)
+        self.writer = MessageWriter(db_path, on_commit=self.metrics.messages_stored)
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)
@@ -109,6 +112,7 @@ class App:
             on_closed=self._closed,
             on_reminder=self._remind_signups,
             caught_up=self._caught_up,
+            metrics=self.metrics,
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
@@ -158,6 +162,7 @@ class App:
             p for p in self.platforms.values() if isinstance(p, WebhookReceiver) and p.webhook_path
         ]
         if self.serve_web or webhooks:
+            self.web_mounts.append(OpsMount(self.metrics, self.store.ping, lambda: "leader"))
             self.web = WebServer(
                 self.transcripts_root,
                 settings.listen_host,
