@@ -180,7 +180,8 @@ def main() -> None:
         f"{result['communities']} communities, one chat each within an hour, at {result['speed']}x"
     )
     print(f"  start-up                {result['start_up_s']} s")
-    print(f"  steps posted            {result['steps_posted']} of {result['steps_planned']} planned")
+    planned = result["steps_planned"]
+    print(f"  steps posted            {result['steps_posted']} of {planned} planned")
     print(f"  messages stored         {result['messages_stored']} of {result['messages_expected']}")
     print(
         f"  lateness (chat clock)   p50 {result['lateness_p50_s']} s,"
