@@ -174,23 +174,31 @@ class App:
             self._exit.push_async_callback(self.web.close)
             log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
 
-    async def plan_upcoming(self) -> None:
+    async def plan_upcoming(self, community: str | None = None) -> None:
         """Store the next session of every series and set its alarms; a chat that has
         not started is planned again from the files as they are now (bot/replanning.py).
 
-        Runs at start-up, after each chat, every hour and on a reload, so an agenda
-        edited or fixed after a problem was reported is picked up in time.
+        Runs at start-up, every hour and on a reload, so an agenda edited or fixed after
+        a problem was reported is picked up in time; after a chat, for its community
+        only: a pass over every community at each close made a thousand communities'
+        closes a million plannings, and delayed the chats still running.
         """
         async with self._planning:
-            await self._plan_upcoming()
+            await self._plan_upcoming(community)
 
-    async def _plan_upcoming(self) -> None:
+    async def _plan_upcoming(self, community: str | None) -> None:
         listed: list[tuple[int, SessionPlan]] = []
         now = self.clock.now()
         replanner = Replanner(self.store, self.runner, now)
-        wanted = upcoming(self.config, now, per_series=2)  # the next but one: a margin
-        await replanner.drop_stale({(u.community.id, u.series_id, u.starts_at) for u in wanted})
-        for item in upcoming(self.config, now):
+
+        def ours(items: list[Upcoming]) -> list[Upcoming]:
+            return [u for u in items if community in (None, u.community.id)]
+
+        wanted = ours(upcoming(self.config, now, per_series=2))  # the next but one: a margin
+        await replanner.drop_stale(
+            {(u.community.id, u.series_id, u.starts_at) for u in wanted}, community
+        )
+        for item in ours(upcoming(self.config, now)):
             try:
                 plan = await replanner.replan(session_plan(self.config, item))
             except ConfigError as exc:
@@ -199,7 +207,9 @@ class App:
             session_id = await self.runner.add(plan, plan_steps(plan))
             await self._plan_host(item, plan, session_id)
             listed.append((session_id, plan))
-        await self._sync_events(listed)
+        await self._sync_events(listed, community)
+        if community is not None:
+            return  # the hourly pass does the rest
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         await self.runner.notices.prune()
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
@@ -218,11 +228,16 @@ class App:
     async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
         return await self.moderation.admit(platform, message)  # the one of the latest reload
 
-    async def _sync_events(self, plans: list[tuple[int, SessionPlan]]) -> None:
+    async def _sync_events(
+        self, plans: list[tuple[int, SessionPlan]], only: str | None = None
+    ) -> None:
         """List the chats not yet over in each channel's platform event listing, where
-        it has one; a chat dropped from the plan (a skipped date) is cancelled there."""
+        it has one; a chat dropped from the plan (a skipped date) is cancelled there.
+        ``only``: the channels of that community alone."""
         now = self.clock.now()
         for community in self.config.communities:
+            if only is not None and community.id != only:
+                continue
             for channel in community.channels:
                 ref = ChannelRef.parse(channel)
                 platform = self.platforms.get(ref.platform)
@@ -298,7 +313,7 @@ class App:
         await self.writer.flush()
 
     async def _closed(self, plan: SessionPlan) -> None:
-        await self.plan_upcoming()
+        await self.plan_upcoming(plan.community)
 
     async def _drain_readers(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)
