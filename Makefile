@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench chaos check catalogs clean
+.PHONY: demo test lint bench chaos check catalogs clean verify-deploy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -59,3 +59,7 @@ catalogs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules test-output
+
+# The systemd unit in deploy/, checked by systemd-analyze where it exists (CI runs it).
+verify-deploy: $(STAMP)
+	bash deploy/verify-unit
