@@ -99,9 +99,7 @@ def _tg_config(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 
 
 STANDS = {
-    "telegram": Stand(
-        "tests.fakes.telegram_process", (), _tg_preload, _tg_bare, _tg_config
-    ),
+    "telegram": Stand("tests.fakes.telegram_process", (), _tg_preload, _tg_bare, _tg_config),
 }
 
 
@@ -175,7 +173,7 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
         await app.start()
         try:
             writer = app.writer
-            commit = writer._commit  # noqa: SLF001 - the bench times the writer's commits
+            commit = writer._commit  # the bench times the commits
 
             async def timed(writes: list[Any], *args: Any) -> None:
                 await commit(writes, *args)
@@ -183,7 +181,7 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
                 if stored[0] >= n and "commit" not in marks:
                     marks["commit"] = time.perf_counter()
 
-            writer._commit = timed  # type: ignore[method-assign]  # noqa: SLF001
+            writer._commit = timed  # type: ignore[method-assign]
             ref = ChannelRef.parse(channel)
             deadline = time.monotonic() + 30
             while app.live.for_channel(ref) is None or not app.live.for_channel(ref).posted:
@@ -224,8 +222,16 @@ def start_standin(stand: Stand, tmp: Path, name: str) -> tuple[subprocess.Popen[
     ready = tmp / f"{name}.json"
     log = (tmp / f"{name}.log").open("wb")
     child = subprocess.Popen(
-        [sys.executable, "-m", stand.module, "--port", "0", "--ready-file", str(ready)]
-        + list(stand.args),
+        [
+            sys.executable,
+            "-m",
+            stand.module,
+            "--port",
+            "0",
+            "--ready-file",
+            str(ready),
+            *stand.args,
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -240,9 +246,10 @@ def start_standin(stand: Stand, tmp: Path, name: str) -> tuple[subprocess.Popen[
 
 def measure(name: str, side: str, ready: Path, n: int) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.environ.get("BENCH_PYTHONPATH", str(ROOT))}
+    command = [sys.executable, __file__, "--side", side, "--platform", name]
+    command += ["--ready", str(ready), "--n", str(n)]
     out = subprocess.run(
-        [sys.executable, __file__, "--side", side, "--platform", name, "--ready", str(ready),
-         "--n", str(n)],  # fmt: skip
+        command,
         cwd=ROOT,
         env=env,
         capture_output=True,
