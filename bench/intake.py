@@ -98,8 +98,56 @@ def _tg_config(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
     return toml, f"telegram:{GROUP}/{info['topic']}", {"BENCH_TG": TOKEN}
 
 
+# Discord --------------------------------------------------------------------------------
+
+
+def _dc_preload(info: dict[str, Any], n: int) -> dict[str, Any]:
+    return {"count": n, "texts": TEXTS, "channel": "chat"}
+
+
+async def _dc_bare(info: dict[str, Any], n: int, preload: Callable[[], Awaitable[None]]) -> float:
+    from bot.platforms.discord.endpoint import Endpoint
+    from bot.platforms.discord.lib import discord
+
+    seen, done, ready = [0], asyncio.Event(), asyncio.Event()
+    marks: list[float] = []
+
+    class Bare(discord.Client):
+        async def on_ready(self) -> None:
+            ready.set()
+
+        async def on_message(self, message: discord.Message) -> None:
+            seen[0] += 1
+            if seen[0] == n:
+                marks.append(time.perf_counter())
+                done.set()
+
+    intents = discord.Intents.none()
+    intents.guilds = intents.guild_messages = intents.message_content = True
+    client = Bare(intents=intents, max_messages=None, chunk_guilds_at_startup=False)
+    endpoint = Endpoint(str(info["api_url"]))  # only points discord.py at the stand-in
+    endpoint.point()
+    await client.login(str(info["token"]))
+    await endpoint.find_gateway(client.http)
+    running = asyncio.create_task(client.connect())
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        await preload()
+        await asyncio.wait_for(done.wait(), 600)
+    finally:
+        await client.close()
+        await asyncio.gather(running, return_exceptions=True)
+    return marks[0]
+
+
+def _dc_config(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    toml = f'[platforms.discord]\ntoken_env = "BENCH_DC"\napi_url = "{info["api_url"]}"\n'
+    return toml, f"discord:{info['channels']['chat']}", {"BENCH_DC": str(info["token"])}
+
+
 STANDS = {
     "telegram": Stand("tests.fakes.telegram_process", (), _tg_preload, _tg_bare, _tg_config),
+    "discord": Stand("tests.fakes.discord_process", (), _dc_preload, _dc_bare, _dc_config),
 }
 
 
@@ -107,7 +155,7 @@ STANDS = {
 
 
 async def _post(info: dict[str, Any], path: str, body: dict[str, Any]) -> None:
-    base = info.get("control") or info["url"]
+    base = info.get("url") or f"http://127.0.0.1:{info['port']}"
     async with aiohttp.ClientSession() as http, http.post(f"{base}{path}", json=body) as resp:
         resp.raise_for_status()
         await resp.read()

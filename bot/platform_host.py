@@ -46,8 +46,8 @@ class PlatformHost:
     ) -> None:
         self.platform = platform
         self.store = store
-        # Cursors go with the writer's next batch: one transaction per batch of messages
-        # acknowledged, not one per message. Without a writer, each is saved at once.
+        # Read positions go with the writer's next batch (``move_cursor``): one save per
+        # batch of messages acknowledged, not one per message. Without a writer, at once.
         self.writer = writer
         self.config = config
         self.notices = notices
@@ -60,6 +60,9 @@ class PlatformHost:
         return await self.store.cursor(self.platform, key)
 
     async def set_cursor(self, key: str, value: str) -> None:
+        await self.store.set_cursor(self.platform, key, value)
+
+    async def move_cursor(self, key: str, value: str) -> None:
         if self.writer is not None:
             self.writer.save_cursor(self.platform, key, value)
         else:

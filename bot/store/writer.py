@@ -83,10 +83,6 @@ Sink = Callable[[list[object]], None]
 # committed: a future (``submit``) or a sink with its item (``enqueue``).
 Pending = tuple[Write | None, Row | None, asyncio.Future[None] | None, Sink | None, object]
 CursorKey = tuple[str, str]  # platform, key
-_CURSOR = (
-    "INSERT INTO cursors (platform, key, value) VALUES (?, ?, ?)"
-    " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value"
-)
 
 _COLUMNS = (
     "session_id, platform, channel, thread, platform_id, author_key, author_name, text,"
@@ -110,6 +106,18 @@ def insert_sql(rows: int) -> str:
 
 
 _INSERT = insert_sql(1)
+
+
+@cache
+def cursors_sql(count: int) -> str:
+    """Save ``count`` read cursors in one statement."""
+    values = ", ".join(["(?, ?, ?)"] * count)
+    return (
+        f"INSERT INTO cursors (platform, key, value) VALUES {values}"
+        " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value"
+    )
+
+
 _EDIT = (
     "UPDATE messages SET text = ?, questions = ?, edited_at = ?"
     " WHERE platform = ? AND channel = ? AND platform_id = ?"
@@ -285,17 +293,25 @@ class MessageWriter:
         ):
             with attempt:
                 rows = [row for _, row in writes if row is not None]
-                if not cursors and len(rows) == len(writes) <= _ROWS_PER_STATEMENT:
+                values = [v for (platform, key), value in cursors.items()
+                          for v in (platform, key, value)]  # fmt: skip
+                if len(rows) == len(writes) <= _ROWS_PER_STATEMENT:
                     # The common batch: one statement, atomic on its own in autocommit mode,
-                    # so one trip to the database thread instead of three.
-                    await _insert(db, rows)
+                    # so one trip to the database thread instead of three (each trip can
+                    # wait a whole GIL switch interval while the event loop is busy).
+                    if rows:
+                        await _insert(db, rows)
+                    if values:
+                        # The cursors name messages of batches committed before this one,
+                        # so a statement of their own is as safe as this batch's
+                        # transaction, and one trip instead of three.
+                        await db.execute(cursors_sql(len(cursors)), values)
                     return
                 await db.execute("BEGIN IMMEDIATE")
                 try:
                     await self._apply(db, writes)
-                    if cursors:
-                        values = [(p, k, v) for (p, k), v in cursors.items()]
-                        await db.executemany(_CURSOR, values)
+                    if values:
+                        await db.execute(cursors_sql(len(cursors)), values)
                     await db.execute("COMMIT")
                 except BaseException:
                     await db.execute("ROLLBACK")

@@ -341,7 +341,7 @@ class Reading:
         for source in self.sources.values():
             moved = source.advance(self._done)
             if moved is not None:
-                await self.host.set_cursor(source.key, moved)
+                await self.host.move_cursor(source.key, moved)
 
 
 class _Done:
