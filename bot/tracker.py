@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import Enum
 from typing import cast
 
-from bot.attribution import attribute
+from bot.attribution import NONE, attribute, may_tag
 from bot.clock import Clock
 from bot.domain import (
     ChannelRef,
@@ -161,12 +161,13 @@ class Tracker:
 
     def _store_new(self, live: LiveSession, msg: IncomingMessage, *, hidden: bool) -> Write:
         channel = msg.ref.channel
-        questions = attribute(
-            msg.text,
-            posted=live.posted,
-            locale=live.locales,
-            reply_question=live.question_for(channel, msg.reply_to),
-        )
+        reply_question = live.question_for(channel, msg.reply_to)
+        if reply_question is None and not may_tag(msg.text):
+            questions = NONE  # the common message: general discussion, nothing to work out
+        else:
+            questions = attribute(
+                msg.text, posted=live.posted, locale=live.locales, reply_question=reply_question
+            )
         key = (channel.platform, channel.id, msg.ref.id)
         self._recent[key] = (live.id, msg.reply_to)
         if len(self._recent) > _RECENT:

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.attribution import attribute, may_tag
 from bot.platforms.mastodon.intake import Source, newer, order
 from bot.platforms.telegram.intake import OFFSET
 from bot.store import MessageWriter, Store, StoredMessage
@@ -180,3 +181,13 @@ def test_the_mastodon_cursor_passes_only_acknowledged_statuses_in_any_order(
         assert set(source.items) == set(model)  # what the cursor passed is forgotten
     assert source.saved == ids[-1]
     assert source.items == {}
+
+
+# the common message's fast path ----------------------------------------------------------
+
+
+@given(st.text(max_size=80))
+def test_a_message_without_any_number_answers_nothing_unless_it_replies(text: str) -> None:
+    """The tracker skips attribution for such a message: that must change nothing."""
+    if not may_tag(text):
+        assert attribute(text, posted={1, 2, 3}, locale=("en", "fr")) == frozenset()

@@ -244,8 +244,7 @@ class MessageWriter:
             finally:
                 for _ in batch:
                     queue.task_done()
-                if queue.qsize() < self._max_batch:
-                    self._room.set()
+                self._room.set()  # those waiting for room look again
 
     async def _commit_batch(self, batch: list[Pending]) -> None:
         """Commit a batch with the cursors moved since the last one. If one write's data is
