@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.attribution import attribute, may_tag
+from bot.platforms.mastodon import text as mastodon_text
 from bot.platforms.mastodon.intake import Source, newer, order
 from bot.platforms.telegram.intake import OFFSET
 from bot.store import MessageWriter, Store, StoredMessage
@@ -191,3 +193,45 @@ def test_a_message_without_any_number_answers_nothing_unless_it_replies(text: st
     """The tracker skips attribution for such a message: that must change nothing."""
     if not may_tag(text):
         assert attribute(text, posted={1, 2, 3}, locale=("en", "fr")) == frozenset()
+
+
+# Mastodon's HTML: the quick reading gives what the full parser gives ------------------------
+
+_WORDS = st.sampled_from(
+    ["A1:", "patients", "&amp;", "&lt;b&gt;", "caf&eacute;", "&#128512;", " ", "  ", "\n", "x<y",
+     "a > b", "&", "5 < 6", "l'avis", '"quoted"', "&nbsp;", "&amp"]
+)  # fmt: skip
+_TAGS = st.sampled_from(
+    ["p", "br", "span", "a", "li", "ul", "div", "blockquote", "P", "BR", "script", "h1"]
+)
+_ATTRS = st.sampled_from(
+    ["", ' class="mention hashtag"', " href='https://x.example/?a=1&amp;b=2'", " rel=tag",
+     ' translate="no" class="h-card"', ' title="a > b"', " data-x=1/"]
+)  # fmt: skip
+
+
+@st.composite
+def mastodon_html(draw: st.DrawFn) -> str:
+    pieces: list[str] = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.integers(0, 4))
+        tag, attrs = draw(_TAGS), draw(_ATTRS)
+        if kind == 0:
+            pieces.append(f"<{tag}{attrs}>")
+        elif kind == 1:
+            pieces.append(f"</{tag}>")
+        elif kind == 2:
+            pieces.append(f"<{tag}{attrs} />")
+        else:
+            pieces.append(draw(_WORDS))
+    return "".join(pieces)
+
+
+@given(mastodon_html())
+def test_the_quick_html_reading_matches_the_full_parser(html: str) -> None:
+    parser = mastodon_text._Text()
+    parser.feed(html)
+    parser.close()
+    full = "".join(parser.parts)
+    full = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", full)).strip()
+    assert mastodon_text.html_to_text(html) == full
