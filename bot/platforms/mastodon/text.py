@@ -47,7 +47,7 @@ class _Text(HTMLParser):
 # A start or end tag as Mastodon writes them: a name, attributes quoted or not.
 _TAG = re.compile(
     r"<(/?)([a-zA-Z][a-zA-Z0-9]*)"
-    r"(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`/]+))?)*\s*(/?)>"
+    r"(?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*(/?)>"
 )
 _TRAILING_BLANKS = re.compile(r"[ \t]+\n")
 _BLANK_LINES = re.compile(r"\n{3,}")
