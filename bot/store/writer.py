@@ -6,7 +6,8 @@ of one per message. A write is confirmed only after its batch is committed: that
 moment a platform's read cursor may move past the message. Platform events are confirmed
 by the batch (``enqueue``: one call of the reader's sink per batch, no future per
 message), and the read cursors the platforms move meanwhile (``save_cursor``) are saved
-in the transaction of the next batch, so a cursor never costs a transaction of its own.
+with the next batch (one statement after its rows, or inside its transaction when it has
+edits), so a cursor never costs a transaction of its own per message.
 """
 
 from __future__ import annotations
