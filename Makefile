@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench chaos check catalogs clean verify-deploy
+.PHONY: demo test lint bench bench-intake chaos check catalogs clean verify-deploy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -43,6 +43,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# Each adapter + core against its bare SDK on the same stand-in: ARGS="--n 3000 --pairs 5"
+bench-intake: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/intake.py $(ARGS)
 
 # The real process killed at random and 20% of its posts refused: ARGS="--chats 20 --kills 80"
 chaos: $(STAMP)

@@ -145,7 +145,11 @@ class App:
         self.runner.notices.hold()  # until the platform the moderators read has started
         for name, platform in self.platforms.items():
             host = PlatformHost(
-                name, store=self.store, config=self.config, notices=self.runner.notices
+                name,
+                store=self.store,
+                config=self.config,
+                notices=self.runner.notices,
+                writer=self.writer,
             )
             self._hosts.append(host)
             await platform.start(host)

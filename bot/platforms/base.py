@@ -78,7 +78,16 @@ class Host(Protocol):
 
     async def cursor(self, key: str) -> str | None: ...
 
-    async def set_cursor(self, key: str, value: str) -> None: ...
+    async def set_cursor(self, key: str, value: str) -> None:
+        """Save a value now: durable once this returns."""
+        ...
+
+    async def move_cursor(self, key: str, value: str) -> None:
+        """Move a read position past acknowledged events. Saved with the next batch of
+        messages the core commits (at once when there is none): a burst costs one save,
+        not one per message. Lost in a crash, it only makes the platform deliver again
+        what is already stored, and a replay is stored once."""
+        ...
 
     async def alert(self, alert: Alert) -> None:
         """Tell the moderators of every community that uses the channel, in their language."""

@@ -138,7 +138,7 @@ class RemoteLocalPlatform:
             del self._unacked[offset]
             offset += 1
         if offset != self._saved and self._host is not None:
-            await self._host.set_cursor(OFFSET, str(offset))
+            await self._host.move_cursor(OFFSET, str(offset))
             self._saved = offset
 
     async def send(
