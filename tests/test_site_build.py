@@ -138,3 +138,14 @@ def test_a_build_without_a_database_says_so_without_a_traceback(tmp_path: Path) 
     assert result.exit_code == 2
     assert "no database yet (bot.database): run the bot first" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_build_from_a_file_that_is_no_database_says_which_file(tmp_path: Path) -> None:
+    site_config(tmp_path)
+    (tmp_path / "chat.db").write_text("these are notes, not a database\n" * 100)
+    result = CliRunner().invoke(
+        main, ["site", "build", "--config", str(tmp_path / "hashchat.toml"), "--out", "x"]
+    )
+    assert result.exit_code == 2
+    assert f"cannot read {tmp_path / 'chat.db'} (bot.database)" in result.output
+    assert "Traceback" not in result.output

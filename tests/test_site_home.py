@@ -54,6 +54,8 @@ async def test_the_home_page_lists_the_next_chat_and_the_past_ones_with_a_strict
     )
     soon = chat_plan(NOW + timedelta(days=2), title="Patients in June", topic="Co-design")
     await seeded.coming(soon, host="local:ann")
+    later = chat_plan(NOW + timedelta(days=30), title="Patients in July")
+    await seeded.coming(later, host="local:12345")  # never wrote: no name to show
     async with Served(seeded, tmp_path) as site:
         status, body, csp = await site.get("/hcsmeu/")
         css_status, css, css_csp = await site.get("/_site/site.css")
@@ -62,7 +64,9 @@ async def test_the_home_page_lists_the_next_chat_and_the_past_ones_with_a_strict
     assert "unsafe-inline" not in csp
     assert "Patients in June" in body
     assert "Co-design" in body
-    assert "Hosted by local:ann" in body
+    assert "Hosted by Ann" in body  # the name Ann wrote under
+    assert "Patients in July" in body
+    assert "12345" not in body
     assert 'datetime="2026-06-03T09:00:00Z"' in body  # the reader's zone comes from this
     assert 'href="calendar/monthly-2026-06-03@hcsmeu.hashchat.ics"' in body
     assert 'href="calendar.ics"' in body
