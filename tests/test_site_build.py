@@ -149,3 +149,19 @@ def test_a_build_from_a_file_that_is_no_database_says_which_file(tmp_path: Path)
     assert result.exit_code == 2
     assert f"cannot read {tmp_path / 'chat.db'} (bot.database)" in result.output
     assert "Traceback" not in result.output
+
+
+async def test_without_a_public_url_transcripts_link_to_each_others_files(tmp_path: Path) -> None:
+    config = site_config(tmp_path)
+    root = tmp_path / "pages"
+    async with seeded_store(config) as seeder:
+        publisher = Publisher(store=seeder.store, writer=seeder.writer, root=root, public_url=None)
+        for n in range(2):
+            plan = chat_plan(MAY + timedelta(days=30 * n), title=f"Chat {n}")
+            session_id = await seeder.store.ensure_session(plan, [], NOW)
+            await seeder.store.set_state(session_id, "closed")
+            await seeder.store.set_transcript_url(session_id, await publisher(session_id))
+    first = (root / "hcsmeu" / "2026-05-06" / "index.html").read_text(encoding="utf-8")
+    assert 'rel="next" href="../2026-06-05/index.html"' in first  # opens from the disk
+    assert "_site/site.css" not in first  # no site around it
+    assert 'class="site"' not in first
