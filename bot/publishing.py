@@ -41,16 +41,22 @@ class Publisher:
         return transcript_url(self.public_url, slug, self.root)
 
     async def _write(self, session_id: int, publishing: int | None = None) -> tuple[str, ChatNav]:
-        """Writes one chat's files, linked to the chats published before and after it."""
-        source = await self.store.transcript_source(session_id)
-        transcript = build_transcript(source)
-        messages = Messages(source.session.locale)
-        site = self.public_url is not None
-        nav = await chat_nav(self.store, session_id, site=site, publishing=publishing)
-        # Rendering a large chat takes most of a second: keep the event loop free.
-        folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages, nav)
-        log.info("%s: transcript written to %s", source.session.slug, folder)
-        return source.session.slug, nav
+        return await write_page(self.store, self.root, self.public_url, session_id, publishing)
+
+
+async def write_page(
+    store: Store, root: Path, public_url: str | None, session_id: int, publishing: int | None = None
+) -> tuple[str, ChatNav]:
+    """Writes one chat's files, linked to the chats published before and after it."""
+    source = await store.transcript_source(session_id)
+    transcript = build_transcript(source)
+    messages = Messages(source.session.locale)
+    site = public_url is not None
+    nav = await chat_nav(store, session_id, site=site, publishing=publishing)
+    # Rendering a large chat takes most of a second: keep the event loop free.
+    folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav)
+    log.info("%s: transcript written to %s", source.session.slug, folder)
+    return source.session.slug, nav
 
 
 def public_link(url: str) -> bool:

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.privacy import purge_expired
 from bot.publishing import Publisher
 from bot.site import urls
 from bot.site.pages import PAGES
@@ -165,3 +166,24 @@ async def test_without_a_public_url_transcripts_link_to_each_others_files(tmp_pa
     assert 'rel="next" href="../2026-06-05/index.html"' in first  # opens from the disk
     assert "_site/site.css" not in first  # no site around it
     assert 'class="site"' not in first
+
+
+async def test_a_chat_purged_after_the_retention_period_is_no_longer_linked(
+    tmp_path: Path,
+) -> None:
+    config = site_config(tmp_path, settings='retention = "30d"')
+    root = config.resolve(config.bot.transcripts_dir)
+    async with seeded_store(config) as seeder:
+        publisher = Publisher(
+            store=seeder.store, writer=seeder.writer, root=root, public_url="http://x.test"
+        )
+        for n in range(2):  # April 6 and May 6
+            plan = chat_plan(MAY + timedelta(days=30 * (n - 1)), title=f"Chat {n}")
+            session_id = await seeder.store.ensure_session(plan, [], NOW)
+            await seeder.store.set_state(session_id, "closed")
+            await seeder.store.set_transcript_url(session_id, await publisher(session_id))
+        may = root / "hcsmeu" / "2026-05-06" / "index.html"
+        assert 'rel="prev" href="../2026-04-06/"' in may.read_text(encoding="utf-8")
+        assert await purge_expired(config, seeder.store, root, MAY + timedelta(days=10)) == 1
+    assert not (root / "hcsmeu" / "2026-04-06").exists()
+    assert 'rel="prev"' not in may.read_text(encoding="utf-8")
