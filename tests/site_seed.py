@@ -84,4 +84,5 @@ async def seed_chat(
             await store.db.execute(insert_sql(len(chunk)), [v for r in chunk for v in r])
     if closed:
         await store.set_state(session_id, "closed")
+        await store.set_transcript_url(session_id, f"http://127.0.0.1/{plan.slug}/")
     return session_id

@@ -1,7 +1,8 @@
 """A community's numbers across its chats, and the messages that shared links, for the site.
 
-What counts: the community's closed chats, and in them the messages a transcript shows
-(hidden and deleted ones never count, so the totals match the transcript pages). People
+What counts: the community's published chats (closed, with a transcript page), and in
+them the messages a transcript shows (hidden and deleted ones never count, so the totals
+match the transcript pages). People
 who opted out still count in the anonymous totals, as their earlier messages stay in the
 transcripts, but are never named: they are left out of the most active participants and
 their links are not listed. People who sent ``forgetme`` are gone from the store.
@@ -15,6 +16,7 @@ messages (migration 6), so the page reads a few thousand rows, not 400,000 messa
 from __future__ import annotations
 
 import json
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +33,7 @@ _SHOWN = "m.deleted_at IS NULL AND m.hidden_at IS NULL"
 _BASE = """
 WITH chats AS (
     SELECT id, ROW_NUMBER() OVER (ORDER BY starts_at, id) AS n FROM sessions
-    WHERE community = :community AND state = 'closed'
+    WHERE community = :community AND state = 'closed' AND transcript_url IS NOT NULL
 ),
 pa AS MATERIALIZED (
     SELECT c.n, p.author_key, p.platform, p.messages AS msgs, p.answers
@@ -81,6 +83,11 @@ class ChatFigures:
     @property
     def returning(self) -> int:
         return self.participants - self.first_timers
+
+    @property
+    def retention(self) -> int:
+        """The percentage who came back, rounded to a whole number."""
+        return round(100 * self.returned / self.participants) if self.participants else 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,9 +140,33 @@ class SharedMessage:
     text: str
 
 
+# The last figures of each community per connection, with the stamp they were read at.
+_Cached = dict[tuple[str, int], tuple[tuple[int, int], "CommunityFigures"]]
+_CACHE: weakref.WeakKeyDictionary[aiosqlite.Connection, _Cached] = weakref.WeakKeyDictionary()
+
+
 class SiteStatsStore:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+
+    async def _stamp(self) -> tuple[int, int]:
+        """Changes with any commit: ``data_version`` with other connections' (the message
+        writer, another process), ``total_changes`` with this one's (a chat closing, an
+        opt-out, forgetme). Equal stamps mean the figures read before still hold."""
+        async with self._db.execute("PRAGMA data_version") as cur:
+            row = await cur.fetchone()
+        return (int(row[0]) if row else 0, self._db.total_changes)
+
+    async def figures(self, community: str, *, top: int = 10) -> CommunityFigures:
+        """The community's figures, read again only when the database changed since."""
+        stamp = await self._stamp()
+        cached = _CACHE.setdefault(self._db, {})
+        hit = cached.get((community, top))
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        figures = await self._figures(community, top)
+        cached[(community, top)] = (stamp, figures)
+        return figures
 
     async def _chats(self, community: str) -> list[tuple[int, str, str, datetime, dict[int, str]]]:
         """(id, slug, title, start, question texts) of the closed chats, oldest first."""
@@ -143,7 +174,8 @@ class SiteStatsStore:
             "SELECT s.id, s.slug, json_extract(s.plan_json, '$.title'),"
             " COALESCE(w.due_at, s.starts_at), json_extract(s.plan_json, '$.questions')"
             " FROM sessions s LEFT JOIN steps w ON w.session_id = s.id AND w.key = 'welcome'"
-            " WHERE s.community = ? AND s.state = 'closed' ORDER BY s.starts_at, s.id",
+            " WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
+            " ORDER BY s.starts_at, s.id",
             (community,),
         ) as cur:
             rows = await cur.fetchall()
@@ -158,7 +190,7 @@ class SiteStatsStore:
             for i, slug, title, start, qs in rows
         ]
 
-    async def figures(self, community: str, *, top: int = 10) -> CommunityFigures:
+    async def _figures(self, community: str, top: int) -> CommunityFigures:
         chats = await self._chats(community)
         per_chat: dict[int, tuple[int, int, int, int]] = {}
         platforms: list[PlatformShare] = []
@@ -223,7 +255,8 @@ class SiteStatsStore:
         async with self._db.execute(
             "SELECT a.session_id, a.questions, a.messages FROM chat_answers a"
             " JOIN sessions s ON s.id = a.session_id"
-            " WHERE s.community = ? AND s.state = 'closed' AND a.messages > 0",
+            " WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
+            " AND a.messages > 0",
             (community,),
         ) as cur:
             for session_id, qs, n in await cur.fetchall():
@@ -250,7 +283,8 @@ class SiteStatsStore:
         async with self._db.execute(
             "SELECT m.session_id, m.questions, m.text FROM messages m"
             " JOIN sessions s ON s.id = m.session_id"
-            f" WHERE s.community = ? AND s.state = 'closed' AND {_SHOWN}"
+            f" WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
+            f" AND {_SHOWN}"
             " AND m.author_key NOT IN (SELECT user FROM optouts)"
             " AND (instr(m.text, 'http') > 0 OR instr(m.text, 'HTTP') > 0"
             " OR instr(m.text, 'www.') > 0)"

@@ -116,12 +116,13 @@ def _environment(locale: str) -> Environment:
 
 def render_html(t: Transcript, messages: Messages) -> str:
     fmt = Formatter(t.session.locale, t.session.timezone)
-    peak = max((count for _, count in t.activity), default=0) or 1
-    bars = [(minute, count, round(count * 100 / peak, 1)) for minute, count in t.activity]
+    from bot.transcript.activity import activity_chart  # it draws with this module's Formatter
+
+    chart = activity_chart(t, fmt, messages)
     return (
         _environment(messages.locale)
         .get_template("transcript.html")
-        .render(t=t, fmt=fmt, lang=lang_tag(t.session.locale), link=http_link, bars=bars)
+        .render(t=t, fmt=fmt, lang=lang_tag(t.session.locale), link=http_link, chart=chart)
     )
 
 
