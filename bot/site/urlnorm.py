@@ -16,7 +16,7 @@ from w3lib.url import canonicalize_url
 
 # Only links with a scheme are taken: "www.example.org" alone may be a sentence's word.
 _LINK = re.compile(r"https?://[^\s<>\"'`{}|\\^\[\]]+", re.IGNORECASE)
-_TRAILING = ".,;:!?'\"\u00bb\u201d\u2019\u2026"  # and » ” ’ …
+_TRAILING = ".,;:!?'\"\u00bb\u201d\u2019\u2026"  # closing quotes, ellipsis
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING = frozenset(
     {
