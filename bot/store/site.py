@@ -17,7 +17,9 @@ class ComingRow:
 
     session_id: int
     plan: SessionPlan
-    host: str | None
+    host: str | None  # the user key
+    # The name the host last wrote under; none if they never wrote or opted out.
+    host_name: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +44,11 @@ class SiteStore:
     async def coming(self, community: str, now: datetime) -> list[ComingRow]:
         """Chats not closed whose end is after ``now``, soonest first."""
         async with self._db.execute(
-            "SELECT id, plan_json, host FROM sessions WHERE community = ? AND state != 'closed'"
+            "SELECT id, plan_json, host, (SELECT author_name FROM messages"
+            "  WHERE author_key = sessions.host AND NOT EXISTS"
+            "  (SELECT 1 FROM optouts WHERE optouts.user = sessions.host)"
+            "  ORDER BY sent_at DESC LIMIT 1)"
+            " FROM sessions WHERE community = ? AND state != 'closed'"
             " AND ends_at > ? ORDER BY starts_at, id",
             (community, ts(now)),
         ) as cur:
@@ -52,6 +58,7 @@ class SiteStore:
                 session_id=int(r[0]),
                 plan=SessionPlan.from_json(str(r[1])),
                 host=None if r[2] is None else str(r[2]),
+                host_name=None if r[3] is None else str(r[3]),
             )
             for r in rows
         ]
@@ -89,3 +96,37 @@ class SiteStore:
             )
             for r in rows
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    session_id: int
+    slug: str
+    title: str
+
+
+async def neighbours(
+    db: aiosqlite.Connection, session_id: int, publishing: int | None = None
+) -> tuple[Neighbour | None, Neighbour | None]:
+    """The published chats of the same community just before and just after this one.
+
+    ``publishing`` counts as published too: the chat whose page is being written for the
+    first time, before its link is stored, when the pages beside it are written again.
+    """
+    found: list[Neighbour | None] = []
+    for compare, order in (("<", "DESC"), (">", "ASC")):
+        async with db.execute(
+            "SELECT o.id, o.slug, o.plan_json FROM sessions s JOIN sessions o"
+            " ON o.community = s.community AND o.id != s.id"
+            " WHERE s.id = ? AND (o.id = ? OR o.state = 'closed' AND o.transcript_url IS NOT NULL)"
+            f" AND (o.starts_at, o.id) {compare} (s.starts_at, s.id)"
+            f" ORDER BY o.starts_at {order}, o.id {order} LIMIT 1",
+            (session_id, publishing),
+        ) as cur:
+            row = await cur.fetchone()
+        found.append(
+            None
+            if row is None
+            else Neighbour(int(row[0]), str(row[1]), SessionPlan.from_json(str(row[2])).title)
+        )
+    return found[0], found[1]

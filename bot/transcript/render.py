@@ -18,6 +18,7 @@ from babel.units import format_unit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.i18n import Messages, translations
+from bot.site.chatnav import ChatNav
 from bot.transcript.build import Transcript
 from bot.transcript.model import MessageRecord
 
@@ -114,7 +115,8 @@ def _environment(locale: str) -> Environment:
     return env
 
 
-def render_html(t: Transcript, messages: Messages) -> str:
+def render_html(t: Transcript, messages: Messages, nav: ChatNav | None = None) -> str:
+    """``nav`` puts the page in its community's site (bot/site/chatnav.py)."""
     fmt = Formatter(t.session.locale, t.session.timezone)
     from bot.transcript.activity import activity_chart  # it draws with this module's Formatter
 
@@ -122,7 +124,7 @@ def render_html(t: Transcript, messages: Messages) -> str:
     return (
         _environment(messages.locale)
         .get_template("transcript.html")
-        .render(t=t, fmt=fmt, lang=lang_tag(t.session.locale), link=http_link, chart=chart)
+        .render(t=t, fmt=fmt, lang=lang_tag(t.session.locale), link=http_link, chart=chart, nav=nav)
     )
 
 
