@@ -242,3 +242,11 @@ async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
     assert [c.messages for c in f.chats] == [5, 2]
     assert [c.first_timers for c in f.chats] == [4, 1]
     assert _questions(f)[0] == ("Chat 1", 2, 3)
+
+
+async def test_a_community_without_chats_says_so(store: Store) -> None:
+    f = await SiteStatsStore(store.db).figures("nobody")
+    assert f.chats == () and f.most_active == () and f.top_questions == ()
+    body = render_stats(community(), f)
+    assert "No chat has been published yet." in body
+    assert _svgs(body) == {}
