@@ -246,7 +246,7 @@ async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
 
 async def test_a_community_without_chats_says_so(store: Store) -> None:
     f = await SiteStatsStore(store.db).figures("nobody")
-    assert f.chats == () and f.most_active == () and f.top_questions == ()
+    assert (f.chats, f.most_active, f.top_questions) == ((), (), ())
     body = render_stats(community(), f)
     assert "No chat has been published yet." in body
     assert _svgs(body) == {}
