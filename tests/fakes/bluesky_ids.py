@@ -45,7 +45,8 @@ def _b64(data: bytes) -> str:
 def jwt(did: str, scope: str, lifetime: float) -> str:
     now = int(time.time())
     header = {"typ": "at+jwt", "alg": "HS256"}
+    jti = _b64(hashlib.sha256(f"{did}{time.time_ns()}".encode()).digest()[:12])
     body = {"scope": scope, "sub": did, "iat": now, "exp": int(now + lifetime),
-            "aud": "did:web:standin.test", "jti": _b64(hashlib.sha256(f"{did}{time.time_ns()}".encode()).digest()[:12])}  # fmt: skip
+            "aud": "did:web:standin.test", "jti": jti}  # fmt: skip
     parts = [_b64(json.dumps(x).encode()) for x in (header, body)]
     return ".".join([*parts, _b64(b"standin-signature")])

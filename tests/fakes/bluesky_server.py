@@ -9,6 +9,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakes.bluesky_ids import jwt
@@ -24,7 +25,7 @@ def _error(status: int, error: str, message: str) -> web.Response:
 def _caller(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization", "")
     token = auth.removeprefix("Bearer ").strip()
-    if not token.count(".") == 2:
+    if token.count(".") != 2:
         return None
     import base64
 
@@ -115,7 +116,9 @@ async def delete_record(request: web.Request, world: World) -> web.StreamRespons
 
 async def get_posts(request: web.Request, world: World) -> web.StreamResponse:
     uris = request.query.getall("uris", [])
-    found = [world.view(world.posts[u]) for u in uris if u in world.posts and not world.posts[u].deleted]
+    found = [
+        world.view(world.posts[u]) for u in uris if u in world.posts and not world.posts[u].deleted
+    ]
     return web.json_response({"posts": found})
 
 
@@ -173,20 +176,28 @@ async def subscribe(request: web.Request, world: World) -> web.StreamResponse:
     backlog = world.replay(int(cursor) if cursor else None)
     world.subscribers.add(queue)
     try:
-        sent = 0
-        for event in backlog:
-            await ws.send_str(json.dumps(event))
-            sent = event["time_us"]
-        while not ws.closed:
-            event = await queue.get()
-            if event.get("_close"):
-                break
-            if event["time_us"] > sent:
-                await ws.send_str(json.dumps(event))
+        await _feed(ws, queue, backlog)
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        pass  # the subscriber went away
     finally:
         world.subscribers.discard(queue)
         await ws.close()
     return ws
+
+
+async def _feed(
+    ws: web.WebSocketResponse, queue: asyncio.Queue[dict[str, Any]], backlog: list[dict[str, Any]]
+) -> None:
+    sent = 0
+    for event in backlog:
+        await ws.send_str(json.dumps(event))
+        sent = event["time_us"]
+    while not ws.closed:
+        event = await queue.get()
+        if event.get("_close"):
+            break
+        if event["time_us"] > sent:
+            await ws.send_str(json.dumps(event))
 
 
 def xrpc_app(world: World) -> web.Application:
