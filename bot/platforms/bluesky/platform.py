@@ -92,7 +92,11 @@ class BlueskyPlatform:
     # the port -------------------------------------------------------------------------
 
     async def start(self, host: Host) -> None:
-        me = await sign_in(self.client, self.options, self._password)
+        try:
+            me = await sign_in(self.client, self.options, self._password)
+        except PlatformError:
+            await self.client.request.close()  # the core does not close what did not start
+            raise
         self.posts.me, self.posts.handle = me
         self._profiles[me[0]] = (me[1], me[1])
         self.moderator_dids = await self._resolve_moderators()
