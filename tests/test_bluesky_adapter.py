@@ -99,7 +99,8 @@ async def test_a_restart_replays_from_the_cursor_without_loss_or_duplicates(
         run.hold = lambda event: "not stored" in getattr(event, "text", "")
         await server.say("ann", "stored before the restart #hcsmeu")
         await server.say("bob", "not stored before the restart #hcsmeu")
-        await until(lambda: len(run.events) == 2, "both handed over")
+        await server.say("eve", "stored after the held one #hcsmeu")
+        await until(lambda: len(run.events) == 3, "all handed over")
     await server.say("cat", "said while the bot was down #hcsmeu")
     async with running(adapter(server, clock), host) as again:
         await until(lambda: len(again.events) >= 2, "the replay")

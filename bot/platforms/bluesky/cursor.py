@@ -17,6 +17,9 @@ class Cursor:
         self.saved = saved
         self.read = saved or 0  # the newest event taken from the stream
         self._pending: dict[str, int] = {}  # handed over, not yet acknowledged: key -> time_us
+        # Acknowledged while an earlier one was not: past the durable position, so a
+        # restart replays them; kept with it so that they are not handed over twice.
+        self.stored_ahead: dict[str, int] = {}
         self._monotonic = monotonic
         self._last_save = monotonic()
 
@@ -28,7 +31,13 @@ class Cursor:
 
     def acknowledged(self, key: str) -> bool:
         """True when this acknowledgement was waited for."""
-        return self._pending.pop(key, None) is not None
+        at = self._pending.pop(key, None)
+        if at is None:
+            return False
+        self.stored_ahead[key] = at
+        durable = self.durable()
+        self.stored_ahead = {k: t for k, t in self.stored_ahead.items() if t > durable}
+        return True
 
     def durable(self) -> int:
         """Everything up to here is stored: just before the oldest unacknowledged event."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CURSOR_KEY = "jetstream"
+AHEAD_KEY = "jetstream-stored-ahead"  # what was stored past the cursor (JSON list)
 POST = "app.bsky.feed.post"
 QUIET = 1.0  # seconds without a replayed event after which the replay is taken as done
 RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before reconnecting, after each failure
@@ -57,6 +58,8 @@ class Reading:
             saved = self._start_us
             await host.set_cursor(CURSOR_KEY, str(saved))
         self.cursor = Cursor(saved)
+        ahead = await host.cursor(AHEAD_KEY)
+        self._emitted |= set(json.loads(ahead)) if ahead else set()
         window_us = int(self.p.options.replay_window * 1e6)
         if self._start_us - saved > window_us:
             await self._search_since(saved)
@@ -79,6 +82,9 @@ class Reading:
         value = self.cursor.to_save(urgent=urgent)
         if value is not None and self.host is not None:
             await self.host.set_cursor(CURSOR_KEY, str(value))
+        if urgent and self.host is not None:
+            ahead = sorted(k for k in self.cursor.stored_ahead if not k.startswith("deleted:"))
+            await self.host.set_cursor(AHEAD_KEY, json.dumps(ahead))
 
     # the stream -------------------------------------------------------------------------
 
