@@ -8,12 +8,17 @@ and Jetstream (the JSON event stream at ``/subscribe``), plus a loopback control
 (tests/fakes/bluesky_control.py). Once it answers, F holds ``{"base_url", "port",
 "pid", "handle", "app_password"}``. SIGTERM or SIGINT stops it.
 
-Why not a real PDS from npm (``@atproto/pds`` or ``@atproto/dev-env``): even installed,
-a PDS alone serves neither hashtag search (``app.bsky.feed.searchPosts`` is the
-AppView's, which needs Postgres and the Bluesky AppView's own services) nor Jetstream (a
-separate Go service), and its DIDs resolve through a PLC directory that is not
-reachable here (only package registries are); dev-env's full network needs Postgres
-and Redis. A stand-in for the three is what the tests can start from a fresh clone.
+Why not a real PDS from npm (``@atproto/pds`` or ``@atproto/dev-env``): tried first.
+``@atproto/pds`` does install here (4 minutes; better-sqlite3 builds against the local
+Node headers) and loads, but it cannot be the stand-in: (1) creating the bot's account
+registers a did:plc at a PLC directory, and plc.directory is not reachable (only package
+registries are) and ``@did-plc/server`` needs a Postgres server, which a fresh clone's
+CI does not have; (2) the methods the adapter
+reads with, ``app.bsky.feed.searchPosts`` (hashtag search), ``getPosts`` and
+``actor.getProfile``, are the AppView's, which a PDS only proxies to api.bsky.app;
+(3) Jetstream is a separate service (Go) that a PDS does not provide. dev-env's full
+network needs Postgres and Redis, and the AppView's own services, too. So two of the three services would be ours
+anyway; one stand-in for all three is what a fresh clone can start in a second.
 """
 
 from __future__ import annotations
