@@ -17,8 +17,9 @@ CI does not have; (2) the methods the adapter
 reads with, ``app.bsky.feed.searchPosts`` (hashtag search), ``getPosts`` and
 ``actor.getProfile``, are the AppView's, which a PDS only proxies to api.bsky.app;
 (3) Jetstream is a separate service (Go) that a PDS does not provide. dev-env's full
-network needs Postgres and Redis, and the AppView's own services, too. So two of the three services would be ours
-anyway; one stand-in for all three is what a fresh clone can start in a second.
+network needs Postgres and Redis, and the AppView's own services, too. So two of the
+three services would be ours anyway; one stand-in for all three is what a fresh clone
+can start in a second.
 """
 
 from __future__ import annotations
