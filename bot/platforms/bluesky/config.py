@@ -19,7 +19,6 @@ _TAG = re.compile(r"^\w+$")
 # A handle is a domain name (ann.bsky.social); a DID is did:plc:... or did:web:...
 HANDLE = re.compile(r"^(?=.{3,253}$)[a-zA-Z0-9-]+(\.[a-zA-Z0-9-]+)+$")
 DID = re.compile(r"^did:(plc|web):[a-zA-Z0-9._:%-]+$")
-_URL = re.compile(r"^(https?|wss?)://[^\s/]+")
 
 
 class BlueskyOptions(BaseModel):
@@ -44,11 +43,23 @@ class BlueskyOptions(BaseModel):
             raise ValueError("the bot account's handle, such as 'hashchatbot.bsky.social'")
         return value.casefold()
 
-    @field_validator("service", "jetstream")
+    @field_validator("service")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not _URL.match(value):
-            raise ValueError("a URL such as 'https://bsky.social' or 'wss://jetstream2...'")
+    def _service(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(
+                "must start with https:// and name a server, such as 'https://bsky.social'"
+            )
+        return value.rstrip("/")
+
+    @field_validator("jetstream")
+    @classmethod
+    def _jetstream(cls, value: str) -> str:
+        if not re.match(r"^wss?://[^\s/]+", value):
+            raise ValueError(
+                "must start with wss:// and name a server, such as"
+                " 'wss://jetstream2.us-east.bsky.network'"
+            )
         return value.rstrip("/")
 
 

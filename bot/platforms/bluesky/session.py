@@ -13,7 +13,6 @@ from bot.platforms.bluesky.config import BlueskyOptions
 
 async def sign_in(client: AsyncClient, options: BlueskyOptions, password: str) -> tuple[str, str]:
     """(DID, handle) of the bot's account, signed in with its app password."""
-    where = f"platforms.bluesky (service {options.service})"
     try:
         await api.read(lambda: client.resolve_handle(options.handle), "resolving the handle")
     except PlatformError as exc:
@@ -21,8 +20,9 @@ async def sign_in(client: AsyncClient, options: BlueskyOptions, password: str) -
             raise PlatformError(f"could not reach Bluesky at {options.service}: {exc}") from exc
         if api.status_code(exc.__cause__) == 400:
             raise PlatformError(
-                f"Bluesky does not know the handle @{options.handle} ({where}.handle):"
-                " write the bot account's handle, such as 'hashchatbot.bsky.social'"
+                f"Bluesky ({options.service}) does not know the handle @{options.handle}"
+                " (platforms.bluesky.handle): write the bot account's handle, such as"
+                " 'hashchatbot.bsky.social'"
             ) from exc
         raise PlatformError(f"could not sign in to Bluesky: {exc}") from exc
     try:
