@@ -138,13 +138,16 @@ async def test_a_post_whose_answer_was_lost_is_found_in_the_feed_not_posted_twic
         waits.append(seconds)
 
     async with running(adapter(server, clock, backoff=backoff), Host()) as run:
+        welcome = await run.platform.send(HASHTAG, "Welcome!", idempotency_key="welcome")
         await server.control("POST", "settings", {"cut": 1})
-        ref = await run.platform.send(HASHTAG, "Q1: cut off?", idempotency_key="q1")
+        ref = await run.platform.send(
+            HASHTAG, "Q1: cut off?", reply_to=welcome.id, idempotency_key="q1"
+        )
         await server.control("POST", "settings", {"cut": 1})
         with pytest.raises(DeliveryUncertain):  # no key: nothing tells a resend apart
             await run.platform.send(HASHTAG, "a reply to someone", reply_to=ref.id)
     texts = [p["text"] for p in await server.bot_posts()]
-    assert texts == ["Q1: cut off? #hcsmeu", "a reply to someone"], "neither posted twice"
+    assert texts == ["Welcome! #hcsmeu", "Q1: cut off? #hcsmeu", "a reply to someone"]
     assert waits, "it waited before looking"
 
 
