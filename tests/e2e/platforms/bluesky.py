@@ -25,6 +25,9 @@ class BlueskyDriver(StandinDriver):
     features = Features(reply=True, thread=False, edit=False, delete=True, idempotent_send=True)
     channel = f"bluesky:{HASHTAG}"
     moderator_channel: str | None = None  # Bluesky has no private channel for notices
+    # Seconds of start-up beyond the other platforms' (tests/e2e/harness.py's LEAD):
+    # importing the atproto SDK builds its ~700 models, 1-3 s on a busy 2-core machine.
+    start_up_extra = 3.0
 
     def __init__(self) -> None:
         self.url = ""
