@@ -21,7 +21,7 @@ import aiohttp
 from bot.domain import MessageDeleted, MessageRef
 from bot.platforms.base import Host, PlatformError
 from bot.platforms.bluesky.cursor import Cursor
-from bot.platforms.bluesky.posts import Item
+from bot.platforms.bluesky.posts import Item, did_of
 
 if TYPE_CHECKING:
     from bot.platforms.bluesky.platform import BlueskyPlatform
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 CURSOR_KEY = "jetstream"
 AHEAD_KEY = "jetstream-stored-ahead"  # what was stored past the cursor (JSON list)
+AUTHORS_KEY = "bluesky-authors"  # DIDs of those whose posts were handed over (JSON list)
+MAX_AUTHORS = 5000
 POST = "app.bsky.feed.post"
 QUIET = 1.0  # seconds without a replayed event after which the replay is taken as done
 RETRY = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before reconnecting, after each failure
@@ -48,6 +50,7 @@ class Reading:
         self._start_us = 0
         self._backlog_told = False
         self.host: Host | None = None
+        self.authors: dict[str, None] = {}  # an ordered set, oldest first
 
     async def start(self, host: Host) -> None:
         self.host = host
@@ -58,6 +61,8 @@ class Reading:
             saved = self._start_us
             await host.set_cursor(CURSOR_KEY, str(saved))
         self.cursor = Cursor(saved)
+        authors = await host.cursor(AUTHORS_KEY)
+        self.authors = dict.fromkeys(json.loads(authors) if authors else [])
         ahead = await host.cursor(AHEAD_KEY)
         self._emitted |= set(json.loads(ahead)) if ahead else set()
         window_us = int(self.p.options.replay_window * 1e6)
@@ -148,17 +153,33 @@ class Reading:
         if message is None:
             return None
         self._emitted.add(item.uri)
+        await self._remember_author(item.did)
         self.p.emit(message)
         return item.uri
 
     def _deleted(self, uri: str) -> str | None:
+        """A participant's post went: out of the transcript. One handed over before a
+        restart is not remembered, but its author is (``authors``): its deletion goes
+        to the core for each chat, which removes it where it is stored."""
         known = self.p.posts.seen.pop(uri, None)
-        if known is None:
+        if known is not None:
+            channels = [known.channel]
+        elif did_of(uri) in self.authors:
+            channels = list(self.p.posts.channels)
+        else:
             return None
-        self.p.emit(
-            MessageDeleted(ref=MessageRef(known.channel, uri), deleted_at=self.p.clock.now())
-        )
+        for channel in channels:
+            self.p.emit(MessageDeleted(ref=MessageRef(channel, uri), deleted_at=self.p.clock.now()))
         return f"deleted:{uri}"
+
+    async def _remember_author(self, did: str) -> None:
+        if did in self.authors:
+            return
+        self.authors[did] = None
+        while len(self.authors) > MAX_AUTHORS:
+            del self.authors[next(iter(self.authors))]
+        if self.host is not None:
+            await self.host.set_cursor(AUTHORS_KEY, json.dumps(list(self.authors)))
 
     def _tell_backlog_read(self) -> None:
         if not self._backlog_told:
