@@ -15,7 +15,7 @@ import regex
 
 from bot.clock import ManualClock
 from bot.domain import IncomingMessage, MessageDeleted
-from bot.platforms.base import DeliveryUncertain, PlatformError
+from bot.platforms.base import AlertKind, DeliveryUncertain, PlatformError
 from tests.conftest import START
 from tests.fakes.bluesky_harness import HASHTAG, Host, StandIn, adapter, running, standin, until
 
@@ -162,12 +162,20 @@ async def test_refusals_are_not_posted_and_a_near_rate_limit_reset_is_waited_for
     async def backoff(seconds: float) -> None:
         waits.append(seconds)
 
-    async with running(adapter(server, clock, backoff=backoff), Host()) as run:
+    host = Host()
+    async with running(adapter(server, clock, backoff=backoff), host) as run:
         await server.control("POST", "settings", {"refuse": [429], "rate_limit_reset": 5})
         await run.platform.send(HASHTAG, "Q1: after the limit", idempotency_key="q1")
         await server.control("POST", "settings", {"refuse": [500]})
         with pytest.raises(PlatformError) as refused:
             await run.platform.send(HASHTAG, "Q2: refused", idempotency_key="q2")
+        await server.control("POST", "settings", {"refuse": [401]})
+        with pytest.raises(PlatformError) as revoked:
+            await run.platform.send(HASHTAG, "Q3: revoked", idempotency_key="q3")
+    assert not revoked.value.retryable
+    assert [(a.kind, a.detail) for a in host.alerts] == [
+        (AlertKind.MISSING_PERMISSION, "a valid app password in BLUESKY_APP_PASSWORD")
+    ]
     assert refused.value.retryable
     assert not isinstance(refused.value, DeliveryUncertain)
     assert [p["text"] for p in await server.bot_posts()] == ["Q1: after the limit #hcsmeu"]

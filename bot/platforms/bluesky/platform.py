@@ -25,7 +25,7 @@ from bot.domain import (
     UserRef,
 )
 from bot.platforms import registry
-from bot.platforms.base import Capabilities, Host, PlatformError, ScheduledChat
+from bot.platforms.base import Alert, AlertKind, Capabilities, Host, PlatformError, ScheduledChat
 from bot.platforms.bluesky import api
 from bot.platforms.bluesky.config import (
     DID,
@@ -88,10 +88,12 @@ class BlueskyPlatform:
         self._events: asyncio.Queue[PlatformEvent | _BacklogRead | None] = asyncio.Queue()
         self._caught_up = asyncio.Event()
         self._closed = False
+        self.host: Host | None = None
 
     # the port -------------------------------------------------------------------------
 
     async def start(self, host: Host) -> None:
+        self.host = host
         try:
             me = await sign_in(self.client, self.options, self._password)
         except PlatformError:
@@ -197,7 +199,13 @@ class BlueskyPlatform:
                           get_model_as_dict(reply)}  # fmt: skip
                 return Item(answer.uri, answer.cid, self.posts.me, record, self.clock.now())
 
-            item = await self.own_posts.post(key, part, None if parent is None else parent[0], made)
+            try:
+                item = await self.own_posts.post(
+                    key, part, None if parent is None else parent[0], made
+                )
+            except PlatformError as exc:
+                await self._alert_on(exc, channel)
+                raise
             root = parent[1].root if parent is not None else (item.uri, item.cid)
             known = Known(channel, item.cid, root)
             self.posts.posted(item.uri, known, None if first is None else first.id)
@@ -206,6 +214,12 @@ class BlueskyPlatform:
             parent = (item.uri, known)
         assert first is not None
         return first
+
+    async def _alert_on(self, exc: PlatformError, channel: ChannelRef) -> None:
+        """Tell the moderators when Bluesky refuses the session (a revoked app password)."""
+        if api.status_code(exc.__cause__) in (401, 403) and self.host is not None:
+            detail = f"a valid app password in {self.options.token_env}"
+            await self.host.alert(Alert(AlertKind.MISSING_PERMISSION, channel, detail))
 
     def _fit(self, body: str, tag: str | None) -> list[str]:
         """The post's parts within 300 graphemes, each with the chat's hashtag."""
