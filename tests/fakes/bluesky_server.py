@@ -5,6 +5,7 @@ Jetstream-compatible websocket (``/subscribe``) with a replay window and a curso
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,8 +28,6 @@ def _caller(request: web.Request) -> str | None:
     token = auth.removeprefix("Bearer ").strip()
     if token.count(".") != 2:
         return None
-    import base64
-
     body = token.split(".")[1]
     data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     return str(data["sub"])

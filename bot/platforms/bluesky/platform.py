@@ -254,8 +254,9 @@ class BlueskyPlatform:
         await api.read(lambda: self.client.delete_post(message.id), "deleting a post")
 
     async def is_moderator(self, user: UserRef, channel: ChannelRef) -> bool:
-        """The configured moderators, by DID: the handle in ``user`` maps to the DID the
-        post came from, so a handle moved to another account gains nothing."""
+        """The configured moderators' DIDs (the core matches configured handles itself):
+        the handle in ``user`` maps to the DID its post came from, so a configured DID,
+        or a handle resolved at start, counts after its owner changes handle."""
         did = self.posts.handles.get(user.id.casefold())
         return did is not None and did in self.moderator_dids
 
