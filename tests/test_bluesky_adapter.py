@@ -117,6 +117,18 @@ async def test_a_restart_replays_from_the_cursor_without_loss_or_duplicates(
     ]
 
 
+async def test_a_dropped_stream_resumes_from_where_it_was_read(
+    server: StandIn, clock: ManualClock
+) -> None:
+    async with running(adapter(server, clock), Host()) as run:
+        await server.say("ann", "before the drop #hcsmeu")
+        await until(lambda: len(run.events) == 1, "read live")
+        await server.control("POST", "settings", {"drop_streams": True})
+        await server.say("bob", "while the stream was down #hcsmeu")
+        await until(lambda: len(run.events) == 2, "read after reconnecting")
+    assert run.texts() == ["before the drop", "while the stream was down"]
+
+
 async def test_a_gap_older_than_the_replay_window_is_searched_by_hashtag(
     server: StandIn, clock: ManualClock
 ) -> None:

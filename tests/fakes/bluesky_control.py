@@ -1,6 +1,6 @@
 """The Bluesky stand-in's loopback control API, for tests and the end-to-end suite:
-participants post, reply and delete; switches refuse or cut the bot's posts or shrink
-the stream's replay window; what the bot posted is read back."""
+participants post, reply and delete; switches refuse or cut the bot's posts, drop the
+stream's connections or shrink its replay window; what the bot posted is read back."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def add_control(app: web.Application, world: World) -> None:
         faults.fail_ratio = float(body.get("fail_ratio", faults.fail_ratio))
         faults.fail_statuses = list(body.get("fail_statuses", faults.fail_statuses))
         faults.rate_limit_reset = int(body.get("rate_limit_reset", faults.rate_limit_reset))
+        if body.get("drop_streams"):  # every subscriber's connection is closed
+            for queue in world.subscribers:
+                queue.put_nowait({"_close": True})
         if "window_seconds" in body:
             world.window_us = int(float(body["window_seconds"]) * 1e6)
         return web.json_response({})
