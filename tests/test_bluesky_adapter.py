@@ -5,7 +5,7 @@ cursor across a restart, the search backfill, and what start-up and faults repor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,31 @@ from bot.clock import ManualClock
 from bot.domain import IncomingMessage, MessageDeleted
 from bot.platforms.base import AlertKind, DeliveryUncertain, PlatformError
 from tests.conftest import START
-from tests.fakes.bluesky_harness import HASHTAG, Host, StandIn, adapter, running, standin, until
+from tests.fakes.bluesky_harness import (
+    HASHTAG,
+    Host,
+    StandIn,
+    adapter,
+    running,
+    standin_process,
+    until,
+)
+
+
+@pytest.fixture(scope="module")
+def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with standin_process(tmp_path_factory.mktemp("bluesky")) as described:
+        yield described
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[StandIn]:
-    async with standin(tmp_path) as made:
+async def server(process: dict[str, Any]) -> AsyncIterator[StandIn]:
+    made = StandIn(process)
+    await made.control("POST", "reset")
+    try:
         yield made
+    finally:
+        await made.close()
 
 
 @pytest.fixture

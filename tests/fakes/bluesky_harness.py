@@ -5,9 +5,11 @@ pointed at it, and conditions waited for with a deadline."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from bot.domain import ChannelRef, PlatformEvent
 from bot.platforms.base import Alert
 from bot.platforms.bluesky.config import BlueskyOptions
 from bot.platforms.bluesky.platform import BlueskyPlatform
-from tests.e2e.process import Child, start_standin
+from tests.e2e.process import ROOT, python_module
 
 HASHTAG = ChannelRef("bluesky", "hcsmeu")
 POLL = 0.05
@@ -49,10 +51,9 @@ class Host:
 
 
 class StandIn:
-    """The stand-in process and its control API."""
+    """The stand-in process's control API (one session per test's event loop)."""
 
-    def __init__(self, child: Child, described: dict[str, Any]) -> None:
-        self.child = child
+    def __init__(self, described: dict[str, Any]) -> None:
         self.url = str(described["base_url"])
         self.handle = str(described["handle"])
         self.password = str(described["app_password"])
@@ -74,17 +75,27 @@ class StandIn:
 
     async def close(self) -> None:
         await self.http.close()
-        await self.child.stop()
 
 
-@asynccontextmanager
-async def standin(workdir: Path) -> AsyncIterator[StandIn]:
-    child, described = await start_standin("tests.fakes.bluesky_process", workdir, "bluesky")
-    made = StandIn(child, described)
+@contextmanager
+def standin_process(workdir: Path) -> Iterator[dict[str, Any]]:
+    """The stand-in as its own process, for a whole test module: what its ready file
+    says. Each test resets it (``POST /_control/reset``)."""
+    ready = workdir / "bluesky-ready.json"
+    log = (workdir / "bluesky-standin.log").open("wb")
+    args = python_module("tests.fakes.bluesky_process", "--port", "0", "--ready-file", str(ready))
+    child = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        yield made
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert child.poll() is None, "the Bluesky stand-in exited"
+            assert time.monotonic() < deadline, "the Bluesky stand-in did not start"
+            time.sleep(POLL)
+        yield json.loads(ready.read_text(encoding="utf-8"))
     finally:
-        await made.close()
+        child.terminate()
+        child.wait(15)
+        log.close()
 
 
 class Running:
