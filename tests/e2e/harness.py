@@ -122,7 +122,9 @@ class Chat:
     bot: Child | None = None
 
     def __post_init__(self) -> None:
-        self.start = datetime.fromtimestamp(math.ceil(time.time() + LEAD), UTC)
+        # A driver may ask for more: Bluesky's SDK builds ~700 pydantic models on import.
+        lead = LEAD + float(getattr(self.driver, "start_up_extra", 0.0))
+        self.start = datetime.fromtimestamp(math.ceil(time.time() + lead), UTC)
         self.public_url = f"http://127.0.0.1:{self.port}"
         self.log = self.workdir / "hashchat.log"
         self.config = self.workdir / "hashchat.toml"
