@@ -16,6 +16,7 @@ from bot.backlog import Rebuilds, caught_up
 from bot.clock import Clock
 from bot.commands import Services
 from bot.config import CommunityConfig, Config
+from bot.console.mount import ConsoleMount
 from bot.domain import ChannelRef, IncomingMessage
 from bot.errors import ConfigError
 from bot.i18n import Messages
@@ -66,6 +67,7 @@ class App:
         self.web: WebServer | None = None
         # The parts of the site with routes of their own, added before the server starts.
         self.web_mounts: list[WebMount] = []
+        self.web_mounts.append(ConsoleMount(self))  # the moderators' console, /console/
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
         self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload

@@ -1,0 +1,2 @@
+// Optional helpers for the console; every page works without them.
+"use strict";
