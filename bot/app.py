@@ -126,6 +126,7 @@ class App:
             publish=publisher,
             platforms=self.platforms,
             clock=self.clock,
+            public_url=settings.public_url,
         )
         self.moderation = Moderation(config=self.config, services=services, clock=self.clock)
         self.tracker = Tracker(
