@@ -11,6 +11,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.actions import Mutes
+from bot.agenda_overrides import plan_for
 from bot.alarm import Alarm
 from bot.backlog import Rebuilds, caught_up
 from bot.clock import Clock
@@ -24,7 +25,7 @@ from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.notices import moderator_targets
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
-from bot.planning import Upcoming, session_plan, upcoming
+from bot.planning import Upcoming, upcoming
 from bot.platform_host import PlatformHost
 from bot.platforms.base import Platform, PlatformError, ScheduledChat, WebhookReceiver
 from bot.privacy import OptOuts, purge_expired
@@ -190,7 +191,7 @@ class App:
         await replanner.drop_stale({(u.community.id, u.series_id, u.starts_at) for u in wanted})
         for item in upcoming(self.config, now):
             try:
-                plan = await replanner.replan(session_plan(self.config, item))
+                plan = await replanner.replan(await plan_for(self.config, self.store, item))
             except ConfigError as exc:
                 await self._report_unplannable(item.community, exc)
                 continue

@@ -1,8 +1,8 @@
 """A whole hashchat with its web server and console, and a browser-like HTTP client.
 
-Two communities share the local platform: ``hcsmeu`` (moderator ``local:mod``, also a
-platform admin) and ``other`` (moderator ``local:boss``), so every test can show that a
-moderator of one sees nothing of the other.
+Two communities share the local platform: ``hcsmeu`` (moderator ``local:mod``) and
+``other`` (moderator ``local:boss``), so every test can show that a moderator of one
+sees nothing of the other; ``local:admin`` is a platform admin, moderator of both.
 """
 
 from __future__ import annotations
@@ -119,7 +119,10 @@ class Browser:
 
 async def console_chat(tmp: Path, *, agenda: str = AGENDA) -> AsyncIterator[tuple[Chat, Browser]]:
     chat = Chat(tmp, console_config(tmp, agenda=agenda))
-    chat.local.admins.add("admin")  # a platform admin, not a configured moderator
+    # On the local platform an admin is one everywhere: "mod" is only hcsmeu's configured
+    # moderator here, and "admin" a platform admin, configured nowhere.
+    chat.local.admins.discard("mod")
+    chat.local.admins.add("admin")
     await chat.boot(serve_web=True)
     browser = Browser(chat)
     try:
