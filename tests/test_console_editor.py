@@ -103,7 +103,7 @@ async def test_the_json_check_reports_problems_by_field(site: tuple[Chat, Browse
         found = await r.json()
     assert found["fields"] == {"title": ["the title is empty: write one"]}
     del form["csrf"]
-    status, body, _ = await browser.post(page + "/check", form)
+    status, _, _ = await browser.post(page + "/check", form)
     assert status == 403
 
 
