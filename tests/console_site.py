@@ -134,3 +134,28 @@ async def console_chat(tmp: Path, *, agenda: str = AGENDA) -> AsyncIterator[tupl
 
 
 MOD, BOSS, ADMIN = UserRef("local", "mod"), UserRef("local", "boss"), UserRef("local", "admin")
+
+
+def fields(body: str) -> dict[str, str]:
+    """The editor form's fields as a browser would submit them."""
+    found = dict(
+        re.findall(
+            r'<input type="(?:text|hidden)" (?:id="[^"]*" )?name="([^"]+)" value="([^"]*)"', body
+        )
+    )
+    for name, value in re.findall(
+        r'<textarea id="[^"]*" name="([^"]+)"[^>]*>([^<]*)</textarea>', body
+    ):
+        found[name] = value
+    return {
+        k: v.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
+        for k, v in found.items()
+    }
+
+
+def problems_at(body: str, name: str) -> list[str]:
+    box = re.search(
+        rf'<div class="problems" id="problem-{re.escape(name)}">(.*?)</div>', body, re.S
+    )
+    assert box, name
+    return re.findall(r'<p class="problem">(.*?)</p>', box[1])

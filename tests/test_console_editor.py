@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import AGENDA, Chat
-from tests.console_site import Browser, console_chat
+from tests.console_site import Browser, console_chat, fields, problems_at
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -18,31 +17,6 @@ XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 async def site(tmp_path: Path) -> AsyncIterator[tuple[Chat, Browser]]:
     async for pair in console_chat(tmp_path):
         yield pair
-
-
-def fields(body: str) -> dict[str, str]:
-    """The editor form's fields as a browser would submit them."""
-    found = dict(
-        re.findall(
-            r'<input type="(?:text|hidden)" (?:id="[^"]*" )?name="([^"]+)" value="([^"]*)"', body
-        )
-    )
-    for name, value in re.findall(
-        r'<textarea id="[^"]*" name="([^"]+)"[^>]*>([^<]*)</textarea>', body
-    ):
-        found[name] = value
-    return {
-        k: v.replace("&#34;", '"').replace("&#39;", "'").replace("&amp;", "&")
-        for k, v in found.items()
-    }
-
-
-def problems_at(body: str, name: str) -> list[str]:
-    box = re.search(
-        rf'<div class="problems" id="problem-{re.escape(name)}">(.*?)</div>', body, re.S
-    )
-    assert box, name
-    return re.findall(r'<p class="problem">(.*?)</p>', box[1])
 
 
 async def session_id(chat: Chat) -> int:
