@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import socket
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -80,10 +81,13 @@ def demo_config(out: Path, locale: str, start: datetime) -> Config:
     agenda = resources.files("bot") / "demo_data" / f"{locale}.toml"
     community = COMMUNITIES[locale]
     local_start = start.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat()
+    port = free_port()  # the console and the pages, on a port nobody uses
     return parse_config(
         f"""
 [bot]
 database = "{out / "demo.db"}"
+public_url = "http://127.0.0.1:{port}"
+listen_port = {port}
 # Accelerated time magnifies the scheduler's jitter: a millisecond is seconds here.
 grace = "10m"
 transcripts_dir = "{out / "transcripts"}"
@@ -182,10 +186,11 @@ async def run_demo(
     local = LocalPlatform(
         clock, admins=[UserRef("local", "moderator")], view=TerminalView(ZONE, echo)
     )
-    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
+    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm)
     alarm.start()
     try:
         await app.start()
+        await _console_link(app, local, COMMUNITIES[locale].main, echo)
         script = _script(local, locale, seed)
         for step in script:
             await asyncio.sleep(clock.wall_delay(start + step.at))
@@ -199,6 +204,24 @@ async def run_demo(
         alarm.shutdown()
         await app.stop()
     return app.transcripts_root / COMMUNITIES[locale].id / start.date().isoformat()
+
+
+async def _console_link(
+    app: App, local: LocalPlatform, channel: str, echo: Callable[[str], None]
+) -> None:
+    """The demo's moderator asks for a console link, as a moderator would, and gets it
+    privately (in demo time: at 120x its ten minutes are five seconds)."""
+    moderator = UserRef("local", "moderator", "Moderator")
+    local.say(moderator, channel, "/login")
+    await app.settle()
+    for message in local.bot_posts(f"local:@{moderator.id}"):
+        echo(f"Moderators' console: {message.text.rsplit(' ', 1)[-1]}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _seen(app: App, local: LocalPlatform, community: DemoCommunity, n: int) -> Condition:
