@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.domain import UserRef
 from bot.store.audit import Action
 from tests.conftest import Chat
-from tests.console_site import BASE, Browser, console_chat
+from tests.console_site import BASE, Browser, console_chat, console_config
 
 ANN = UserRef("local", "ann", "Ann")
 MOD = UserRef("local", "mod", "Moderator")
@@ -201,3 +201,29 @@ hashtag = "#other"
 timezone = "Europe/Paris"
 channels = ["local:elsewhere"]
 """
+
+
+class WithoutDirectMessages:
+    """The local platform as one that cannot write to a person privately."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name == "send_direct":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+async def test_where_no_private_message_is_possible_no_link_is_posted(tmp_path: Path) -> None:
+    chat = Chat(tmp_path, console_config(tmp_path))
+    chat.local = WithoutDirectMessages(chat.local)  # type: ignore[assignment]
+    await chat.boot()
+    try:
+        await say(chat, MOD, "/login")
+        [answer] = channel(chat)
+        assert answer.startswith("I cannot write to you privately here")
+        assert "/console/login/" not in answer
+        assert chat.local.bot_posts("local:@mod") == []
+    finally:
+        await chat.stop()
