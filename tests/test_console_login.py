@@ -14,7 +14,7 @@ from bot.cli import main
 from bot.domain import UserRef
 from bot.store.audit import Action
 from tests.conftest import Chat
-from tests.console_site import BASE, Browser, console_chat, console_config
+from tests.console_site import BASE, Browser, console_chat, console_config, fields
 
 ANN = UserRef("local", "ann", "Ann")
 MOD = UserRef("local", "mod", "Moderator")
@@ -106,11 +106,22 @@ async def test_login_links_are_rate_limited(site: tuple[Chat, Browser]) -> None:
 async def test_a_revoked_admin_is_refused_after_login(site: tuple[Chat, Browser]) -> None:
     chat, browser = site
     await browser.log_in("local:admin")
-    assert (await browser.get("/console/hcsmeu/"))[0] == 200
+    assert chat.app is not None
+    [row] = [r for r in await chat.app.store.open_sessions() if r.plan.community == "hcsmeu"]
+    page = f"/console/hcsmeu/chats/{row.id}/agenda"
+    status, body = await browser.get(page)
+    assert status == 200
+    form = fields(body)
     chat.local.admins.discard("admin")  # admin rights removed on the platform
     status, body = await browser.get("/console/hcsmeu/")
     assert status == 403
     assert "Patients as partners" not in body
+    form["questions[1].text"] = "Changed by someone no longer an admin?"
+    status, _, _ = await browser.post(page, form)
+    assert status == 403
+    assert (await chat.app.store.session(row.id)).plan.questions[0].text != (
+        "Changed by someone no longer an admin?"
+    )
 
 
 async def test_the_session_id_changes_at_each_login(site: tuple[Chat, Browser]) -> None:
