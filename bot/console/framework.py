@@ -5,6 +5,12 @@ it runs, the guard has found the session (else: how to log in), asked the modera
 decision again for the community in the URL (else: 403, and nothing of that community
 is shown), and, for a POST, compared the form's CSRF token with the session's (else:
 403). Every response carries the strict security headers.
+
+To add a page: a module in ``bot/console/`` with ``@page("/path")`` (and
+``@page("/path", method="POST")`` for its changes, which then need the form's ``csrf``),
+imported in ``mount.py``; a template extending ``console_base.html`` rendered with
+``req.render``; ``req.audit(...)`` for every change; ``NAV`` for a menu entry and
+``chats.CHAT_LINKS`` for a link on each coming chat.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from bot.console.access import may_moderate
 from bot.console.host import ConsoleHost
 from bot.console.links import find_session
 from bot.domain import UserRef
-from bot.i18n import Messages, translations
+from bot.i18n import N_, Messages, translations
 from bot.store.audit import Action
 from bot.store.console import ConsoleStore
 
@@ -66,6 +72,7 @@ class ConsoleRequest:
             moderator=self.moderator,
             csrf=self.csrf,
             base=self.url(""),
+            nav=[(self.url(path), self.m.gettext(label)) for path, label in NAV],
             **values,
         )
 
@@ -103,6 +110,8 @@ class Page:
 
 
 PAGES: list[Page] = []
+# The console's menu: (path under the community, label marked with N_), in order.
+NAV: list[tuple[str, str]] = [("/", N_("Coming chats"))]
 
 
 def page(path: str, *, method: str = "GET") -> Callable[[PageHandler], PageHandler]:
@@ -134,6 +143,7 @@ def render(locale: str, template: str, *, status: int = 200, **values: Any) -> w
     values.setdefault("moderator", None)
     values.setdefault("csrf", "")
     values.setdefault("base", "")
+    values.setdefault("nav", [])
     body = _environment(locale).get_template(template).render(lang=locale, **values)
     return secure(web.Response(text=body, content_type="text/html", status=status))
 
