@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from tests.bot_process import free_port
 from tests.browser.conftest import OpenPage
-from tests.browser.pages import assert_inert, screenshot, xss_vectors
+from tests.browser.pages import assert_accessible, assert_inert, screenshot, xss_vectors
 
 DEADLINE = 30.0  # seconds: a safety net, every wait ends on a condition
 PARIS = ZoneInfo("Europe/Paris")
@@ -227,6 +227,7 @@ def test_hostile_agenda_texts_and_answers_stay_text(console: Console, open_page:
     assert live is not None
     page.goto(console.base_url + live.replace("/live", "/agenda"))  # read-only once started
     assert_inert(page)
+    assert_accessible(page)
     assert all(v in field(page, "rules").input_value() for v in xss_vectors())
     preview = page.inner_text("#preview")
     assert all(v in preview for v in xss_vectors())
@@ -234,5 +235,6 @@ def test_hostile_agenda_texts_and_answers_stay_text(console: Console, open_page:
     # The panel refreshes itself while the answers arrive.
     expect(page.locator('[id="answers-q1"] li')).to_have_count(len(xss_vectors()), timeout=20_000)
     assert_inert(page)
+    assert_accessible(page)
     shown = page.inner_text('[id="answers-q1"]')
     assert all(v in shown for v in xss_vectors())
