@@ -11,11 +11,13 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.actions import Mutes
+from bot.agenda_overrides import plan_for
 from bot.alarm import Alarm
 from bot.backlog import Rebuilds, caught_up
 from bot.clock import Clock
 from bot.commands import Services
 from bot.config import CommunityConfig, Config
+from bot.console.mount import ConsoleMount
 from bot.domain import ChannelRef, IncomingMessage
 from bot.errors import ConfigError
 from bot.i18n import Messages
@@ -25,7 +27,7 @@ from bot.notices import moderator_targets
 from bot.ops.endpoints import OpsMount
 from bot.ops.metrics import Metrics
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
-from bot.planning import Upcoming, session_plan, upcoming
+from bot.planning import Upcoming, upcoming
 from bot.platform_host import PlatformHost
 from bot.platforms.base import Platform, PlatformError, ScheduledChat, WebhookReceiver
 from bot.privacy import OptOuts, purge_expired
@@ -72,6 +74,7 @@ class App:
         self.web_mounts: list[WebMount] = []
         if self.serve_web:
             self.web_mounts.append(SiteMount(self))  # the community site (bot/site/)
+        self.web_mounts.append(ConsoleMount(self))  # the moderators' console, /console/
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
         self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload
@@ -131,6 +134,7 @@ class App:
             publish=publisher,
             platforms=self.platforms,
             clock=self.clock,
+            public_url=settings.public_url,
         )
         self.moderation = Moderation(config=self.config, services=services, clock=self.clock)
         self.tracker = Tracker(
@@ -207,7 +211,7 @@ class App:
         )
         for item in ours(upcoming(self.config, now)):
             try:
-                plan = await replanner.replan(session_plan(self.config, item))
+                plan = await replanner.replan(await plan_for(self.config, self.store, item))
             except ConfigError as exc:
                 await self._report_unplannable(item.community, exc)
                 continue

@@ -252,6 +252,38 @@ async def _recent_actions(config: Config, community: str | None, count: int) -> 
         await store.close()
 
 
+@main.command("console-link")
+@CONFIG_OPTION
+@click.option("--community", required=True, help="The community whose console to open.")
+@click.option("--as", "user", required=True, help="Who logs in, as platform:user-id.")
+def console_link(config_path: Path, community: str, user: str) -> None:
+    """Print a one-time link to the moderators' console (valid 10 minutes)."""
+    from bot.console.admin_link import LinkRefused, check_request, print_link
+    from bot.console.links import TooManyLinks
+
+    config = _load(config_path)
+    try:
+        who, public_url = check_request(config, community, user)
+        link = asyncio.run(print_link(config, who, public_url))
+    except LinkRefused as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(2)
+    except TooManyLinks:
+        click.secho("too many login links in the last 10 minutes: wait a little", err=True)
+        sys.exit(1)
+    except (OSError, sqlite3.Error) as exc:
+        where = config.resolve(config.bot.database)
+        click.secho(f"cannot use the database {where} (bot.database): {exc}", fg="red", err=True)
+        sys.exit(1)
+    if who.user not in config.community(community).moderators:
+        click.echo(
+            f"note: {who.user} is not among the configured moderators of {community}; the"
+            " console lets them in only while they are an admin on their platform",
+            err=True,
+        )
+    click.echo(link)
+
+
 @main.command()
 @CONFIG_OPTION
 @VERBOSE_OPTION

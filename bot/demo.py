@@ -221,6 +221,7 @@ async def run_demo(
     alarm.start()
     try:
         await app.start()
+        await _console_link(app, local, COMMUNITIES[locale].main, echo)
         script = _script(local, locale, seed)
         for step in script:
             await asyncio.sleep(clock.wall_delay(start + step.at))
@@ -251,6 +252,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def _console_link(
+    app: App, local: LocalPlatform, channel: str, echo: Callable[[str], None]
+) -> None:
+    """The demo's moderator asks for a console link, as a moderator would, and gets it
+    privately (in demo time: at 120x its ten minutes are five seconds)."""
+    moderator = UserRef("local", "moderator", "Moderator")
+    local.say(moderator, channel, "/login")
+    await app.settle()
+    for message in local.bot_posts(f"local:@{moderator.id}"):
+        echo(f"Moderators' console: {message.text.rsplit(' ', 1)[-1]}")
 
 
 def _seen(app: App, local: LocalPlatform, community: DemoCommunity, n: int) -> Condition:

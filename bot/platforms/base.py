@@ -200,3 +200,15 @@ class WebhookReceiver(Protocol):
     async def receive_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
         """Handle one delivery; the HTTP status to answer (403 for a bad secret)."""
         ...
+
+
+@runtime_checkable
+class DirectMessages(Protocol):
+    """A platform that can write to one person privately (a Telegram private chat, a
+    Discord DM, a Mastodon direct mention; on the local platform the person's own
+    ``@id`` channel). Optional: where a platform lacks it, nothing secret is sent."""
+
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """Send ``text`` to ``user`` alone; ``PlatformError`` when the platform refuses
+        (a Telegram user who never opened a chat with the bot, closed Discord DMs)."""
+        ...

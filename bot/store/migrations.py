@@ -210,6 +210,39 @@ MIGRATIONS: tuple[str, ...] = (
         ON CONFLICT DO UPDATE SET messages = messages + 1;
     END;
     """,
+    # 7: the moderators' console: one-time login links and sessions (both kept only as
+    # sha256 hashes: a copy of the database opens nothing), and per-chat agendas edited
+    # in the console, which take precedence over the agenda file for that one chat.
+    """
+    CREATE TABLE console_links (
+        hash TEXT PRIMARY KEY,
+        community TEXT NOT NULL,
+        user TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX console_links_by_time ON console_links (created_at);
+    CREATE TABLE console_sessions (
+        hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        community TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE agenda_overrides (
+        community TEXT NOT NULL,
+        series TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        agenda TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (community, series, starts_at)
+    );
+    """,
 )
 
 

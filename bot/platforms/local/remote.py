@@ -160,6 +160,10 @@ class RemoteLocalPlatform:
         data = await self._call("POST", "/bot/send", body, sending=True)
         return self._ref(channel, str(data["message"]["id"]))
 
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """Privately: the local platform gives each person a channel of their own, ``@id``."""
+        return await self.send(ChannelRef(self.name, f"@{user.id}"), text)
+
     async def delete(self, message: MessageRef) -> None:
         await self._call("POST", "/bot/delete", {"id": message.id})
 
