@@ -14,6 +14,8 @@ import pytest
 from bot.config import CommunityConfig
 from bot.site.stats import render_stats
 from bot.store import MessageWriter, Store
+from bot.store.connection import connect
+from bot.store.migrations import MIGRATIONS
 from bot.store.privacy import PrivacyStore
 from bot.store.site_stats import CommunityFigures, SiteStatsStore
 from bot.store.writer import MessageEdit, MessageHide, MessageRemoval
@@ -225,15 +227,13 @@ async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
 ) -> None:
     """Migration 6 counts the messages already stored; the triggers count the rest."""
     path = tmp_path / "old.db"
-    store = await Store.open(path)
+    db = await connect(path)  # a database of the hashchat before migration 6
+    for number, script in enumerate(MIGRATIONS[:5], start=1):
+        await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    store = Store(db, path)
     await seed_chat(store, "c", 0, CHATS[0])
-    await store.db.executescript(
-        "DROP TRIGGER messages_shown_in; DROP TRIGGER messages_shown_out;"
-        " DROP TRIGGER messages_shown_was; DROP TRIGGER messages_shown_now;"
-        " DROP TABLE chat_people; DROP TABLE chat_answers; PRAGMA user_version = 5;"
-    )
     await store.close()
-    store = await Store.open(path)  # migrates from 5 to 6
+    store = await Store.open(path)  # migrates from 5 on
     try:
         await seed_chat(store, "c", 1, CHATS[1])
         f = await SiteStatsStore(store.db).figures("c")
