@@ -151,6 +151,23 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX notices_pending ON notices (state, next_at);
     """,
+    # 6: the site's calendar: each chat's event as last published (RFC 5545 wants its
+    # SEQUENCE raised when it moves or is cancelled, across restarts); ``fingerprint``
+    # is its start, end and status as published.
+    """
+    CREATE TABLE calendar_events (
+        uid TEXT PRIMARY KEY,
+        community TEXT NOT NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        cancelled INTEGER NOT NULL DEFAULT 0,
+        published_at TEXT NOT NULL
+    );
+    CREATE INDEX calendar_events_by_community ON calendar_events (community, starts_at);
+    """,
 )
 
 
