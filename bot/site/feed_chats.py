@@ -16,6 +16,7 @@ from bot.config import CommunityConfig, Config, SeriesConfig
 from bot.errors import ConfigError
 from bot.planning import Upcoming, one_off_start, schedule_of, session_plan
 from bot.schedule import parse_schedule
+from bot.site import urls
 from bot.store.calendar import FeedSession
 from bot.timeline import SessionPlan
 
@@ -48,8 +49,8 @@ class FeedChat:
 
 def chat_uid(community: str, series: str, day: date) -> str:
     """Stable across restarts and re-plans: the series and the local day it is planned
-    for (two chats of one series never share a day)."""
-    return f"{series}-{day.isoformat()}@{community}.hashchat"
+    for (two chats of one series never share a day); the home page's links use it too."""
+    return urls.chat_uid(community, series, f"{community}/{day.isoformat()}")
 
 
 def from_plan(plan: SessionPlan, state: str, transcript_url: str | None = None) -> FeedChat:
