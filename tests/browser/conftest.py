@@ -39,9 +39,10 @@ QUESTIONS = (
     "Which tool helped most?",
     "What should change first?",
 )
+HOSTILE_TITLE = '"><svg onload=window.__xss=1>'  # operators' text is escaped as well
 AGENDA = """
 title = "Patients as partners"
-topic = "Co-design in digital health"
+topic = 'Co-design in digital health <img src=x onerror="window.__xss=1">'
 welcome = "Welcome everyone!"
 closing = "Thanks all."
 
@@ -100,7 +101,7 @@ def past_chats(today: datetime) -> tuple[PastChat, ...]:
             hashtag=HASHTAG,
             timezone=ZONE,
             starts_at=start,
-            title=f"Patients as partners, part {n}",
+            title=f"Patients as partners, part {n}" + (f" {HOSTILE_TITLE}" if n == 3 else ""),
             topic="Co-design in digital health",
             questions=QUESTIONS,
             said=ordinary + (hostile if n == 3 else ()),
@@ -109,7 +110,19 @@ def past_chats(today: datetime) -> tuple[PastChat, ...]:
     )
 
 
-def config_text(port: int) -> str:
+SUMMER = "parisete"  # a second Paris community whose next chat is on a summer day
+
+
+def summer_day(today: datetime) -> datetime:
+    """June 16 to come, 13:00 in Paris. British Columbia keeps UTC-7 all year from
+    November 2026 (tzdata 2026), Paris is UTC+2 in summer: 13:00 there is 04:00 in
+    Vancouver on a summer day under both the old rules and the new ones."""
+    year = today.year + (today.month >= 6)
+    return datetime(year, 6, 16, 13, 0, tzinfo=PARIS)
+
+
+def config_text(port: int, today: datetime) -> str:
+    june = summer_day(today).replace(tzinfo=None).isoformat()
     return f"""
 [bot]
 database = "site.db"
@@ -130,6 +143,19 @@ channels = ["local:main"]
 [[communities.series]]
 id = "weekly"
 schedule = "every wednesday at 13:00"
+agenda = "agenda.toml"
+
+[[communities]]
+id = "{SUMMER}"
+name = "Paris in summer"
+hashtag = "#parisete"
+locale = "en"
+timezone = "{ZONE}"
+channels = ["local:ete"]
+
+[[communities.sessions]]
+id = "june"
+at = {june}
 agenda = "agenda.toml"
 """
 
@@ -158,8 +184,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     (workdir / "agenda.toml").write_text(AGENDA, encoding="utf-8")
-    (workdir / "hashchat.toml").write_text(config_text(port), encoding="utf-8")
-    chats = past_chats(datetime.now(PARIS))
+    today = datetime.now(PARIS)
+    (workdir / "hashchat.toml").write_text(config_text(port, today), encoding="utf-8")
+    chats = past_chats(today)
     urls = asyncio.run(seed(workdir / "site.db", workdir / "transcripts", base_url, chats))
     log = workdir / "hashchat.log"
     with log.open("wb") as out:
