@@ -36,6 +36,7 @@ timezone = "Europe/Paris"
 channels = ["local:main"]
 {settings}
 """
+    (tmp / "hashchat.toml").write_text(text, encoding="utf-8")  # for the commands' tests
     return parse_config(text, source=str(tmp / "hashchat.toml"), base_dir=tmp)
 
 

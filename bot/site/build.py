@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.i18n import Messages
+from bot.site.chatnav import chat_nav
 from bot.site.context import SiteContext
 from bot.site.mount import asset, asset_names
 from bot.site.pages import PAGES, path_of
@@ -87,6 +88,7 @@ async def _transcripts(config: Config, store: Store, out: Path) -> list[Path]:
             source = await store.transcript_source(row.session_id)
             transcript = build_transcript(source)
             messages = Messages(source.session.locale)
-            folder = await asyncio.to_thread(write_transcript, out, transcript, messages)
+            nav = await chat_nav(store, row.session_id, site=True)
+            folder = await asyncio.to_thread(write_transcript, out, transcript, messages, nav)
             written.append(folder / "index.html")
     return written

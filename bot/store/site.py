@@ -89,3 +89,37 @@ class SiteStore:
             )
             for r in rows
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    session_id: int
+    slug: str
+    title: str
+
+
+async def neighbours(
+    db: aiosqlite.Connection, session_id: int, publishing: int | None = None
+) -> tuple[Neighbour | None, Neighbour | None]:
+    """The published chats of the same community just before and just after this one.
+
+    ``publishing`` counts as published too: the chat whose page is being written for the
+    first time, before its link is stored, when the pages beside it are written again.
+    """
+    found: list[Neighbour | None] = []
+    for compare, order in (("<", "DESC"), (">", "ASC")):
+        async with db.execute(
+            "SELECT o.id, o.slug, o.plan_json FROM sessions s JOIN sessions o"
+            " ON o.community = s.community AND o.id != s.id"
+            " WHERE s.id = ? AND (o.id = ? OR o.state = 'closed' AND o.transcript_url IS NOT NULL)"
+            f" AND (o.starts_at, o.id) {compare} (s.starts_at, s.id)"
+            f" ORDER BY o.starts_at {order}, o.id {order} LIMIT 1",
+            (session_id, publishing),
+        ) as cur:
+            row = await cur.fetchone()
+        found.append(
+            None
+            if row is None
+            else Neighbour(int(row[0]), str(row[1]), SessionPlan.from_json(str(row[2])).title)
+        )
+    return found[0], found[1]
