@@ -30,6 +30,7 @@ from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.replanning import Replanner
 from bot.runner import Runner
+from bot.site.mount import SiteMount
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
 from bot.store.moderation import MuteStore
@@ -66,6 +67,8 @@ class App:
         self.web: WebServer | None = None
         # The parts of the site with routes of their own, added before the server starts.
         self.web_mounts: list[WebMount] = []
+        if self.serve_web:
+            self.web_mounts.append(SiteMount(self))  # the community site (bot/site/)
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
         self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload

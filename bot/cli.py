@@ -24,6 +24,7 @@ from bot.platforms.base import PlatformError
 from bot.reload import reload_on_sighup
 from bot.replanning import preview
 from bot.schedule import ends_on
+from bot.site.command import site
 from bot.store import Store
 from bot.store.audit import Action
 
@@ -73,6 +74,9 @@ def main() -> None:
     """hashchat runs scheduled, moderated question-and-answer chats."""
     # No level here: -v before the subcommand has already set it (WARNING otherwise).
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(site)
 
 
 @main.command()
