@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.site import home
+from bot.site import home, search
 from bot.site.context import Rendered, SiteContext
 
 # Renders the page for the parameters in its pattern; None answers 404 (no such chat).
@@ -34,6 +34,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("", home.home),
     Page("past/{n}/", home.older, home.older_pages),
+    Page("search/", search.search_page),
 )
 
 
