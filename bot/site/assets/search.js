@@ -14,6 +14,15 @@ function last(anchors, location, test) {
   return found;
 }
 
+// A message's words begin with its author's name, then " · " and its time.
+function authorAt(words, anchor) {
+  const name = [];
+  for (let i = anchor.location; i < words.length && words[i] !== "·" && name.length < 20; i++) {
+    name.push(words[i]);
+  }
+  return name.join(" ");
+}
+
 function excerpt(words, start, end, hits) {
   const p = document.createElement("p");
   p.className = "hit";
@@ -49,7 +58,7 @@ async function hitsOf(result, want) {
     if (!section || !/^q\d+$|^general$/.test(section.id)) continue;
     const inMessage = message && message.location >= section.location ? message : null;
     if (want.question && section.id !== "q" + want.question) continue;
-    if (want.author && !(inMessage && fold(inMessage.text || "").includes(want.author))) continue;
+    if (want.author && !(inMessage && fold(authorAt(words, inMessage)).includes(want.author))) continue;
     const key = inMessage ? inMessage.id : section.id;
     if (!groups.has(key)) groups.set(key, { anchor: inMessage || section, section, hits: [] });
     groups.get(key).hits.push(location);
@@ -61,7 +70,6 @@ async function hitsOf(result, want) {
       chat: (data.meta && data.meta.chat) || data.url,
       day,
       question: /^q\d+$/.test(g.section.id) ? "Q" + g.section.id.slice(1) : "",
-      author: g.anchor.element === "li" ? g.anchor.text || "" : "",
       words,
       start: g.anchor.location,
       end: next ? next.location : words.length,
