@@ -226,7 +226,66 @@ MIGRATIONS: tuple[str, ...] = (
     FROM sessions s, json_each(s.plan_json, '$.questions') q
     WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
     """,
-    # 7: the site's calendar: each chat's event as last published (RFC 5545 wants its
+    # 7: the site's numbers: per chat, each person's shown messages and answers, and the
+    # answers per question set, kept in step by triggers whatever changes a message (the
+    # writer, an edit, a hide, a deletion, forgetme, a retention purge), so the numbers
+    # page reads a few thousand rows instead of every message (bot/store/site_stats.py).
+    """
+    CREATE TABLE chat_people (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        author_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        PRIMARY KEY (session_id, author_key, platform)
+    ) WITHOUT ROWID;
+    CREATE INDEX chat_people_by_author ON chat_people (author_key);
+    CREATE TABLE chat_answers (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        questions TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        PRIMARY KEY (session_id, questions)
+    ) WITHOUT ROWID;
+    INSERT INTO chat_people
+        SELECT session_id, author_key, platform, COUNT(*), SUM(questions != '') FROM messages
+        WHERE deleted_at IS NULL AND hidden_at IS NULL GROUP BY 1, 2, 3;
+    INSERT INTO chat_answers
+        SELECT session_id, questions, COUNT(*) FROM messages
+        WHERE deleted_at IS NULL AND hidden_at IS NULL AND questions != '' GROUP BY 1, 2;
+    CREATE TRIGGER messages_shown_in AFTER INSERT ON messages
+    WHEN NEW.deleted_at IS NULL AND NEW.hidden_at IS NULL BEGIN
+        INSERT INTO chat_people VALUES
+            (NEW.session_id, NEW.author_key, NEW.platform, 1, NEW.questions != '')
+        ON CONFLICT DO UPDATE SET messages = messages + 1, answers = answers + excluded.answers;
+        INSERT INTO chat_answers SELECT NEW.session_id, NEW.questions, 1 WHERE NEW.questions != ''
+        ON CONFLICT DO UPDATE SET messages = messages + 1;
+    END;
+    CREATE TRIGGER messages_shown_out AFTER DELETE ON messages
+    WHEN OLD.deleted_at IS NULL AND OLD.hidden_at IS NULL BEGIN
+        UPDATE chat_people SET messages = messages - 1, answers = answers - (OLD.questions != '')
+        WHERE session_id = OLD.session_id AND author_key = OLD.author_key
+            AND platform = OLD.platform;
+        UPDATE chat_answers SET messages = messages - 1
+        WHERE session_id = OLD.session_id AND questions = OLD.questions;
+    END;
+    CREATE TRIGGER messages_shown_was AFTER UPDATE OF deleted_at, hidden_at, questions
+    ON messages WHEN OLD.deleted_at IS NULL AND OLD.hidden_at IS NULL BEGIN
+        UPDATE chat_people SET messages = messages - 1, answers = answers - (OLD.questions != '')
+        WHERE session_id = OLD.session_id AND author_key = OLD.author_key
+            AND platform = OLD.platform;
+        UPDATE chat_answers SET messages = messages - 1
+        WHERE session_id = OLD.session_id AND questions = OLD.questions;
+    END;
+    CREATE TRIGGER messages_shown_now AFTER UPDATE OF deleted_at, hidden_at, questions
+    ON messages WHEN NEW.deleted_at IS NULL AND NEW.hidden_at IS NULL BEGIN
+        INSERT INTO chat_people VALUES
+            (NEW.session_id, NEW.author_key, NEW.platform, 1, NEW.questions != '')
+        ON CONFLICT DO UPDATE SET messages = messages + 1, answers = answers + excluded.answers;
+        INSERT INTO chat_answers SELECT NEW.session_id, NEW.questions, 1 WHERE NEW.questions != ''
+        ON CONFLICT DO UPDATE SET messages = messages + 1;
+    END;
+    """,
+    # 8: the site's calendar: each chat's event as last published (RFC 5545 wants its
     # SEQUENCE raised when it moves or is cancelled, across restarts); ``fingerprint``
     # is its start, end and status as published.
     """
