@@ -22,11 +22,29 @@ SITE_PAGES = {
     if p.pattern.endswith("/") or p.pattern == ""
     if "{" not in p.pattern
 }
+# Search results for a word every XSS vector holds, so they show the hostile messages.
+SITE_PAGES["search-results"] = f"{COMMUNITY}/search/?q=window"
 PAGE_NAMES = [*SITE_PAGES, "transcript"]
 
 
 def page_url(site: Site, name: str) -> str:
     return site.transcript_urls[-1] if name == "transcript" else site.url(SITE_PAGES[name])
+
+
+def test_a_word_searched_leads_to_the_answer_in_its_transcript(
+    site: Site, open_page: OpenPage
+) -> None:
+    page = open_page(site.url(f"{COMMUNITY}/"))
+    page.get_by_role("navigation", name="Site").get_by_role("link", name="Search").click()
+    page.get_by_label("Words").fill("notebook")
+    page.get_by_role("button", name="Search").click()
+    hit = page.locator("ol.hits > li").filter(has_text="part 2")
+    expect(hit).to_contain_text("a shared notebook, honestly")
+    hit.get_by_role("link").first.click()
+    page.wait_for_url(f"{site.transcript_urls[1]}#m*")
+    answer = page.locator(":target")
+    expect(answer).to_contain_text("A2: a shared notebook, honestly")
+    expect(answer).to_be_in_viewport()
 
 
 def test_a_reader_goes_from_the_home_page_to_a_past_chat(site: Site, open_page: OpenPage) -> None:
@@ -69,10 +87,26 @@ def test_every_xss_vector_is_inert_on_every_page(
     assert_inert(open_page(page_url(site, name)))
 
 
+SHOWN = {**SITE_PAGES, "search-results": f"{COMMUNITY}/search/?q=notebook"}
+
+
 @pytest.mark.parametrize("width", [390, 1280])
-@pytest.mark.parametrize("name", PAGE_NAMES)
-def test_every_page_is_kept_as_a_screenshot(
-    site: Site, open_page: OpenPage, name: str, width: int
+@pytest.mark.parametrize("name", [*SHOWN, "transcript"])
+def test_every_page_fits_the_screen_and_is_kept_as_a_screenshot(
+    showcase: Site, open_page: OpenPage, name: str, width: int
 ) -> None:
-    page = open_page(page_url(site, name), width=width)
+    url = showcase.transcript_urls[-1] if name == "transcript" else showcase.url(SHOWN[name])
+    page = open_page(url, width=width)
     assert screenshot(page, name).stat().st_size > 0
+    # Readable on a phone: nothing runs off the side of the screen.
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= width, f"{name} is {overflow} px wide in a {width} px window"
+
+
+@pytest.mark.parametrize("name", PAGE_NAMES)
+def test_hostile_text_never_widens_a_page_past_a_phone(
+    site: Site, open_page: OpenPage, name: str
+) -> None:
+    page = open_page(page_url(site, name), width=390)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= 390, f"{name} is {overflow} px wide in a 390 px window"
