@@ -181,6 +181,7 @@ async def test_a_skipped_date_is_a_cancelled_event_at_the_time_it_would_have_bee
     assert str(skipped["status"]) == "CANCELLED"
     assert skipped.decoded("dtstart") == datetime(2026, 3, 11, 13, 0, tzinfo=PARIS)
     assert "cancelled" in str(skipped["description"])
+    assert str(skipped["summary"]) == "#hcsmeu: Patients as partners"  # as its agenda says
     assert str(found[wednesday(18)]["status"]) == "CONFIRMED"
 
 

@@ -8,11 +8,11 @@ reads, and become the same chat (same UID) once the planner stores them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import CommunityConfig, Config, SeriesConfig
+from bot.config import CommunityConfig, Config
 from bot.errors import ConfigError
 from bot.planning import Upcoming, one_off_start, schedule_of, session_plan
 from bot.schedule import parse_schedule
@@ -78,14 +78,14 @@ def feed_chats(
         for chat in (from_plan(s.plan, s.state, s.transcript_url) for s in stored)
         if chat.ends_at >= now - BEHIND
     }
-    for plan in _scheduled(config, community, now):
-        chats.setdefault(from_plan(plan, "planned").uid, from_plan(plan, "planned"))
-    for chat in _skipped(community, now):
+    for chat in _scheduled(config, community, now):
+        chats.setdefault(chat.uid, chat)
+    for chat in _skipped(config, community, now):
         chats.setdefault(chat.uid, chat)
     return sorted(chats.values(), key=lambda c: (c.starts_at, c.uid))
 
 
-def _scheduled(config: Config, community: CommunityConfig, now: datetime) -> list[SessionPlan]:
+def _scheduled(config: Config, community: CommunityConfig, now: datetime) -> list[FeedChat]:
     items = [
         Upcoming(community, series.id, start)
         for series in community.series
@@ -96,13 +96,7 @@ def _scheduled(config: Config, community: CommunityConfig, now: datetime) -> lis
         for one_off in community.sessions
         if one_off_start(community, one_off) > now
     ]
-    plans = []
-    for item in items:
-        try:
-            plans.append(session_plan(config, item))
-        except ConfigError:  # an agenda not written yet: the date still shows
-            plans.append(_bare_plan(community, item))
-    return plans
+    return [_planned(config, community, item.series_id, item.starts_at) for item in items]
 
 
 def _bare_plan(community: CommunityConfig, item: Upcoming) -> SessionPlan:
@@ -126,8 +120,9 @@ def _bare_plan(community: CommunityConfig, item: Upcoming) -> SessionPlan:
     )
 
 
-def _skipped(community: CommunityConfig, now: datetime) -> list[FeedChat]:
-    """Each skipped date still ahead, at the time the series would have met."""
+def _skipped(config: Config, community: CommunityConfig, now: datetime) -> list[FeedChat]:
+    """Each skipped date still ahead, at the time the series would have met, with the
+    title its agenda would have given it."""
     zone = ZoneInfo(community.timezone)
     found = []
     for series in community.series:
@@ -141,19 +136,14 @@ def _skipped(community: CommunityConfig, now: datetime) -> list[FeedChat]:
             start = unskipped.next_after(midnight - timedelta(microseconds=1))
             if start is None or start.astimezone(zone).date() != day or start <= now:
                 continue
-            found.append(_cancelled(community, series, start))
+            found.append(replace(_planned(config, community, series.id, start), state="cancelled"))
     return found
 
 
-def _cancelled(community: CommunityConfig, series: SeriesConfig, start: datetime) -> FeedChat:
-    day = start.astimezone(ZoneInfo(community.timezone)).date()
-    return FeedChat(
-        uid=chat_uid(community.id, series.id, day),
-        series=series.id,
-        title=series.title or community.name or community.hashtag,
-        topic="",
-        starts_at=start,
-        ends_at=start + series.duration,
-        timezone=community.timezone,
-        state="cancelled",
-    )
+def _planned(config: Config, community: CommunityConfig, series: str, start: datetime) -> FeedChat:
+    item = Upcoming(community, series, start)
+    try:
+        plan = session_plan(config, item)
+    except ConfigError:  # an agenda not written yet: the date still shows
+        plan = _bare_plan(community, item)
+    return from_plan(plan, "planned")
