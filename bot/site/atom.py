@@ -9,7 +9,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from feedgen.feed import FeedGenerator
 
 from bot.i18n import Messages
 from bot.site.feed_chats import FeedChat
@@ -29,6 +28,9 @@ class AtomInfo:
 
 def render_atom(info: AtomInfo, published: Sequence[FeedChat], now: datetime) -> str:
     """``published`` newest first, each with its transcript URL."""
+    # Imported here: feedgen brings lxml, which the bot need not load until a feed is read.
+    from feedgen.feed import FeedGenerator
+
     messages = Messages(info.locale)
     feed = FeedGenerator()
     # An id must never change: the feed's address when known, else a name of our own.

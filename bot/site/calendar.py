@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from icalendar import Calendar, Event, Timezone
 
 from bot.i18n import Messages
 from bot.site.feed_chats import FeedChat
+
+if TYPE_CHECKING:
+    from icalendar import Event, Timezone
 
 CONTENT_TYPE = "text/calendar"
 PRODID = "-//hashchat//community site//EN"
@@ -41,6 +43,9 @@ def render_calendar(
     now: datetime,
 ) -> str:
     """The whole calendar as text (CRLF lines, as RFC 5545 wants)."""
+    # Imported here: the bot starts without it (a tenth of a second) until a feed is asked for.
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -59,6 +64,8 @@ def render_calendar(
 
 def _zone(name: str, chats: Sequence[FeedChat]) -> Timezone:
     """The zone's rules over the years the events span, not since 1970: a short file."""
+    from icalendar import Timezone
+
     first = min(c.starts_at for c in chats).date()
     last = max(c.ends_at for c in chats).date()
     return Timezone.from_tzid(
@@ -69,6 +76,8 @@ def _zone(name: str, chats: Sequence[FeedChat]) -> Timezone:
 def _event(
     info: CalendarInfo, chat: FeedChat, sequence: int, now: datetime, messages: Messages
 ) -> Event:
+    from icalendar import Event
+
     zone = ZoneInfo(info.timezone)
     event = Event()
     event.add("uid", chat.uid)
