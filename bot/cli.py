@@ -316,15 +316,36 @@ def local_server(host: str, port: int) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("demo-output"),
     show_default=True,
-    help="Where the demo's database and transcript go (emptied first).",
+    help="Where the demo's database, transcripts and site go (emptied first).",
 )
-def demo(locale: str, speed: float, out: Path) -> None:
+@click.option(
+    "--serve/--no-serve",
+    default=None,
+    help="Keep serving the site after the chat, until Ctrl-C [default: when run in a terminal].",
+)
+def demo(locale: str, speed: float, out: Path, serve: bool | None) -> None:
     """Run a complete chat on the built-in local platform, with simulated participants."""
-    from bot.demo import run_demo
+    from bot.demo import DemoResult, run_demo
 
-    folder = asyncio.run(run_demo(out.resolve(), locale=locale, speed=speed))
-    click.echo()
-    click.secho("The chat is over. Transcript:", bold=True)
-    click.echo(f"  {(folder / 'index.html').as_uri()}")
-    click.echo(f"  {folder / 'transcript.md'}")
-    click.echo(f"  {folder / 'transcript.json'}")
+    def announce(result: DemoResult) -> None:
+        folder = result.transcript
+        click.echo()
+        click.secho("The chat is over. Transcript:", bold=True)
+        click.echo(f"  {(folder / 'index.html').as_uri()}")
+        click.echo(f"  {folder / 'transcript.md'}")
+        click.echo(f"  {folder / 'transcript.json'}")
+        click.secho("The community's site, as static files (hashchat site build):", bold=True)
+        click.echo(f"  {(result.export / result.site.split('/')[-2] / 'index.html').as_uri()}")
+        if serving:
+            click.secho("The community's site (Ctrl-C to stop):", bold=True)
+        else:
+            click.secho("The community's site (served while the demo ran):", bold=True)
+        click.echo(f"  {result.site}")
+
+    serving = sys.stdout.isatty() if serve is None else serve
+    try:
+        asyncio.run(
+            run_demo(out.resolve(), locale=locale, speed=speed, serve=serving, announce=announce)
+        )
+    except KeyboardInterrupt:
+        click.echo("Stopped.")

@@ -54,6 +54,8 @@ async def test_the_home_page_lists_the_next_chat_and_the_past_ones_with_a_strict
     )
     soon = chat_plan(NOW + timedelta(days=2), title="Patients in June", topic="Co-design")
     await seeded.coming(soon, host="local:ann")
+    later = chat_plan(NOW + timedelta(days=30), title="Patients in July")
+    await seeded.coming(later, host="local:12345")  # never wrote: no name to show
     async with Served(seeded, tmp_path) as site:
         status, body, csp = await site.get("/hcsmeu/")
         css_status, css, css_csp = await site.get("/_site/site.css")
@@ -62,7 +64,9 @@ async def test_the_home_page_lists_the_next_chat_and_the_past_ones_with_a_strict
     assert "unsafe-inline" not in csp
     assert "Patients in June" in body
     assert "Co-design" in body
-    assert "Hosted by local:ann" in body
+    assert "Hosted by Ann" in body  # the name Ann wrote under
+    assert "Patients in July" in body
+    assert "12345" not in body
     assert 'datetime="2026-06-03T09:00:00Z"' in body  # the reader's zone comes from this
     assert 'href="calendar/monthly-2026-06-03@hcsmeu.hashchat.ics"' in body
     assert 'href="calendar.ics"' in body
@@ -90,7 +94,7 @@ async def test_past_chats_show_their_participants_and_answers_newest_first(
         _, body, _ = await site.get("/hcsmeu/")
     assert body.index("May") < body.index("April")
     april = body[body.index("April") :].split("</tr>")[0]
-    assert '<td class="n">3</td><td class="n">3</td>' in april  # 3 people, 3 answers
+    assert '>3</td><td class="n" data-label="Answers">3</td>' in april  # 3 people, 3 answers
 
 
 async def test_older_chats_are_paginated_twenty_per_page(seeded: Seeder, tmp_path: Path) -> None:
@@ -168,7 +172,7 @@ def test_dates_numbers_and_texts_follow_the_communitys_language(
     html = render_home(view(tmp_path, locale=locale))
     assert f'lang="{locale}"' in html
     assert f">{day}</time>" in html
-    assert f'<td class="n">{number}</td>' in html
+    assert f'">{number}</td>' in html
     assert heading in html
 
 

@@ -20,11 +20,12 @@ class ChatLink:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatNav:
-    """``site`` is False where there is no site around the page (no ``public_url``: the
-    page is opened from the disk), so only the links between transcripts are shown."""
+    """Without a site around the page (no ``public_url``: it is opened from the disk)
+    ``home``, ``sections`` and ``stylesheet`` are empty, and the links between
+    transcripts name their ``index.html``."""
 
     hashtag: str
-    home: str  # the community's home page, or its folder of transcripts without a site
+    home: str  # the community's home page, "" without a site
     previous: ChatLink | None
     next: ChatLink | None
     sections: tuple[tuple[str, str], ...]  # the site's menu: (label to translate, href)

@@ -4,6 +4,7 @@ database, for any static host."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def build(config_path: Path, out: Path) -> None:
         written = asyncio.run(build_site(config, out.resolve(), SystemClock().now()))
     except BuildError as exc:
         click.secho(f"cannot build the site: {exc}", fg="red", err=True)
+        sys.exit(2)
+    except sqlite3.Error as exc:  # not a hashchat database, or a damaged one
+        database = config.resolve(config.bot.database)
+        click.secho(f"cannot read {database} (bot.database): {exc}", fg="red", err=True)
         sys.exit(2)
     except OSError as exc:
         click.secho(f"cannot write the site into {out}: {exc.strerror or exc}", fg="red", err=True)

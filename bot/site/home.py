@@ -19,7 +19,7 @@ from bot.store.site import SiteStore
 class NextChat:
     title: str
     topic: str
-    host: str | None
+    host: str | None  # a name: a host known only by a platform's user id is not shown
     starts_at: datetime
     ends_at: datetime
     uid: str
@@ -73,7 +73,7 @@ async def home_view(ctx: SiteContext, page: int) -> HomeView | None:
             NextChat(
                 title=r.plan.title,
                 topic=r.plan.topic,
-                host=r.host,
+                host=r.host_name,
                 starts_at=r.plan.starts_at,
                 ends_at=r.plan.ends_at,
                 uid=urls.chat_uid(c.id, r.plan.series, r.plan.slug),

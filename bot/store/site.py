@@ -17,7 +17,9 @@ class ComingRow:
 
     session_id: int
     plan: SessionPlan
-    host: str | None
+    host: str | None  # the user key
+    # The name the host last wrote under; none if they never wrote or opted out.
+    host_name: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +44,11 @@ class SiteStore:
     async def coming(self, community: str, now: datetime) -> list[ComingRow]:
         """Chats not closed whose end is after ``now``, soonest first."""
         async with self._db.execute(
-            "SELECT id, plan_json, host FROM sessions WHERE community = ? AND state != 'closed'"
+            "SELECT id, plan_json, host, (SELECT author_name FROM messages"
+            "  WHERE author_key = sessions.host AND NOT EXISTS"
+            "  (SELECT 1 FROM optouts WHERE optouts.user = sessions.host)"
+            "  ORDER BY sent_at DESC LIMIT 1)"
+            " FROM sessions WHERE community = ? AND state != 'closed'"
             " AND ends_at > ? ORDER BY starts_at, id",
             (community, ts(now)),
         ) as cur:
@@ -52,6 +58,7 @@ class SiteStore:
                 session_id=int(r[0]),
                 plan=SessionPlan.from_json(str(r[1])),
                 host=None if r[2] is None else str(r[2]),
+                host_name=None if r[3] is None else str(r[3]),
             )
             for r in rows
         ]
