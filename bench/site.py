@@ -50,15 +50,83 @@ timezone = "Europe/Paris"
 channels = ["local:main"]
 """
 # A vocabulary with a long tail, as chats have: a few words everyone uses, many rare ones.
-COMMON = (
-    "patients care data health team nurses doctors access records tools trust families"
-    " decisions online shared digital change first time people hospital clinic app"
-).split()
+COMMON = [
+    "patients",
+    "care",
+    "data",
+    "health",
+    "team",
+    "nurses",
+    "doctors",
+    "access",
+    "records",
+    "tools",
+    "trust",
+    "families",
+    "decisions",
+    "online",
+    "shared",
+    "digital",
+    "change",
+    "first",
+    "time",
+    "people",
+    "hospital",
+    "clinic",
+    "app",
+]
 RARE = [f"{a}{b}" for a in ("co", "tele", "re", "pre", "inter", "auto") for b in COMMON]
-ACCENTED = "éducation thérapeutique santé données équipe médecin hôpital".split()
-FILLER = "the a of to and in is it we our for with that this on at be was".split()
-FIRST_NAMES = "Ann Bob Cat Dan Eve Fay Gus Hal Ida Jon Kim Lea Max Nia Oto Pia".split()
-SURNAMES = "Martin Dubois Rossi Smith Jansen Garcia Müller Novak Silva Costa".split()
+ACCENTED = ["éducation", "thérapeutique", "santé", "données", "équipe", "médecin", "hôpital"]
+FILLER = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "it",
+    "we",
+    "our",
+    "for",
+    "with",
+    "that",
+    "this",
+    "on",
+    "at",
+    "be",
+    "was",
+]
+FIRST_NAMES = [
+    "Ann",
+    "Bob",
+    "Cat",
+    "Dan",
+    "Eve",
+    "Fay",
+    "Gus",
+    "Hal",
+    "Ida",
+    "Jon",
+    "Kim",
+    "Lea",
+    "Max",
+    "Nia",
+    "Oto",
+    "Pia",
+]
+SURNAMES = [
+    "Martin",
+    "Dubois",
+    "Rossi",
+    "Smith",
+    "Jansen",
+    "Garcia",
+    "Müller",
+    "Novak",
+    "Silva",
+    "Costa",
+]
 PEOPLE = [f"{a} {b}" for a in FIRST_NAMES for b in SURNAMES] * 2  # 320 people, 160 names
 QUERIES = (
     ("patients", {}),
