@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench chaos check catalogs clean
+.PHONY: demo test lint bench bench-site chaos check catalogs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
+# Node tools from package.json (Pagefind, the exported site's search index), offline-safe.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/hashchat demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -27,6 +33,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# The community site at 400,000 messages: search p50/p95, page renders, static build.
+bench-site: $(STAMP) $(NODE_STAMP)
+	PYTHONPATH=. $(BIN)/python bench/site.py $(ARGS)
 
 # The real process killed at random and 20% of its posts refused: ARGS="--chats 20 --kills 80"
 chaos: $(STAMP)
@@ -42,4 +52,4 @@ catalogs: $(STAMP)
 	  --ignore-obsolete --no-fuzzy-matching --width 100
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules
