@@ -138,6 +138,15 @@ async def search(
     async with db.execute(_COUNT, [query, *bounds[:4], query, *bounds[4:]]) as c:
         row = await c.fetchone()
     matches = int(row[0]) if row else 0
+    if matches > RANKED_AT_MOST:
+        # A word in tens of thousands of messages says little about any of them: rank
+        # the newest matches only, so a common word costs what a rarer one does.
+        newest = [query, *bounds[:4], RANKED_AT_MOST - 1]
+        async with db.execute(_NEWEST, newest) as c:
+            row = await c.fetchone()
+        if row is not None:
+            bounds[2] = max(bounds[2], int(row[0]))
+            matches = RANKED_AT_MOST + 999  # the questions' rows, at most
     # Ranking every match and joining it to its message costs most on common words;
     # the best few are ranked in the index alone, then filtered, and the pool grows
     # only while the filters leave too few.
@@ -174,6 +183,7 @@ async def search(
 
 
 _ALL = 1 << 62
+RANKED_AT_MOST = 10_000
 # Messages in a row-id range, and questions in another: a chat or a date range narrows
 # both to its sessions before anything is ranked (FTS5 reads row-id bounds directly).
 _IN_BOUNDS = (
@@ -181,6 +191,7 @@ _IN_BOUNDS = (
     " AND rowid BETWEEN ? AND ?"
 )
 _SCORED = "SELECT rowid, bm25(search_text, 1.0, 0.5) AS score" + _IN_BOUNDS
+_NEWEST = f"SELECT rowid{_IN_BOUNDS} ORDER BY rowid DESC LIMIT 1 OFFSET ?"
 _COUNT = f"SELECT (SELECT count(*){_IN_BOUNDS}) + (SELECT count(*){_IN_BOUNDS})"
 _RANKED = (
     f"WITH x (rowid, score) AS (SELECT * FROM ({_SCORED}) UNION ALL SELECT * FROM ({_SCORED})"
