@@ -100,7 +100,17 @@ async def test_an_empty_or_hostile_query_shows_the_form(base: str) -> None:
     page = await get(base)
     assert 'name="q"' in page
     assert "Results" not in page
-    for hostile in ['"', "*", "NEAR(", "-", "a:b", "((", "%00", "&page=zz&question=x&from=1"]:
+    for hostile in [
+        '"',
+        "*",
+        "NEAR(",
+        "-",
+        "a:b",
+        "((",
+        "%00",
+        "&page=zz&question=x&from=1",
+        'lantern&author=*"_:',
+    ]:
         page = await get(base + "?q=" + hostile)
         assert 'name="q"' in page
 
