@@ -15,7 +15,10 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
+from bot.i18n import Messages
 from bot.site.mount import SiteMount
+from bot.transcript.build import build_transcript
+from bot.transcript.render import render_html
 from bot.web import WebServer
 from tests.site_data import Said, Seeder, Source, chat_plan, seeded_store, site_config
 
@@ -164,3 +167,15 @@ async def test_the_static_build_carries_a_pagefind_index_and_the_anchors(
     assert "'wasm-unsafe-eval'" in html.unescape(search)
     assert 'data-bundle="../../pagefind/"' in search
     assert (out / "_site" / "search.js").is_file()
+
+
+async def test_a_message_under_two_questions_has_one_anchor(seeded: Seeder) -> None:
+    session = await seeded.past(
+        chat_plan(datetime(2026, 5, 27, 11, 0, tzinfo=UTC), title="Both"),
+        [Said("dan", "A1 A2: one answer for both", frozenset({1, 2}))],
+    )
+    source = await seeded.store.transcript_source(session)
+    page = render_html(build_transcript(source), Messages("en"))
+    (message,) = source.messages
+    assert page.count(f'id="m{message.id}"') == 1
+    assert page.count(f'id="m{message.id}-q2"') == 1
