@@ -17,6 +17,8 @@ import pytest
 
 from bot.i18n import Messages
 from bot.site.mount import SiteMount
+from bot.store import search as store_search
+from bot.store.search import SearchFilters
 from bot.transcript.build import build_transcript
 from bot.transcript.render import render_html
 from bot.web import WebServer
@@ -179,3 +181,18 @@ async def test_a_message_under_two_questions_has_one_anchor(seeded: Seeder) -> N
     (message,) = source.messages
     assert page.count(f'id="m{message.id}"') == 1
     assert page.count(f'id="m{message.id}-q2"') == 1
+
+
+async def test_a_common_word_ranks_the_newest_matches_but_never_another_communitys(
+    seeded: Seeder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_search, "RANKED_AT_MOST", 1)
+    alone = SearchFilters(community="hcsmeu")
+    hits, _ = await store_search.search(seeded.store.db, "lantern", alone, offset=0, limit=9)
+    assert [h.slug for h in hits] == ["hcsmeu/2026-05-06"]  # the newest match only
+    await seeded.past(
+        chat_plan(datetime(2026, 5, 30, 11, 0, tzinfo=UTC), community="other"),
+        [Said("zed", f"lantern {i}") for i in range(3)],
+    )
+    hits, _ = await store_search.search(seeded.store.db, "lantern", alone, offset=0, limit=9)
+    assert sorted(h.slug for h in hits) == ["hcsmeu/2026-04-01", "hcsmeu/2026-05-06"]

@@ -138,9 +138,10 @@ async def search(
     async with db.execute(_COUNT, [query, *bounds[:4], query, *bounds[4:]]) as c:
         row = await c.fetchone()
     matches = int(row[0]) if row else 0
-    if matches > RANKED_AT_MOST:
+    if matches > RANKED_AT_MOST and await _alone(db, filters.community):
         # A word in tens of thousands of messages says little about any of them: rank
-        # the newest matches only, so a common word costs what a rarer one does.
+        # the newest matches only, so a common word costs what a rarer one does. (With
+        # other communities in the file, their newest could crowd this one's out.)
         newest = [query, *bounds[:4], RANKED_AT_MOST - 1]
         async with db.execute(_NEWEST, newest) as c:
             row = await c.fetchone()
@@ -206,6 +207,11 @@ _SNIPPETS = (
     f"SELECT rowid, snippet(search_text, 0, '{HIT_START}', '{HIT_END}', '…', 24)"
     " FROM search_text WHERE search_text MATCH ? AND rowid IN ({ids})"
 )
+
+
+async def _alone(db: aiosqlite.Connection, community: str) -> bool:
+    async with db.execute("SELECT 1 FROM sessions WHERE community != ? LIMIT 1", [community]) as c:
+        return await c.fetchone() is None
 
 
 async def _bounds(db: aiosqlite.Connection, f: SearchFilters) -> list[int] | None:
