@@ -149,6 +149,8 @@ async def test_diacritics_are_folded_both_ways(chat: Chat) -> None:
         "\ue000hit\ue001",
         "'; DROP TABLE messages; --",
         "\x00",
+        "_",
+        "\u0640",
     ],
 )
 async def test_hostile_queries_never_raise(chat: Chat, query: str) -> None:

@@ -15,7 +15,12 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
+from bot.i18n import Messages
 from bot.site.mount import SiteMount
+from bot.store import search as store_search
+from bot.store.search import SearchFilters
+from bot.transcript.build import build_transcript
+from bot.transcript.render import render_html
 from bot.web import WebServer
 from tests.site_data import Said, Seeder, Source, chat_plan, seeded_store, site_config
 
@@ -100,7 +105,17 @@ async def test_an_empty_or_hostile_query_shows_the_form(base: str) -> None:
     page = await get(base)
     assert 'name="q"' in page
     assert "Results" not in page
-    for hostile in ['"', "*", "NEAR(", "-", "a:b", "((", "%00", "&page=zz&question=x&from=1"]:
+    for hostile in [
+        '"',
+        "*",
+        "NEAR(",
+        "-",
+        "a:b",
+        "((",
+        "%00",
+        "&page=zz&question=x&from=1",
+        'lantern&author=*"_:',
+    ]:
         page = await get(base + "?q=" + hostile)
         assert 'name="q"' in page
 
@@ -154,3 +169,30 @@ async def test_the_static_build_carries_a_pagefind_index_and_the_anchors(
     assert "'wasm-unsafe-eval'" in html.unescape(search)
     assert 'data-bundle="../../pagefind/"' in search
     assert (out / "_site" / "search.js").is_file()
+
+
+async def test_a_message_under_two_questions_has_one_anchor(seeded: Seeder) -> None:
+    session = await seeded.past(
+        chat_plan(datetime(2026, 5, 27, 11, 0, tzinfo=UTC), title="Both"),
+        [Said("dan", "A1 A2: one answer for both", frozenset({1, 2}))],
+    )
+    source = await seeded.store.transcript_source(session)
+    page = render_html(build_transcript(source), Messages("en"))
+    (message,) = source.messages
+    assert page.count(f'id="m{message.id}"') == 1
+    assert page.count(f'id="m{message.id}-q2"') == 1
+
+
+async def test_a_common_word_ranks_the_newest_matches_but_never_another_communitys(
+    seeded: Seeder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_search, "RANKED_AT_MOST", 1)
+    alone = SearchFilters(community="hcsmeu")
+    hits, _ = await store_search.search(seeded.store.db, "lantern", alone, offset=0, limit=9)
+    assert [h.slug for h in hits] == ["hcsmeu/2026-05-06"]  # the newest match only
+    await seeded.past(
+        chat_plan(datetime(2026, 5, 30, 11, 0, tzinfo=UTC), community="other"),
+        [Said("zed", f"lantern {i}") for i in range(3)],
+    )
+    hits, _ = await store_search.search(seeded.store.db, "lantern", alone, offset=0, limit=9)
+    assert sorted(h.slug for h in hits) == ["hcsmeu/2026-04-01", "hcsmeu/2026-05-06"]
