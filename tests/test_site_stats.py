@@ -218,3 +218,35 @@ async def test_names_titles_and_questions_from_outside_stay_text(tmp_path: Path)
     assert "<img" not in body
     assert re.search(r"<svg[^>]*onload", body) is None
     assert "<script>" not in body
+
+
+async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
+    tmp_path: Path,
+) -> None:
+    """Migration 6 counts the messages already stored; the triggers count the rest."""
+    path = tmp_path / "old.db"
+    store = await Store.open(path)
+    await seed_chat(store, "c", 0, CHATS[0])
+    await store.db.executescript(
+        "DROP TRIGGER messages_shown_in; DROP TRIGGER messages_shown_out;"
+        " DROP TRIGGER messages_shown_was; DROP TRIGGER messages_shown_now;"
+        " DROP TABLE chat_people; DROP TABLE chat_answers; PRAGMA user_version = 5;"
+    )
+    await store.close()
+    store = await Store.open(path)  # migrates from 5 to 6
+    try:
+        await seed_chat(store, "c", 1, CHATS[1])
+        f = await SiteStatsStore(store.db).figures("c")
+    finally:
+        await store.close()
+    assert [c.messages for c in f.chats] == [5, 2]
+    assert [c.first_timers for c in f.chats] == [4, 1]
+    assert _questions(f)[0] == ("Chat 1", 2, 3)
+
+
+async def test_a_community_without_chats_says_so(store: Store) -> None:
+    f = await SiteStatsStore(store.db).figures("nobody")
+    assert (f.chats, f.most_active, f.top_questions) == ((), (), ())
+    body = render_stats(community(), f)
+    assert "No chat has been published yet." in body
+    assert _svgs(body) == {}

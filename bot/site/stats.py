@@ -108,14 +108,17 @@ def _charts(f: CommunityFigures, fmt: SiteFormatter, m: Messages) -> Charts:
             ),
             labels=[f"{fmt.day(c.starts_at)} · {c.title}" for c in kept],
             series=[Series(_("Came back (%)"), tuple(c.retention for c in kept), "chart-s2")],
-            number=number,
+            number=lambda n: format_percent(n / 100, locale=fmt.locale),
             first_last=kept_ends,
         ),
         questions=hbar_chart(
             ident="chart-questions",
             title=_("Questions that drew most answers"),
             desc=_("The questions of all chats with the most answers, most first."),
-            rows=[(f"Q{q.number} {q.text}", q.answers) for q in f.top_questions],
+            rows=[
+                (f"{fmt.day(q.starts_at)} · Q{q.number} {q.text}", q.answers)
+                for q in f.top_questions
+            ],
             number=number,
         ),
         platforms=hbar_chart(

@@ -88,6 +88,8 @@ def test_every_xss_vector_is_inert_on_every_page(
 
 
 SHOWN = {**SITE_PAGES, "search-results": f"{COMMUNITY}/search/?q=notebook"}
+# The names the README's screenshots have (docs/screenshots/site-<name>-<width>.png).
+FILE_NAMES = {"search": "search-form", "search-results": "search", "transcript": "chat"}
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -97,7 +99,7 @@ def test_every_page_fits_the_screen_and_is_kept_as_a_screenshot(
 ) -> None:
     url = showcase.transcript_urls[-1] if name == "transcript" else showcase.url(SHOWN[name])
     page = open_page(url, width=width)
-    assert screenshot(page, name).stat().st_size > 0
+    assert screenshot(page, f"site-{FILE_NAMES.get(name, name)}").stat().st_size > 0
     # Readable on a phone: nothing runs off the side of the screen.
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= width, f"{name} is {overflow} px wide in a {width} px window"

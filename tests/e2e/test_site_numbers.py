@@ -35,7 +35,7 @@ async def test_a_chat_is_counted_and_its_link_listed_on_the_site(
 
         stats = await page(f"{chat.public_url}/e2e/stats/")
         row = re.search(
-            r"<tr><td><time[^>]*>[^<]*</time></td><td><a [^>]*>([^<]*)</a>.*?</tr>", stats
+            r"<tr><td[^>]*><time[^>]*>[^<]*</time></td><td><a [^>]*>([^<]*)</a>.*?</tr>", stats
         )
         assert row is not None, "no chat in the numbers table"
         assert row.group(1) == TITLE
