@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-intake chaos check catalogs clean verify-deploy
+.PHONY: demo test lint bench bench-intake bench-site chaos check catalogs clean verify-deploy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-# The browser tests (tests/browser) drive Debian's chromium through Playwright (no browser
-# download) and check pages with axe-core from npm (package-lock.json, offline-safe).
+# Node tools from package.json, offline-safe: Pagefind (the exported site's search index)
+# and axe-core (the browser tests' accessibility check). The browser tests (tests/browser)
+# drive Debian's chromium through Playwright: no browser download.
 CHROMIUM ?= /usr/bin/chromium
 NODE_STAMP := node_modules/.installed
 
@@ -47,6 +48,10 @@ bench: $(STAMP)
 # Each adapter + core against its bare SDK on the same stand-in: ARGS="--n 3000 --pairs 5"
 bench-intake: $(STAMP)
 	PYTHONPATH=. $(BIN)/python bench/intake.py $(ARGS)
+
+# The community site at 400,000 messages: search p50/p95, page renders, static build.
+bench-site: $(STAMP) $(NODE_STAMP)
+	PYTHONPATH=. $(BIN)/python bench/site.py $(ARGS)
 
 # The real process killed at random and 20% of its posts refused: ARGS="--chats 20 --kills 80"
 chaos: $(STAMP)

@@ -38,7 +38,7 @@ def test_the_chart_has_a_bar_per_minute_equal_to_its_table_and_marks_the_questio
     assert [q for _, q in rows] == ["Q1", "", "Q2", "", ""]
     marks = [g.find(f"{SVG}text") for g in svg.iter(f"{SVG}g") if g.get("class") == "chart-mark"]
     assert [m.text for m in marks if m is not None] == ["Q1", "Q2"]
-    assert "style=" not in html[html.index('<section id="activity">') :]
+    assert "style=" not in html[html.index('<section id="activity"') :]
 
 
 def test_question_texts_in_the_chart_stay_text() -> None:

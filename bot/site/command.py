@@ -14,6 +14,7 @@ from bot.clock import SystemClock
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.site.build import BuildError, build_site
+from bot.site.pagefind import PagefindError, index_site
 
 
 @click.group()
@@ -58,6 +59,11 @@ def build(config_path: Path, out: Path) -> None:
         click.secho(f"cannot write the site into {out}: {exc.strerror or exc}", fg="red", err=True)
         sys.exit(2)
     click.echo(f"{len(written)} files written to {out.resolve()}")
+    try:
+        click.echo(index_site(out.resolve()))
+    except PagefindError as exc:
+        click.secho(f"cannot index the site for search: {exc}", fg="red", err=True)
+        sys.exit(2)
     for community in config.communities:
         click.echo(
             f"  {community.hashtag}: {(out.resolve() / community.id / 'index.html').as_uri()}"

@@ -83,7 +83,8 @@ class SiteMount:
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
             ctx = self.context(community_id)
-            rendered = None if ctx is None else await page.render(ctx, request.match_info)
+            params = {**request.query, **request.match_info}  # the path's own win
+            rendered = None if ctx is None else await page.render(ctx, params)
             if rendered is None:
                 raise web.HTTPNotFound(headers=HEADERS)
             return respond(rendered)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.site import home, links, stats
+from bot.site import feed_pages, home, links, search, stats
 from bot.site.context import Rendered, SiteContext
 
 # Renders the page for the parameters in its pattern; None answers 404 (no such chat).
@@ -34,8 +34,13 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("", home.home),
     Page("past/{n}/", home.older, home.older_pages),
+    Page("search/", search.search_page),
     Page("stats/", stats.stats),
     Page("links/", links.links),
+    Page("calendar.ics", feed_pages.calendar_feed),
+    Page("calendar/{uid}.ics", feed_pages.calendar_file, feed_pages.calendar_files),
+    Page("feed.atom", feed_pages.atom_page),
+    Page("chats.json", feed_pages.chats_json),
 )
 
 

@@ -60,7 +60,7 @@ def chats_json(community: str) -> str:
 def chat_uid(community: str, series: str, slug: str) -> str:
     """The iCalendar UID of a chat, also the name of its ``.ics``: the series and the
     day it is planned for, so it stays the same across restarts and re-plans."""
-    day = slug.rsplit("/", 1)[-1]
+    day = slug.rsplit("/", 1)[-1][:10]  # without the -2 of a second chat that day
     return f"{series}-{day}@{community}.hashchat"
 
 

@@ -151,7 +151,82 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX notices_pending ON notices (state, next_at);
     """,
-    # 6: the site's numbers: per chat, each person's shown messages and answers, and the
+    # 6: search over the community's transcripts (bot/store/search.py). Triggers keep the
+    # index in step with every write that changes what a transcript shows, so no code path
+    # can forget it. A message's row id is its own; a question's is -(session*1000 + n).
+    # U+E000/U+E001 are taken out of indexed text: they mark the hits in snippets.
+    """
+    CREATE VIRTUAL TABLE search_text USING fts5(
+        body, author, tokenize = "unicode61 remove_diacritics 2"
+    );
+    CREATE TRIGGER search_message_insert AFTER INSERT ON messages
+    WHEN new.deleted_at IS NULL AND new.hidden_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM optouts WHERE user = new.author_key)
+    BEGIN
+        INSERT INTO search_text (rowid, body, author) VALUES (new.id,
+            replace(replace(new.text, char(57344), ''), char(57345), ''), new.author_name);
+    END;
+    CREATE TRIGGER search_message_update
+    AFTER UPDATE OF text, author_name, author_key, deleted_at, hidden_at ON messages
+    BEGIN
+        DELETE FROM search_text WHERE rowid = old.id;
+        INSERT INTO search_text (rowid, body, author)
+        SELECT new.id, replace(replace(new.text, char(57344), ''), char(57345), ''),
+            new.author_name
+        WHERE new.deleted_at IS NULL AND new.hidden_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM optouts WHERE user = new.author_key);
+    END;
+    CREATE TRIGGER search_message_delete AFTER DELETE ON messages
+    BEGIN
+        DELETE FROM search_text WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER search_optout AFTER INSERT ON optouts
+    BEGIN
+        DELETE FROM search_text
+        WHERE rowid IN (SELECT id FROM messages WHERE author_key = new.user);
+    END;
+    CREATE TRIGGER search_optin AFTER DELETE ON optouts
+    BEGIN
+        INSERT INTO search_text (rowid, body, author)
+        SELECT id, replace(replace(text, char(57344), ''), char(57345), ''), author_name
+        FROM messages
+        WHERE author_key = old.user AND deleted_at IS NULL AND hidden_at IS NULL;
+    END;
+    CREATE TRIGGER search_session_insert AFTER INSERT ON sessions
+    BEGIN
+        INSERT INTO search_text (rowid, body, author)
+        SELECT -(new.id * 1000 + json_extract(q.value, '$.number')),
+            replace(replace(json_extract(q.value, '$.text'), char(57344), ''), char(57345), ''),
+            ''
+        FROM json_each(new.plan_json, '$.questions') q
+        WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
+    END;
+    CREATE TRIGGER search_session_update AFTER UPDATE OF plan_json ON sessions
+    BEGIN
+        DELETE FROM search_text WHERE rowid BETWEEN -(old.id * 1000 + 999) AND -(old.id * 1000);
+        INSERT INTO search_text (rowid, body, author)
+        SELECT -(new.id * 1000 + json_extract(q.value, '$.number')),
+            replace(replace(json_extract(q.value, '$.text'), char(57344), ''), char(57345), ''),
+            ''
+        FROM json_each(new.plan_json, '$.questions') q
+        WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
+    END;
+    CREATE TRIGGER search_session_delete AFTER DELETE ON sessions
+    BEGIN
+        DELETE FROM search_text WHERE rowid BETWEEN -(old.id * 1000 + 999) AND -(old.id * 1000);
+    END;
+    INSERT INTO search_text (rowid, body, author)
+    SELECT id, replace(replace(text, char(57344), ''), char(57345), ''), author_name
+    FROM messages
+    WHERE deleted_at IS NULL AND hidden_at IS NULL
+        AND author_key NOT IN (SELECT user FROM optouts);
+    INSERT INTO search_text (rowid, body, author)
+    SELECT -(s.id * 1000 + json_extract(q.value, '$.number')),
+        replace(replace(json_extract(q.value, '$.text'), char(57344), ''), char(57345), ''), ''
+    FROM sessions s, json_each(s.plan_json, '$.questions') q
+    WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
+    """,
+    # 7: the site's numbers: per chat, each person's shown messages and answers, and the
     # answers per question set, kept in step by triggers whatever changes a message (the
     # writer, an edit, a hide, a deletion, forgetme, a retention purge), so the numbers
     # page reads a few thousand rows instead of every message (bot/store/site_stats.py).
@@ -210,7 +285,7 @@ MIGRATIONS: tuple[str, ...] = (
         ON CONFLICT DO UPDATE SET messages = messages + 1;
     END;
     """,
-    # 7: the moderators' console: one-time login links and sessions (both kept only as
+    # 8: the moderators' console: one-time login links and sessions (both kept only as
     # sha256 hashes: a copy of the database opens nothing), and per-chat agendas edited
     # in the console, which take precedence over the agenda file for that one chat.
     """
@@ -242,6 +317,23 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL,
         PRIMARY KEY (community, series, starts_at)
     );
+    """,
+    # 9: the site's calendar: each chat's event as last published (RFC 5545 wants its
+    # SEQUENCE raised when it moves or is cancelled, across restarts); ``fingerprint``
+    # is its start, end and status as published.
+    """
+    CREATE TABLE calendar_events (
+        uid TEXT PRIMARY KEY,
+        community TEXT NOT NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        cancelled INTEGER NOT NULL DEFAULT 0,
+        published_at TEXT NOT NULL
+    );
+    CREATE INDEX calendar_events_by_community ON calendar_events (community, starts_at);
     """,
 )
 

@@ -9,6 +9,7 @@ never leak from one test into another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,9 +41,11 @@ QUESTIONS = (
     "Which tool helped most?",
     "What should change first?",
 )
+HOSTILE_TITLE = '"><svg onload=window.__xss=1>'  # operators' text is escaped as well
+HOSTILE_TOPIC = '<img src=x onerror="window.__xss=1">'
 AGENDA = """
 title = "Patients as partners"
-topic = "Co-design in digital health"
+topic = 'Co-design in digital health{topic}'
 welcome = "Welcome everyone!"
 closing = "Thanks all."
 
@@ -75,22 +79,47 @@ class Site:
         return f"{self.base_url}/{path.lstrip('/')}"
 
 
-def past_chats(today: datetime) -> tuple[PastChat, ...]:
-    """Three past Wednesdays at 13:00 Paris time; the latest one carries every XSS
-    vector, in messages and as participants' names, besides ordinary answers."""
+PEOPLE = (
+    "Ann Martin",
+    "Bob Durand",
+    "Chloé Petit",
+    "Dries Peeters",
+    "Elena Ruiz",
+    "Femke de Vries",
+)
+ANSWERS = (
+    (1, "sharing decisions with patients, not just informing them"),
+    (1, "listening before prescribing, see https://example.org/shared-decisions?utm_source=chat"),
+    (1, "co-writing the care plan together"),
+    (2, "a shared notebook, honestly"),
+    (2, "video calls between visits, https://example.org/telecare"),
+    (2, "the patient portal, once it got simpler"),
+    (3, "pay patient partners for their time"),
+    (3, "invite patients to the design meetings from day one"),
+)
+
+
+def conversation(n: int) -> tuple[Said, ...]:
+    """An ordinary chat: each answer under its question, a word of thanks at the end;
+    chat ``n`` shifts who says what, so the numbers differ from chat to chat."""
+    said = [
+        Said(PEOPLE[(k + n) % len(PEOPLE)], f"A{q}: {text}", 10 * q + 1 + k % 3, frozenset({q}))
+        for k, (q, text) in enumerate(ANSWERS[: 5 + n])
+    ]
+    said.append(Said(PEOPLE[n % len(PEOPLE)], "Thanks for hosting, see you next week", 40))
+    return tuple(said)
+
+
+def past_chats(today: datetime, *, hostile: bool = True) -> tuple[PastChat, ...]:
+    """Three past Wednesdays at 13:00 Paris time; with ``hostile`` the latest one also
+    carries every XSS vector, in messages, as participants' names and in its title."""
     wednesday = today - timedelta(days=(today.weekday() - 2) % 7 or 7)
     starts = [
         datetime.combine(wednesday.date() - timedelta(weeks=k), datetime.min.time(), PARIS)
         + timedelta(hours=13)
         for k in (2, 1, 0)
     ]
-    ordinary = (
-        Said("Ann Martin", "A1: sharing decisions with patients", 11, frozenset({1})),
-        Said("Bob Durand", "A1: listening before prescribing", 12, frozenset({1})),
-        Said("Chloé Petit", "A2: a shared notebook, honestly", 21, frozenset({2})),
-        Said("Ann Martin", "Thanks for hosting, see you next week", 40),
-    )
-    hostile = tuple(
+    vectors = tuple(
         Said(vector, f"A{1 + n % 3}: {vector}", 10.5 + n, frozenset({1 + n % 3}))
         for n, vector in enumerate(xss_vectors())
     )
@@ -100,16 +129,29 @@ def past_chats(today: datetime) -> tuple[PastChat, ...]:
             hashtag=HASHTAG,
             timezone=ZONE,
             starts_at=start,
-            title=f"Patients as partners, part {n}",
+            title=f"Patients as partners, part {n}"
+            + (f" {HOSTILE_TITLE}" if hostile and n == 3 else ""),
             topic="Co-design in digital health",
             questions=QUESTIONS,
-            said=ordinary + (hostile if n == 3 else ()),
+            said=conversation(n) + (vectors if hostile and n == 3 else ()),
         )
         for n, start in enumerate(starts, 1)
     )
 
 
-def config_text(port: int) -> str:
+SUMMER = "parisete"  # a second Paris community whose next chat is on a summer day
+
+
+def summer_day(today: datetime) -> datetime:
+    """June 16 to come, 13:00 in Paris. British Columbia keeps UTC-7 all year from
+    November 2026 (tzdata 2026), Paris is UTC+2 in summer: 13:00 there is 04:00 in
+    Vancouver on a summer day under both the old rules and the new ones."""
+    year = today.year + (today.month >= 6)
+    return datetime(year, 6, 16, 13, 0, tzinfo=PARIS)
+
+
+def config_text(port: int, today: datetime) -> str:
+    june = summer_day(today).replace(tzinfo=None).isoformat()
     return f"""
 [bot]
 database = "site.db"
@@ -131,6 +173,19 @@ channels = ["local:main"]
 id = "weekly"
 schedule = "every wednesday at 13:00"
 agenda = "agenda.toml"
+
+[[communities]]
+id = "{SUMMER}"
+name = "Paris in summer"
+hashtag = "#parisete"
+locale = "en"
+timezone = "{ZONE}"
+channels = ["local:ete"]
+
+[[communities.sessions]]
+id = "june"
+at = {june}
+agenda = "agenda.toml"
 """
 
 
@@ -151,16 +206,20 @@ def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
         time.sleep(0.05)  # polling for a condition, with the deadline above
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextlib.contextmanager
+def running_site(workdir: Path, *, hostile: bool) -> Iterator[Site]:
     """``hashchat run`` on a store holding three published past chats."""
-    workdir = tmp_path_factory.mktemp("site")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    (workdir / "agenda.toml").write_text(AGENDA, encoding="utf-8")
-    (workdir / "hashchat.toml").write_text(config_text(port), encoding="utf-8")
-    chats = past_chats(datetime.now(PARIS))
-    urls = asyncio.run(seed(workdir / "site.db", workdir / "transcripts", base_url, chats))
+    topic = f" {HOSTILE_TOPIC}" if hostile else ""
+    (workdir / "agenda.toml").write_text(AGENDA.replace("{topic}", topic), encoding="utf-8")
+    today = datetime.now(PARIS)
+    (workdir / "hashchat.toml").write_text(config_text(port, today), encoding="utf-8")
+    chats = past_chats(today, hostile=hostile)
+    # In a thread of its own: once Playwright runs, this thread has an event loop going.
+    with ThreadPoolExecutor(1) as pool:
+        work = seed(workdir / "site.db", workdir / "transcripts", base_url, chats)
+        urls = pool.submit(asyncio.run, work).result()
     log = workdir / "hashchat.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -181,6 +240,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The site under attack: every XSS vector in a chat's messages, names and title."""
+    with running_site(tmp_path_factory.mktemp("site"), hostile=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def showcase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The same community without the attack, for the screenshots the README shows."""
+    with running_site(tmp_path_factory.mktemp("showcase"), hostile=False) as running:
+        yield running
 
 
 # Module scope, not session: Playwright's sync API keeps an event loop running in this

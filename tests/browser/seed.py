@@ -104,7 +104,7 @@ async def _one(
                 platform=platform,
                 channel=channel,
                 thread=None,
-                platform_id=f"m{n}",
+                platform_id=f"{plan.slug}/{n}",  # unique per channel, as platforms make them
                 author_key=f"{platform}:{said.author.casefold().replace(' ', '-')}",
                 author_name=said.author,
                 text=said.text,
