@@ -146,7 +146,8 @@ async def test_changes_without_csrf_are_refused(site: tuple[Chat, Browser]) -> N
         ("/moderation/unhide", {"message": "1"}),
     ]:
         status, body, _ = await browser.post(f"/console/hcsmeu{path}", form)
-        assert status == 403 and "This change was refused" in body, path
+        assert status == 403, path
+        assert "This change was refused" in body, path
     assert chat.app is not None
     found = await SuggestionStore(chat.app.store.db).get(chosen)
     assert found is not None
