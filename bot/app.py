@@ -25,13 +25,14 @@ from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.notices import moderator_targets
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
-from bot.planning import Upcoming, upcoming
+from bot.planning import Upcoming
 from bot.platform_host import PlatformHost
 from bot.platforms.base import Platform, PlatformError, ScheduledChat, WebhookReceiver
 from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.replanning import Replanner
 from bot.runner import Runner
+from bot.schedule_exceptions import upcoming_chats
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
 from bot.store.moderation import MuteStore
@@ -187,9 +188,10 @@ class App:
         listed: list[tuple[int, SessionPlan]] = []
         now = self.clock.now()
         replanner = Replanner(self.store, self.runner, now)
-        wanted = upcoming(self.config, now, per_series=2)  # the next but one: a margin
+        # The config's schedule with the console's exceptions (a skip, a move, a one-off).
+        wanted = await upcoming_chats(self.config, self.store, now, per_series=2)  # a margin
         await replanner.drop_stale({(u.community.id, u.series_id, u.starts_at) for u in wanted})
-        for item in upcoming(self.config, now):
+        for item in await upcoming_chats(self.config, self.store, now):
             try:
                 plan = await replanner.replan(await plan_for(self.config, self.store, item))
             except ConfigError as exc:

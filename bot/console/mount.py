@@ -14,6 +14,7 @@ from bot.console import (  # noqa: F401
     editor,
     live_panel,
     moderation_page,
+    schedule_page,
     signups_page,
     suggestions_page,
 )
