@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.planning import Upcoming, chat_duration, upcoming
 from bot.store import Store
-from bot.store.schedule_exceptions import ScheduleException, ScheduleExceptions
+from bot.store.schedule_exceptions import (
+    ScheduleException,
+    ScheduleExceptions,
+    read_exceptions,
+)
 
 
 def apply_exceptions(
@@ -58,3 +63,22 @@ async def upcoming_chats(
     exceptions = await ScheduleExceptions(store.db).of()
     found = upcoming(config, now, per_series + len(exceptions))  # skips leave room
     return apply_exceptions(config, found, exceptions, now, per_series)
+
+
+async def exception_lines(config: Config) -> list[str]:
+    """The exceptions in force in ``config``'s database, one line each, for ``hashchat
+    check`` and ``schedule`` (which read the files, and so would not show them)."""
+    database = config.resolve(config.bot.database)
+    zones = {c.id: ZoneInfo(c.timezone) for c in config.communities}
+    lines = []
+    for e in await read_exceptions(database):
+        zone = zones.get(e.community)
+        if zone is None:
+            continue
+        old, new = (
+            "" if t is None else f"{t.astimezone(zone):%a %Y-%m-%d %H:%M %Z}"
+            for t in (e.starts_at, e.new_start)
+        )
+        what = {"skip": f"skips {old}", "move": f"moves {old} to {new}", "add": f"adds {new}"}
+        lines.append(f"{e.community}/{e.series}: {what[e.kind]} (console, by {e.created_by})")
+    return lines

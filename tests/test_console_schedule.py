@@ -3,18 +3,24 @@ each on the console's schedule and coming-chats pages, audited, refused without 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from bot.cli import main
+from bot.config import load_config
 from bot.planning import upcoming
 from bot.schedule_exceptions import apply_exceptions
-from bot.store.schedule_exceptions import ScheduleException
+from bot.store import Store
+from bot.store.schedule_exceptions import Kind, ScheduleException, ScheduleExceptions
 from tests.conftest import PARIS, START, Chat, chat_config
 from tests.console_site import Browser, console_chat
+from tests.test_check_replans import SOON, store_as_the_bot_did, write_config
 
 NOW = START - timedelta(hours=2)
 
@@ -155,3 +161,36 @@ agenda = "agenda.toml"
     assert [u.starts_at for u in kept if u.series_id == "weekly"] == [weeks[1]]
     kept = apply_exceptions(config, first, [skip, move], NOW, 2)
     assert [u.starts_at for u in kept if u.series_id == "weekly"] == [moved, weeks[2]]
+
+
+def test_check_and_schedule_show_the_exceptions(tmp_path: Path) -> None:
+    """``check`` beside the bot's database lists the console's exceptions, and its preview
+    of the next planner pass applies them (a skipped chat will be dropped)."""
+    path = write_config(tmp_path)
+    asyncio.run(store_as_the_bot_did(path))
+    friday, monday = SOON, SOON + timedelta(days=3)
+    asyncio.run(add_exception(path, "friday", "move", friday, friday + timedelta(hours=3)))
+    asyncio.run(add_exception(path, "monday", "skip", monday, None))
+    result = CliRunner().invoke(main, ["check", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    moved = f"{friday + timedelta(hours=3):%a %Y-%m-%d %H:%M} UTC"
+    assert f"exception: hcsmeu/friday: moves {friday:%a %Y-%m-%d %H:%M} UTC to {moved}" in (
+        result.output
+    )
+    assert f"exception: hcsmeu/monday: skips {monday:%a %Y-%m-%d %H:%M} UTC" in result.output
+    assert f"hcsmeu/monday {monday.date()}: will be dropped" in result.output
+    result = CliRunner().invoke(main, ["schedule", "--config", str(path)])
+    assert "exception: hcsmeu/friday: moves" in result.output
+
+
+async def add_exception(
+    path: Path, series: str, kind: Kind, old: datetime, new: datetime | None
+) -> None:
+    config = load_config(path)
+    store = await Store.open(config.resolve(config.bot.database))
+    try:
+        await ScheduleExceptions(store.db).add(
+            "hcsmeu", series, kind, starts_at=old, new_start=new, by="local:mod", at=NOW
+        )
+    finally:
+        await store.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -81,3 +84,15 @@ class ScheduleExceptions:
                 (exception_id, community),
             )
         return cur.rowcount == 1
+
+
+async def read_exceptions(path: Path) -> list[ScheduleException]:
+    """Every exception in the database of a bot that may be running, read without writing;
+    none in a database older than the table."""
+    db = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    try:
+        return await ScheduleExceptions(db).of()
+    except sqlite3.OperationalError:  # no such table: made before the console's exceptions
+        return []
+    finally:
+        await db.close()
