@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AGENDA, Chat
+from tests.conftest import AGENDA, Chat, chat_config
 from tests.console_site import Browser, console_chat, fields, problems_at
+from tests.test_bilingual import FRENCH
 
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
@@ -117,3 +118,38 @@ async def test_agenda_texts_are_inert_in_the_editor_and_preview(tmp_path: Path) 
             assert "<script>alert" not in body
             assert "<img src=x" not in body
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+async def test_a_bilingual_chat_edits_its_second_language_too(tmp_path: Path) -> None:
+    config = chat_config(tmp_path, settings='second_locale = "fr"')
+    (tmp_path / "agenda.toml").write_text(AGENDA + FRENCH, encoding="utf-8")
+    bot = config.bot.model_copy(update={"public_url": "http://127.0.0.1:1", "listen_port": 0})
+    chat = Chat(tmp_path, config.model_copy(update={"bot": bot}))
+    await chat.boot(serve_web=True)
+    browser = Browser(chat)
+    try:
+        await browser.log_in("local:mod")
+        page = f"/console/hcsmeu/chats/{await session_id(chat)}/agenda"
+        form = fields((await browser.get(page))[1])
+        assert form["translations.fr.title"] == "Les patients partenaires"
+        assert form["translations.fr.questions"].splitlines()[0] == (
+            "Que signifie le partenariat pour vous ?"
+        )
+        # One translated question short: said at the translated questions' field.
+        french = form["translations.fr.questions"].splitlines()
+        form["translations.fr.questions"] = "\n".join(french[:2])
+        status, body, _ = await browser.post(page, form)
+        assert status == 422
+        assert problems_at(body, "translations.fr.questions") == [
+            "2 translated questions for 3 questions: give one for each, in the same order"
+        ]
+        form["questions[1].text"] = "Who is your partner in care?"
+        form["translations.fr.questions"] = "\n".join(["Qui est votre partenaire ?", *french[1:]])
+        assert (await browser.post(page, form))[0] == 303
+        assert chat.app is not None
+        plan = (await chat.app.store.session(await session_id(chat))).plan
+        assert plan.questions[0].text == "Who is your partner in care?"
+        assert plan.translated["q1"] == "Qui est votre partenaire ?"
+    finally:
+        await browser.close()
+        await chat.stop()

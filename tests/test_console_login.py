@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.console.links import TooManyLinks
 from bot.domain import UserRef
 from bot.store.audit import Action
 from tests.conftest import Chat
@@ -238,3 +239,20 @@ async def test_where_no_private_message_is_possible_no_link_is_posted(tmp_path: 
         assert chat.local.bot_posts("local:@mod") == []
     finally:
         await chat.stop()
+
+
+async def test_links_are_limited_for_everyone_together(site: tuple[Chat, Browser]) -> None:
+    _, browser = site
+    for n in range(30):
+        await browser.link(f"local:person{n}")
+    with pytest.raises(TooManyLinks):
+        await browser.link("local:mod")
+
+
+async def test_a_session_ends_after_twelve_hours(site: tuple[Chat, Browser]) -> None:
+    chat, browser = site
+    await browser.log_in("local:mod")
+    chat.clock.advance(timedelta(hours=11, minutes=59))
+    assert (await browser.get("/console/hcsmeu/"))[0] == 200
+    chat.clock.advance(timedelta(minutes=2))
+    assert (await browser.get("/console/hcsmeu/"))[0] == 401
