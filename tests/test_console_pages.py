@@ -295,3 +295,26 @@ async def test_audit_log_pages(site: tuple[Chat, Browser], monkeypatch: pytest.M
     assert second.count("<td>reject</td>") == 1
     assert "page=3" not in second
     assert "page=1" in second
+
+
+async def test_unhiding_after_the_chat_republishes_its_transcript(
+    site: tuple[Chat, Browser],
+) -> None:
+    chat, browser = site
+    await browser.log_in("local:mod")
+    await chat.at(10)
+    rude = chat.local.say(ANN, "local:main", "A1: kept out, then let back in")
+    await chat.at(11)
+    chat.local.say(UserRef("local", "mod", "Mod"), "local:main", "/hide", reply_to=rude)
+    await chat.at(75)  # closed and published
+
+    def published() -> str:
+        return "".join(p.read_text() for p in (chat.tmp / "pages").rglob("*.html"))
+
+    assert "Patients as partners" in published()
+    assert "let back in" not in published()
+    _, body = await browser.get("/console/hcsmeu/moderation")
+    [message] = re.findall(r'name="message" value="(\d+)"', body)
+    csrf = await browser.csrf("/console/hcsmeu/moderation")
+    await browser.post("/console/hcsmeu/moderation/unhide", {"csrf": csrf, "message": message})
+    assert "let back in" in published()

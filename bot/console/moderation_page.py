@@ -44,9 +44,13 @@ async def moderation(req: ConsoleRequest) -> web.StreamResponse:
 @page("/moderation/unhide", method="POST")
 async def unhide_message(req: ConsoleRequest) -> web.StreamResponse:
     text = req.form.get("message", "")
-    if not text.isdecimal() or not await unhide(req.host.store.db, req.community.id, int(text)):
+    store = req.host.store
+    found = await unhide(store.db, req.community.id, int(text)) if text.isdecimal() else None
+    if found is None:
         return await _show(req, req.m.gettext("That message is not hidden."))
-    await req.audit("unhide", target=f"message {text}")
+    await req.audit("unhide", target=f"message {text}", session_id=found)
+    if (await store.session(found)).state == "closed":  # its published page shows it again
+        await req.host.moderation.services.publish(found)
     return await _show(req, req.m.gettext("The message is back in the transcript."))
 
 

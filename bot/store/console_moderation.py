@@ -54,15 +54,20 @@ async def hidden_messages(db: aiosqlite.Connection, community: str) -> list[Hidd
     return [HiddenMessage(i, s, a, n, t, parse_ts(at)) for i, s, a, n, t, at in rows]
 
 
-async def unhide(db: aiosqlite.Connection, community: str, message_id: int) -> bool:
-    """Back into the transcript; False when it is not a hidden message of ``community``."""
+async def unhide(db: aiosqlite.Connection, community: str, message_id: int) -> int | None:
+    """Back into the transcript: its chat's id, or None when it is not a hidden message
+    of ``community``."""
+    async with db.execute(
+        "SELECT m.session_id FROM messages m JOIN sessions s ON s.id = m.session_id"
+        " WHERE m.id = ? AND m.hidden_at IS NOT NULL AND s.community = ?",
+        (message_id, community),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
     async with transaction(db):
-        cur = await db.execute(
-            "UPDATE messages SET hidden_at = NULL WHERE id = ? AND hidden_at IS NOT NULL"
-            " AND session_id IN (SELECT id FROM sessions WHERE community = ?)",
-            (message_id, community),
-        )
-    return cur.rowcount == 1
+        await db.execute("UPDATE messages SET hidden_at = NULL WHERE id = ?", (message_id,))
+    return int(row[0])
 
 
 async def mutes(db: aiosqlite.Connection, community: str) -> list[Mute]:
