@@ -272,6 +272,10 @@ async def test_audit_log_filters_and_pages(site: tuple[Chat, Browser]) -> None:
     assert status == 200
     assert body.count("<td>reject</td>") == 2
     assert "console login" not in body
+    _, body = await browser.get("/console/hcsmeu/audit?chat=999")
+    assert "Nothing recorded matches." in body
+    _, body = await browser.get("/console/hcsmeu/audit?who=Mod&action=reject")
+    assert body.count("<td>reject</td>") == 2
     _, body = await browser.get("/console/hcsmeu/audit?who=local:nobody")
     assert "Nothing recorded matches." in body
     _, body = await browser.get("/console/hcsmeu/audit?since=2030-01-01")

@@ -81,7 +81,7 @@ async def search_audit(
     db: aiosqlite.Connection, query: AuditQuery, *, limit: int, offset: int = 0
 ) -> list[Action]:
     """Newest first, one page of ``limit`` from ``offset``."""
-    where, args = ["community = ?"], [query.community]
+    where, args = ["community = ?"], list[object]([query.community])
     if query.actor:
         where.append("(actor = ? OR actor_name = ?)")
         args += [query.actor, query.actor]
@@ -90,7 +90,7 @@ async def search_audit(
         args.append(query.action)
     if query.session_id is not None:
         where.append("session_id = ?")
-        args.append(str(query.session_id))
+        args.append(query.session_id)
     if query.since is not None:
         where.append("created_at >= ?")
         args.append(ts(query.since))
