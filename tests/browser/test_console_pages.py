@@ -66,3 +66,21 @@ def test_hostile_suggestions_and_names_stay_text(console: Console, open_page: Op
     page.goto(console.base_url + "/console/hcsmeu/suggestions")
     shown = page.inner_text("table.queue")
     assert any(v in shown for v in xss_vectors())
+
+
+def test_skip_the_coming_chat_then_undo(console: Console, open_page: OpenPage) -> None:
+    """Last in this module: the running bot drops the chat at once, and plans it again."""
+    page = log_in(open_page, console)
+    expect(page.locator("section.chat")).to_have_count(1)
+    page.click("nav >> text=Schedule")
+    page.click("#skip button")
+    expect(page.locator("#outcome")).to_contain_text("is skipped")
+    screenshot(page, "console-schedule")
+    page.click("nav >> text=Coming chats")
+    expect(page.locator("section.chat")).to_have_count(0)
+    expect(page.locator("#exceptions")).to_contain_text("is skipped")
+    page.click("nav >> text=Schedule")
+    page.click("#exceptions button")
+    expect(page.locator("#outcome")).to_have_text("The exception is undone.")
+    page.click("nav >> text=Coming chats")
+    expect(page.locator("section.chat")).to_have_count(1)
