@@ -116,6 +116,7 @@ async def test_another_communitys_suggestion_is_unknown(site: tuple[Chat, Browse
         "/suggestions",
         "/moderation",
         "/audit",
+        "/schedule",
         "/chats/{sid}/signups",
         "/chats/{sid}/signups.csv",
     ],
