@@ -38,6 +38,8 @@ from typing import Any
 
 import aiohttp
 
+from bench import intake_mastodon as md
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"ratio": 0.8, "ack_lag_ms": 100.0, "rss_mb": 150.0}
 # Mostly the common message (no tag, no mention, no reply), some answers to Q1.
@@ -61,6 +63,9 @@ class Stand:
     preload: Callable[[dict[str, Any], int], dict[str, Any]]  # ready info, n -> body
     bare: Callable[[dict[str, Any], int, Callable[[], Awaitable[None]]], Awaitable[float]]
     config: Callable[[dict[str, Any]], tuple[str, str, dict[str, str]]]  # -> toml, channel, env
+    # hashchat's adapter is ready to read the preload (a stream connected, say)
+    live: Callable[[Any], bool] = lambda platform: True
+    nudge: Callable[[Any], None] = lambda platform: None  # after the preload
 
 
 # Telegram ------------------------------------------------------------------------------
@@ -148,7 +153,15 @@ def _dc_config(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 STANDS = {
     "telegram": Stand("tests.fakes.telegram_process", (), _tg_preload, _tg_bare, _tg_config),
     "discord": Stand("tests.fakes.discord_process", (), _dc_preload, _dc_bare, _dc_config),
-}
+    "mastodon-streaming": Stand(
+        "tests.fakes.mastodon_process", (), md.preload(TEXTS), md.bare_streaming,
+        md.config(streaming=True), live=md.stream_live,
+    ),
+    "mastodon-polling": Stand(
+        "tests.fakes.mastodon_process", (), md.preload(TEXTS), md.bare_polling,
+        md.config(streaming=False), nudge=md.poll_now,
+    ),
+}  # fmt: skip
 
 
 # one measured side, in its own process ----------------------------------------------------
@@ -232,7 +245,11 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             writer._commit = timed  # type: ignore[method-assign]
             ref = ChannelRef.parse(channel)
             deadline = time.monotonic() + 30
-            while app.live.for_channel(ref) is None or not app.live.for_channel(ref).posted:
+            while (
+                app.live.for_channel(ref) is None
+                or not app.live.for_channel(ref).posted
+                or not stand.live(platform)
+            ):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the chat did not open")
                 await asyncio.sleep(0.05)
@@ -241,6 +258,7 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             acks[0] = 0
             await _post(info, "/_control/preload", stand.preload(info, n))
             marks["t0"], marks["cpu0"] = time.perf_counter(), _cpu()
+            stand.nudge(platform)
             await asyncio.wait_for(all_acked.wait(), timeout=600)
             cpu = _cpu() - marks["cpu0"]
         finally:
