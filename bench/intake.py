@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import resource
@@ -179,6 +180,16 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _profiler() -> cProfile.Profile | None:
+    """With BENCH_PROFILE=FILE, the hashchat side profiles its event-loop thread from the
+    preload to the N-th acknowledgement into FILE (pstats)."""
+    if not os.environ.get("BENCH_PROFILE"):
+        return None
+    profile = cProfile.Profile()
+    profile.enable()
+    return profile
+
+
 async def side_bare(stand: Stand, info: dict[str, Any], n: int) -> dict[str, Any]:
     marks: dict[str, float] = {}
 
@@ -258,9 +269,13 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             acks[0] = 0
             await _post(info, "/_control/preload", stand.preload(info, n))
             marks["t0"], marks["cpu0"] = time.perf_counter(), _cpu()
+            profile = _profiler()
             stand.nudge(platform)
             await asyncio.wait_for(all_acked.wait(), timeout=600)
             cpu = _cpu() - marks["cpu0"]
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(os.environ["BENCH_PROFILE"])
         finally:
             await app.stop()
             alarm.shutdown()
