@@ -326,7 +326,9 @@ def start_standin(stand: Stand, tmp: Path, name: str) -> tuple[subprocess.Popen[
 
 
 def measure(name: str, side: str, ready: Path, n: int) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": os.environ.get("BENCH_PYTHONPATH", str(ROOT))}
+    # BENCH_PYTHONPATH=another checkout: its bot/ measured, with this bench's helpers.
+    path = os.pathsep.join(p for p in (os.environ.get("BENCH_PYTHONPATH"), str(ROOT)) if p)
+    env = {**os.environ, "PYTHONPATH": path}
     command = [sys.executable, __file__, "--side", side, "--platform", name]
     command += ["--ready", str(ready), "--n", str(n)]
     out = subprocess.run(
