@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import resource
@@ -37,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from bench import intake_mastodon as md
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"ratio": 0.8, "ack_lag_ms": 100.0, "rss_mb": 150.0}
@@ -61,6 +64,9 @@ class Stand:
     preload: Callable[[dict[str, Any], int], dict[str, Any]]  # ready info, n -> body
     bare: Callable[[dict[str, Any], int, Callable[[], Awaitable[None]]], Awaitable[float]]
     config: Callable[[dict[str, Any]], tuple[str, str, dict[str, str]]]  # -> toml, channel, env
+    # hashchat's adapter is ready to read the preload (a stream connected, say)
+    live: Callable[[Any], bool] = lambda platform: True
+    nudge: Callable[[Any], None] = lambda platform: None  # after the preload
 
 
 # Telegram ------------------------------------------------------------------------------
@@ -148,7 +154,15 @@ def _dc_config(info: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
 STANDS = {
     "telegram": Stand("tests.fakes.telegram_process", (), _tg_preload, _tg_bare, _tg_config),
     "discord": Stand("tests.fakes.discord_process", (), _dc_preload, _dc_bare, _dc_config),
-}
+    "mastodon-streaming": Stand(
+        "tests.fakes.mastodon_process", (), md.preload(TEXTS), md.bare_streaming,
+        md.config(streaming=True), live=md.stream_live,
+    ),
+    "mastodon-polling": Stand(
+        "tests.fakes.mastodon_process", (), md.preload(TEXTS), md.bare_polling,
+        md.config(streaming=False), nudge=md.poll_now,
+    ),
+}  # fmt: skip
 
 
 # one measured side, in its own process ----------------------------------------------------
@@ -164,6 +178,16 @@ async def _post(info: dict[str, Any], path: str, body: dict[str, Any]) -> None:
 def _cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def _profiler() -> cProfile.Profile | None:
+    """With BENCH_PROFILE=FILE, the hashchat side profiles its event-loop thread from the
+    preload to the N-th acknowledgement into FILE (pstats)."""
+    if not os.environ.get("BENCH_PROFILE"):
+        return None
+    profile = cProfile.Profile()
+    profile.enable()
+    return profile
 
 
 async def side_bare(stand: Stand, info: dict[str, Any], n: int) -> dict[str, Any]:
@@ -232,7 +256,11 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             writer._commit = timed  # type: ignore[method-assign]
             ref = ChannelRef.parse(channel)
             deadline = time.monotonic() + 30
-            while app.live.for_channel(ref) is None or not app.live.for_channel(ref).posted:
+            while (
+                app.live.for_channel(ref) is None
+                or not app.live.for_channel(ref).posted
+                or not stand.live(platform)
+            ):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the chat did not open")
                 await asyncio.sleep(0.05)
@@ -241,8 +269,13 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             acks[0] = 0
             await _post(info, "/_control/preload", stand.preload(info, n))
             marks["t0"], marks["cpu0"] = time.perf_counter(), _cpu()
+            profile = _profiler()
+            stand.nudge(platform)
             await asyncio.wait_for(all_acked.wait(), timeout=600)
             cpu = _cpu() - marks["cpu0"]
+            if profile is not None:
+                profile.disable()
+                profile.dump_stats(os.environ["BENCH_PROFILE"])
         finally:
             await app.stop()
             alarm.shutdown()
@@ -293,7 +326,9 @@ def start_standin(stand: Stand, tmp: Path, name: str) -> tuple[subprocess.Popen[
 
 
 def measure(name: str, side: str, ready: Path, n: int) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": os.environ.get("BENCH_PYTHONPATH", str(ROOT))}
+    # BENCH_PYTHONPATH=another checkout: its bot/ measured, with this bench's helpers.
+    path = os.pathsep.join(p for p in (os.environ.get("BENCH_PYTHONPATH"), str(ROOT)) if p)
+    env = {**os.environ, "PYTHONPATH": path}
     command = [sys.executable, __file__, "--side", side, "--platform", name]
     command += ["--ready", str(ready), "--n", str(n)]
     out = subprocess.run(

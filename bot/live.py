@@ -126,18 +126,25 @@ def replay_posts(live: LiveSession, steps: Iterable[StepRow], posts: Iterable[Po
             live.settled(step.question, post.channel, shown=True, ref=ref)
 
 
+_CACHED_CHANNELS = 10_000
+
+
 class LiveIndex:
     """Read by the tracker on every message, so lookups stay in memory."""
 
     def __init__(self) -> None:
         self._sessions: dict[int, LiveSession] = {}
         self._closed: dict[int, LiveSession] = {}  # closed within LATE_WINDOW
+        # for_channel's answers (asked twice per message: by the gate and the tracker),
+        # forgotten whenever a session opens or closes.
+        self._by_channel: dict[ChannelRef, LiveSession | None] = {}
 
     def open(self, session_id: int, plan: SessionPlan) -> LiveSession:
         live = self._sessions.get(session_id)
         if live is None:
             channels = frozenset(ChannelRef.parse(c) for c in plan.channels)
             live = self._sessions[session_id] = LiveSession(session_id, plan, channels)
+            self._by_channel.clear()
         return live
 
     def close(
@@ -150,6 +157,7 @@ class LiveIndex:
         """Stop recording the session; with ``ended_at``, messages sent until then that
         arrive late are still taken for it, for :data:`LATE_WINDOW`."""
         live = self._sessions.pop(session_id, None)
+        self._by_channel.clear()
         if live is not None and ended_at is not None:
             live.started_at, live.ended_at = started_at, ended_at
             live.built = True
@@ -181,10 +189,15 @@ class LiveIndex:
         return bool(self._closed)
 
     def for_channel(self, channel: ChannelRef) -> LiveSession | None:
-        for live in self._sessions.values():
-            if live.covers(channel):
-                return live
-        return None
+        try:
+            return self._by_channel[channel]
+        except KeyError:
+            pass
+        found = next((live for live in self._sessions.values() if live.covers(channel)), None)
+        if len(self._by_channel) >= _CACHED_CHANNELS:
+            self._by_channel.clear()
+        self._by_channel[channel] = found
+        return found
 
     def late_for(self, channel: ChannelRef, sent_at: datetime, now: datetime) -> LiveSession | None:
         """The closed session a late message in ``channel`` belongs to, if any."""

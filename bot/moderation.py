@@ -118,9 +118,9 @@ class Moderation:
             or message.author.key in self.services.optouts
         ):
             return Admission.IGNORE
-        channel, now = message.ref.channel, self.clock.now()
+        channel = message.ref.channel
         live = self.services.live.for_channel(channel)
-        live = live or self.services.live.late_for(channel, message.sent_at, now)
+        live = live or self.services.live.late_for(channel, message.sent_at, self.clock.now())
         if live is None:
             return Admission.STORE
         verdict = self._rules[community.id].check(message.author.key, message.text, message.sent_at)

@@ -13,7 +13,7 @@ from bot.clock import ManualClock
 from bot.domain import ChannelRef
 from bot.errors import ConfigError
 from bot.platforms.mastodon.config import mastodon_channels
-from bot.platforms.mastodon.intake import Source
+from bot.platforms.mastodon.intake import Recent, Source
 from bot.platforms.mastodon.pace import Budget, poll_interval
 from bot.platforms.mastodon.platform import MastodonPlatform
 from bot.platforms.mastodon.text import (
@@ -159,6 +159,14 @@ def test_the_cursor_passes_only_acknowledged_statuses() -> None:
     source.add("15", "15", contiguous=True)
     assert source.advance({"14", "15"}) == "15"
     assert source.items == {}
+
+
+def test_statuses_handed_over_are_remembered_lately_not_for_the_whole_chat() -> None:
+    handed = Recent(3)
+    for sid in ("1", "2", "3", "3", "4"):
+        handed.add(sid)
+    assert {"2", "3", "4"} == {sid for sid in "1234" if sid in handed}  # the oldest let go
+    assert len(handed) == 3
 
 
 async def test_the_config_section_builds_the_adapter(tmp_path: Path) -> None:

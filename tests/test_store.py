@@ -17,7 +17,7 @@ import aiosqlite
 import pytest
 
 from bot.clock import ManualClock
-from bot.domain import UserRef
+from bot.domain import ChannelRef, UserRef
 from bot.live import LiveIndex
 from bot.platforms.local.platform import LocalPlatform
 from bot.store import MessageWriter, PostState, Store, StoredMessage
@@ -297,6 +297,18 @@ async def test_close_commits_what_was_submitted_before_stopping(
 
 
 # the tracker: acknowledged only once stored ---------------------------------------------
+
+
+def test_a_channel_belongs_to_the_chat_live_in_it_now_as_chats_open_and_close() -> None:
+    live = LiveIndex()
+    main = ChannelRef.parse("local:main")
+    assert live.for_channel(main) is None  # asked before any chat: nothing to file under
+    opened = live.open(1, plan("local:main"))
+    assert live.for_channel(main) is opened
+    assert live.for_channel(ChannelRef.parse("local:side")) is None
+    live.close(1)
+    assert live.for_channel(main) is None
+    assert live.open(2, plan("local:main", series="next")) is live.for_channel(main)
 
 
 async def test_a_message_that_could_not_be_stored_is_never_acknowledged(store: Store) -> None:

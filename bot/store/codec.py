@@ -27,7 +27,8 @@ def parse_ts_or_none(text: str | None) -> datetime | None:
 
 
 def encode_questions(numbers: Iterable[int]) -> str:
-    return " ".join(str(n) for n in sorted(numbers))
+    ordered = sorted(numbers)  # once per stored message: most have none or one
+    return str(ordered[0]) if len(ordered) == 1 else " ".join(map(str, ordered))
 
 
 def decode_questions(text: str) -> frozenset[int]:

@@ -12,6 +12,8 @@ needs of the Mastodon stand-in, as JSON over HTTP.
   is the API's (``status`` or ``text``, ``in_reply_to_id``, ``visibility``) plus ``who``;
   a reply starts with its parent's author, as apps write it (``mention_parent: false``
   not);
+- ``POST preload``: ``count`` statuses of ``texts`` under ``tag``, built at once and
+  served as fast as a client reads (tests/fakes/mastodon_preload.py, for the benchmark);
 - ``POST settings``: the switches (``fail_ratio`` and ``fail_statuses`` for the bot's
   posts, ``refuse``, ``refuse_exact``, ``refusal``, ``streaming_down``,
   ``lose_post_answers``, ``cut_posts``, ``ignore_idempotency``); ``POST drop_streams``.
@@ -32,6 +34,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.mastodon_preload import preload
 
 if TYPE_CHECKING:
     from tests.fakes.mastodon_server import Controls
@@ -120,6 +124,9 @@ def control_app(controls: Controls, tokens: dict[str, str]) -> Starlette:
         acct = json.loads(answer.body)["account"]["acct"]
         return text if text.startswith(f"@{acct}") else f"@{acct} {text}"
 
+    async def preload_statuses(request: Request) -> Any:
+        return await preload(request, controls, as_participant)
+
     async def change_status(request: Request) -> JSONResponse:
         body = await request.json()
         who = str(body.pop("who"))
@@ -137,6 +144,7 @@ def control_app(controls: Controls, tokens: dict[str, str]) -> Starlette:
             Route("/_control/requests", requests),
             Route("/_control/settings", settings, methods=["POST"]),
             Route("/_control/drop_streams", drop_streams, methods=["POST"]),
+            Route("/_control/preload", preload_statuses, methods=["POST"]),
             Route("/_control/statuses", post_status, methods=["POST"]),
             Route("/_control/statuses/{sid}", change_status, methods=["PUT", "DELETE"]),
         ]

@@ -33,6 +33,7 @@ from mastodon_mock.db.base import Base
 from mastodon_mock.routers import statuses as statuses_router
 
 from bot.platforms.mastodon.text import html_to_text
+from tests.fakes.mastodon_preload import Preloaded
 
 BOT_TOKEN = "bot-token-9f3c2e7a51d4"
 DOMAIN = "mock.local"
@@ -92,6 +93,7 @@ class Controls:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self.control: Any = None  # the /_control/ API, when run as a process
+        self.preloaded: Preloaded | None = None  # statuses served without the mock
 
     def reset(self) -> None:
         with self._lock:
@@ -106,6 +108,7 @@ class Controls:
             self.fail_ratio = 0.0
             self.bot_posts.clear()
             self.streams_opened = 0
+            self.preloaded = None
 
     def drop_streams(self) -> None:
         """End every open stream, as a server restart or a proxy timeout would."""
@@ -163,6 +166,11 @@ class Controls:
                 body = b'{"error": "refused by the stand-in"}'
             await send({"type": "http.response.start", "status": refused, "headers": []})
             await send({"type": "http.response.body", "body": body})
+        elif self.preloaded is not None and self.preloaded.serves(method, path):
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            page = self.preloaded.page(scope["query_string"].decode())
+            await send({"type": "http.response.body", "body": page})
         elif path.startswith(_STREAMING) and not path.endswith("/health"):
             await self._stream(scope, receive, send)
         elif method == "POST" and path == "/api/v1/statuses" and self._lose():

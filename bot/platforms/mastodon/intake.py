@@ -8,6 +8,7 @@ import contextlib
 import heapq
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,34 @@ class Source:
             return None
         self.saved = best
         return best
+
+
+class Recent:
+    """The last ``size`` ids added, to hand a status over once when the hashtag and the
+    notifications both bring it (within moments of each other). Bounded, so it does not
+    grow with the chat: an older status coming back is behind the sources' cursors, or
+    stored once all the same (the store keeps one row per status)."""
+
+    __slots__ = ("_ids", "_order", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._ids: set[str] = set()
+        self._order: deque[str] = deque()
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ident: str) -> None:
+        if ident in self._ids:
+            return
+        self._ids.add(ident)
+        self._order.append(ident)
+        if len(self._order) > self.size:
+            self._ids.discard(self._order.popleft())
 
 
 JOIN_TIMEOUT = 10.0  # a thread still stuck in connecting is a daemon: it cannot hold us up

@@ -15,7 +15,7 @@ from mastodon.streaming import StreamListener
 
 from bot.domain import MessageDeleted, MessageEdited, MessageRef
 from bot.platforms.base import Host, PlatformError
-from bot.platforms.mastodon.intake import Source, Stream, order
+from bot.platforms.mastodon.intake import Recent, Source, Stream, order
 from bot.platforms.mastodon.pace import Sleep, poll_interval
 from bot.platforms.mastodon.refresh import Refresher
 from bot.platforms.mastodon.statuses import aware
@@ -31,6 +31,7 @@ PAGE = 40
 IDLE = 60.0  # seconds between refreshes while every stream is live
 STREAM_READ_TIMEOUT = 90  # servers send a heartbeat every 15 s or so
 MAX_SKIPPED_CYCLES = 16  # reconnection backoff, counted in poll cycles
+EMITTED_REMEMBERED = 20_000  # statuses handed over lately, not to hand over twice
 
 
 class Reading:
@@ -47,7 +48,7 @@ class Reading:
         self._settled: dict[str, asyncio.Event] = {}
         self._inbox: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
         self._lock = asyncio.Lock()
-        self._emitted: set[str] = set()
+        self._emitted = Recent(EMITTED_REMEMBERED)
         # Statuses handed to the core and not yet acknowledged: what is in flight, so its
         # size is bounded by the batch, not by the chat. Any other status a source holds
         # was emitted once and acknowledged (``_take`` emits every status it files).
