@@ -15,7 +15,7 @@ from bot.alarm import Alarm
 from bot.backlog import Rebuilds, caught_up
 from bot.clock import Clock
 from bot.commands import Services
-from bot.config import CommunityConfig, Config
+from bot.config import CommunityConfig, Config, database_password
 from bot.domain import ChannelRef, IncomingMessage
 from bot.errors import ConfigError
 from bot.i18n import Messages
@@ -82,10 +82,10 @@ class App:
         # Each resource registers its own shutdown as soon as it exists; stop() runs them
         # in reverse: web server, platforms, event readers, writer (commits), store.
         settings = self.config.bot
-        db_path = self.config.resolve(settings.database)
-        self.store = await Store.open(db_path)
+        db_path, password = self.config.database, database_password(settings)
+        self.store = await Store.open(db_path, password=password)
         self._exit.push_async_callback(self.store.close)
-        self.writer = MessageWriter(db_path)
+        self.writer = MessageWriter(db_path, password=password)
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)

@@ -17,7 +17,14 @@ import click
 from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import SystemClock
-from bot.config import CommunityConfig, Config, InvalidConfig, SeriesConfig, load_config
+from bot.config import (
+    CommunityConfig,
+    Config,
+    InvalidConfig,
+    SeriesConfig,
+    database_password,
+    load_config,
+)
 from bot.errors import ConfigError, Problem, StartError
 from bot.planning import check_all_agendas, load_session_agenda, next_sessions, schedule_of
 from bot.platforms.base import PlatformError
@@ -113,9 +120,9 @@ def _series_end(community: CommunityConfig, series: SeriesConfig, now: datetime)
 
 def _report_replans(config: Config) -> None:
     """Against the database of a running bot: what its next planner pass will change."""
-    database = config.resolve(config.bot.database)
-    if not database.is_file():
-        return
+    database = config.database
+    if not isinstance(database, Path) or not database.is_file():
+        return  # PostgreSQL: ``check`` stays offline
     try:
         lines = asyncio.run(preview(config, SystemClock().now()))
     except (sqlite3.Error, OSError, ValueError) as exc:
@@ -207,7 +214,7 @@ def audit(config_path: Path, community: str | None, count: int) -> None:
     try:
         actions = asyncio.run(_recent_actions(config, community, count))
     except (OSError, sqlite3.Error) as exc:
-        where = config.resolve(config.bot.database)
+        where = config.database
         click.secho(f"cannot read the database {where} (bot.database): {exc}", fg="red", err=True)
         sys.exit(1)
     if not actions:
@@ -222,7 +229,7 @@ def audit(config_path: Path, community: str | None, count: int) -> None:
 
 
 async def _recent_actions(config: Config, community: str | None, count: int) -> list[Action]:
-    store = await Store.open(config.resolve(config.bot.database))
+    store = await Store.open(config.database, password=database_password(config.bot))
     try:
         return await store.audit.recent(community, count)
     finally:
@@ -262,7 +269,7 @@ async def _run(config: Config, config_path: Path) -> None:
         sys.exit(1)
     except sqlite3.Error as exc:  # a file that is no SQLite database, a full disk, ...
         alarm.shutdown()
-        where = config.resolve(config.bot.database)
+        where = config.database
         click.secho(
             f"hashchat could not open its database {where} (bot.database): {exc}",
             fg="red",

@@ -193,7 +193,7 @@ async def preview(config: Config, now: datetime) -> list[str]:
     each chat it has planned, one line each, for ``hashchat check``."""
     wanted = {(u.community.id, u.series_id, u.starts_at): u for u in upcoming(config, now, 2)}
     lines: list[str] = []
-    for row, approved in await read_planned(config.resolve(config.bot.database)):
+    for row, approved in await read_planned(config.database):
         stored = row.plan
         if stored.starts_at <= now:
             continue

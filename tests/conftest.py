@@ -17,6 +17,9 @@ from bot.domain import UserRef
 from bot.platforms.base import Platform
 from bot.platforms.local.platform import LocalPlatform
 
+# Store contract tests take ``db_location``: each runs on SQLite and on PostgreSQL.
+pytest_plugins = ["tests.backends"]
+
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 3, 4, 13, 0, tzinfo=PARIS)  # a Wednesday
 MOD = UserRef("local", "mod", "Moderator")

@@ -13,13 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 
-import aiosqlite
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
-from bot.store.connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +130,16 @@ class MessageWriter:
 
     def __init__(
         self,
-        path: Path,
+        path: Location,
         *,
+        password: str | None = None,
         max_batch: int = 500,
         max_delay: float = 0.005,
         attempts: int = 5,
     ) -> None:
         self._path = path
-        self._db: aiosqlite.Connection | None = None
+        self._password = password
+        self._db: Database | None = None
         self._max_batch = max_batch
         self._max_delay = max_delay
         self._attempts = attempts
@@ -148,7 +148,7 @@ class MessageWriter:
 
     async def start(self) -> None:
         """Open a connection of its own, so no other commit can split a batch."""
-        self._db = await connect(self._path, autocommit=True)
+        self._db = await open_database(self._path, autocommit=True, password=self._password)
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
     async def close(self) -> None:
@@ -193,7 +193,8 @@ class MessageWriter:
         try:
             await self._commit([(w, row) for w, row, _ in batch])
         except Exception as exc:
-            if len(batch) > 1 and not isinstance(exc, aiosqlite.OperationalError):
+            assert self._db is not None
+            if len(batch) > 1 and not isinstance(exc, self._db.transient_errors):
                 for item in batch:
                     await self._commit_batch([item])
                 return
@@ -217,7 +218,7 @@ class MessageWriter:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential(multiplier=0.05, max=2),
-            retry=retry_if_exception_type(aiosqlite.OperationalError),
+            retry=retry_if_exception_type(db.transient_errors),
             reraise=True,
         ):
             with attempt:
@@ -227,16 +228,11 @@ class MessageWriter:
                     # so one trip to the database thread instead of three.
                     await _insert(db, rows)
                     return
-                await db.execute("BEGIN IMMEDIATE")
-                try:
+                async with db.transaction():
                     await self._apply(db, writes)
-                    await db.execute("COMMIT")
-                except BaseException:
-                    await db.execute("ROLLBACK")
-                    raise
 
     @staticmethod
-    async def _apply(db: aiosqlite.Connection, writes: list[tuple[Write, Row | None]]) -> None:
+    async def _apply(db: Database, writes: list[tuple[Write, Row | None]]) -> None:
         inserts: list[Row] = []
         for w, row in writes:
             if isinstance(w, StoredMessage):
@@ -265,7 +261,7 @@ class MessageWriter:
             await _insert(db, inserts)
 
 
-async def _insert(db: aiosqlite.Connection, rows: list[Row]) -> None:
+async def _insert(db: Database, rows: list[Row]) -> None:
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
         await db.execute(insert_sql(len(chunk)), [value for row in chunk for value in row])
