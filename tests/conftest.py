@@ -54,13 +54,14 @@ def chat_config(
     start: datetime = START,
     reminders: tuple[str, ...] = ("1h", "10m"),
     moderator_channels: tuple[str, ...] = ("local:mods",),
+    database: str = "chat.db",
 ) -> Config:
     """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
     (sub-tables such as another series) after it."""
     (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
     text = f"""
 [bot]
-database = "chat.db"
+database = "{database}"
 transcripts_dir = "pages"
 grace = "5m"
 
@@ -133,8 +134,12 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
-    c = Chat(tmp_path, chat_config(tmp_path))
+async def chat(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Chat]:
+    """In a module marked ``both_backends``, once on SQLite and once on PostgreSQL."""
+    database = "chat.db"
+    if request.node.get_closest_marker("both_backends"):
+        database = str(request.getfixturevalue("db_location"))
+    c = Chat(tmp_path, chat_config(tmp_path, database=database))
     await c.boot()
     yield c
     if c.app is not None:

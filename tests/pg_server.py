@@ -48,10 +48,27 @@ class PgServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, *, template: str = "template1") -> str:
+        # FILE_COPY: for a small template, far quicker than the default WAL_LOG.
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return self.url(name)
+
+    def empty(self, database: str) -> str:
+        """Delete every row and restart the ids: a fresh database, ten times quicker to
+        get than ``CREATE DATABASE`` (which copies files and checkpoints)."""
+        with psycopg.connect(self.url(database), autocommit=True) as conn:
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename != 'hashchat_schema'"
+                )
+            ]
+            if names:
+                tables = ", ".join(f'"{n}"' for n in names)
+                conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        return self.url(database)
 
     def stop(self) -> None:
         self.process.terminate()  # SIGTERM: PostgreSQL's "smart" shutdown
