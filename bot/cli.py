@@ -331,3 +331,19 @@ def demo(locale: str, speed: float, out: Path) -> None:
     click.echo(f"  {(folder / 'index.html').as_uri()}")
     click.echo(f"  {folder / 'transcript.md'}")
     click.echo(f"  {folder / 'transcript.json'}")
+
+
+@main.command("migrate")
+@CONFIG_OPTION
+@VERBOSE_OPTION
+@click.option("--to", "target", required=True, help="postgresql://user@host:port/database")
+@click.option(
+    "--password-env",
+    help="The environment variable holding the target's password"
+    " (default: the config's bot.database_password_env).",
+)
+def migrate_command(config_path: Path, target: str, password_env: str | None) -> None:
+    """Copy the configured SQLite database into an empty PostgreSQL one, and verify it."""
+    from bot.moving import run_migrate
+
+    sys.exit(run_migrate(_load(config_path), config_path, target, password_env))
