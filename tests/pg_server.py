@@ -111,6 +111,13 @@ def start(timeout: float = 60.0) -> PgServer:
     if initdb.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"initdb failed for the PostgreSQL tests:\n{initdb.stderr}")
+    # Trust for the tests' own role; a password for the role ``secured``, so a test can
+    # show that the configured password is the one used.
+    (data / "pg_hba.conf").write_text(
+        "host all secured 127.0.0.1/32 scram-sha-256\n"
+        "host all all 127.0.0.1/32 trust\nlocal all all trust\n",
+        encoding="utf-8",
+    )
     port = _free_port()
     with open(log, "wb") as out:
         process = subprocess.Popen(

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from bot.clock import ManualClock
+from bot.database_url import DatabaseUrl
 from bot.domain import UserRef
 from bot.live import LiveIndex
 from bot.platforms.local.platform import LocalPlatform
@@ -29,6 +30,7 @@ from bot.store.migrations import MIGRATIONS, migrate
 from bot.store.writer import MessageEdit, MessageRemoval
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
 from bot.tracker import Tracker
+from tests.pg_server import PgServer
 
 # What a refused write raises, per backend.
 INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
@@ -159,6 +161,25 @@ async def test_a_database_from_a_newer_hashchat_is_refused_with_upgrade_advice(
             assert await cur.fetchall() == []  # nothing was created in someone else's schema
     finally:
         await db.close()
+
+
+async def test_postgresql_is_migrated_once_and_refuses_a_newer_schema(postgres: PgServer) -> None:
+    where = DatabaseUrl(postgres.create_database("migrations"))
+    store = await Store.open(where)
+    await store.set_cursor("local", "main", "41")
+    await store.close()
+    again = await Store.open(where)  # a second start runs nothing again, keeps the data
+    try:
+        assert await again.db.fetchall("SELECT version FROM hashchat_schema") == [
+            (len(MIGRATIONS),)
+        ]
+        assert await again.cursor("local", "main") == "41"
+        async with transaction(again.db):
+            await again.db.execute("UPDATE hashchat_schema SET version = version + 1")
+    finally:
+        await again.close()
+    with pytest.raises(RuntimeError, match=r"schema version \d+, newer .*upgrade hashchat"):
+        await Store.open(where)
 
 
 def _connections_in(tb: TracebackType | None) -> list[aiosqlite.Connection]:
