@@ -66,7 +66,7 @@ async def test_a_chat_runs_on_postgresql(
 async def test_a_chat_moved_to_postgresql_mid_chat_goes_on_there(
     driver: Driver, tmp_path: Path, postgres: PgServer
 ) -> None:
-    chat = PostgresChat(driver, tmp_path, duration=timedelta(seconds=20))
+    chat = PostgresChat(driver, tmp_path, duration=timedelta(seconds=14))
     async with chat.running():
         expected = Expected()
         await chat.wait_posted("q1", within=chat.until("q1"))
