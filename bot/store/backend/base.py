@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -85,7 +85,8 @@ class Database(ABC):
 
     @abstractmethod
     async def script(self, sql: str) -> None:
-        """Run several statements without parameters (DDL), outside any transaction."""
+        """Run several statements without parameters (DDL); on PostgreSQL inside the
+        task's open transaction, if any (migrations run each in one)."""
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -103,7 +104,3 @@ class Database(ABC):
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         return (await self._run(sql, params)).rows
-
-    async def rows(self, sql: str, params: Params = ()) -> AsyncIterator[tuple[Any, ...]]:
-        for row in (await self._run(sql, params)).rows:
-            yield row

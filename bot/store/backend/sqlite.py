@@ -49,7 +49,10 @@ class SqliteDatabase(Database):
         return cls(await connect(path, autocommit=autocommit), path, autocommit=autocommit)
 
     async def _run(self, sql: str, params: Params) -> Result:
-        async with self.raw.execute(sql, params) as cur:
+        cur = await self.raw.execute(sql, params)
+        if cur.description is None:  # a write: no rows to read, one trip to the thread
+            return Result([], cur.rowcount, cur.lastrowid)
+        async with cur:
             rows = [tuple(r) for r in await cur.fetchall()]
             return Result(rows, cur.rowcount, cur.lastrowid)
 
