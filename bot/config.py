@@ -283,7 +283,11 @@ def _file_checks(config: Config, source: str) -> list[Problem]:
     problems: list[Problem] = []
     database = config.database
     if isinstance(database, DatabaseUrl):
-        pass
+        try:
+            password_from_env(config.bot.database_password_env)
+        except LookupError:
+            message = f"the environment variable {config.bot.database_password_env} is not set"
+            problems.append(Problem(source, message, field="bot.database_password_env"))
     elif database.exists() and not database.is_file():
         message = f"{database} is not a regular file: give the path of a file, e.g. hashchat.db"
         problems.append(Problem(source, message, field="bot.database"))

@@ -35,6 +35,16 @@ def test_a_database_url_hashchat_cannot_use_is_refused_at_its_field(
     assert ":pw@" not in errors
 
 
+def test_check_names_an_unset_password_variable(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        bot='database = "postgresql://me@db.example/chats"\n'
+        'database_password_env = "HASHCHAT_TEST_NO_SUCH_VARIABLE"',
+    )
+    (line,) = [t for t in refused(path).splitlines() if "bot.database_password_env" in t]
+    assert "the environment variable HASHCHAT_TEST_NO_SUCH_VARIABLE is not set" in line
+
+
 async def test_run_without_the_password_variable_names_it(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -42,8 +52,10 @@ async def test_run_without_the_password_variable_names_it(tmp_path: Path) -> Non
         'database_password_env = "HASHCHAT_TEST_NO_SUCH_VARIABLE"',
     )
     async with BotProcess(path) as bot:
-        assert await bot.exited() == 1
-    assert "HASHCHAT_TEST_NO_SUCH_VARIABLE (bot.database_password_env) is not set" in bot.err.text
+        assert await bot.exited() == 2  # refused with the config's other problems
+    assert "bot.database_password_env: the environment variable HASHCHAT_TEST_NO_SUCH_VARIABLE" in (
+        bot.err.text
+    )
     assert "Traceback" not in bot.err.text
 
 
