@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench chaos check catalogs clean
+.PHONY: demo test lint bench bench-intake bench-site chaos check catalogs clean verify-deploy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -15,10 +15,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
+# Node tools from package.json, offline-safe: Pagefind (the exported site's search index)
+# and axe-core (the browser tests' accessibility check). The browser tests (tests/browser)
+# drive Debian's chromium through Playwright: no browser download.
+CHROMIUM ?= /usr/bin/chromium
+NODE_STAMP := node_modules/.installed
+
+$(CHROMIUM):
+	@echo "chromium is missing; installing it with apt-get"
+	apt-get update -q && apt-get install -y -q chromium
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "npm is missing; installing it with apt-get"; \
+	  apt-get update -q && apt-get install -y -q npm; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/hashchat demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -27,6 +44,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# Each adapter + core against its bare SDK on the same stand-in: ARGS="--n 3000 --pairs 5"
+bench-intake: $(STAMP)
+	PYTHONPATH=. $(BIN)/python bench/intake.py $(ARGS)
+
+# The community site at 400,000 messages: search p50/p95, page renders, static build.
+bench-site: $(STAMP) $(NODE_STAMP)
+	PYTHONPATH=. $(BIN)/python bench/site.py $(ARGS)
 
 # The real process killed at random and 20% of its posts refused: ARGS="--chats 20 --kills 80"
 chaos: $(STAMP)
@@ -42,4 +67,8 @@ catalogs: $(STAMP)
 	  --ignore-obsolete --no-fuzzy-matching --width 100
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules test-output
+
+# The systemd unit in deploy/, checked by systemd-analyze where it exists (CI runs it).
+verify-deploy: $(STAMP)
+	bash deploy/verify-unit

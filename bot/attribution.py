@@ -135,6 +135,15 @@ def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
         previous, is_range = number, False
 
 
+NONE: frozenset[int] = frozenset()
+
+
+def may_tag(text: str) -> bool:
+    """Whether ``text`` could tag an answer at all: a tag has a number. Most messages of
+    a chat have none, and then only a reply or a question's thread can place them."""
+    return _ANY_DIGIT.search(text) is not None
+
+
 def attribute(
     text: str,
     *,

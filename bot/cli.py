@@ -26,11 +26,14 @@ from bot.config import (
     load_config,
 )
 from bot.errors import ConfigError, Problem, StartError
+from bot.ops.backup import run_backup
+from bot.ops.logs import FORMATS, TEXT, use_format
 from bot.planning import check_all_agendas, load_session_agenda, next_sessions, schedule_of
 from bot.platforms.base import PlatformError
 from bot.reload import reload_on_sighup
 from bot.replanning import preview
 from bot.schedule import ends_on
+from bot.site.command import site
 from bot.store import Store
 from bot.store.audit import Action
 
@@ -60,6 +63,21 @@ VERBOSE_OPTION = click.option(
 )
 
 
+def _log_format(_: click.Context, __: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        use_format(value)
+
+
+# Like -v, accepted before the subcommand and after it.
+LOG_FORMAT_OPTION = click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    expose_value=False,
+    callback=_log_format,
+    help="How log lines look: text, or one JSON object per line for log collectors.",
+)
+
+
 def _load(path: Path) -> Config:
     try:
         return load_config(path)
@@ -76,10 +94,15 @@ def _fail(exc: ConfigError) -> NoReturn:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @VERBOSE_OPTION
+@LOG_FORMAT_OPTION
 def main() -> None:
     """hashchat runs scheduled, moderated question-and-answer chats."""
     # No level here: -v before the subcommand has already set it (WARNING otherwise).
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A no-op when --log-format has already set up the handler.
+    logging.basicConfig(format=TEXT)
+
+
+main.add_command(site)
 
 
 @main.command()
@@ -236,9 +259,42 @@ async def _recent_actions(config: Config, community: str | None, count: int) -> 
         await store.close()
 
 
+@main.command("console-link")
+@CONFIG_OPTION
+@click.option("--community", required=True, help="The community whose console to open.")
+@click.option("--as", "user", required=True, help="Who logs in, as platform:user-id.")
+def console_link(config_path: Path, community: str, user: str) -> None:
+    """Print a one-time link to the moderators' console (valid 10 minutes)."""
+    from bot.console.admin_link import LinkRefused, check_request, print_link
+    from bot.console.links import TooManyLinks
+
+    config = _load(config_path)
+    try:
+        who, public_url = check_request(config, community, user)
+        link = asyncio.run(print_link(config, who, public_url))
+    except LinkRefused as exc:
+        click.secho(str(exc), fg="red", err=True)
+        sys.exit(2)
+    except TooManyLinks:
+        click.secho("too many login links in the last 10 minutes: wait a little", err=True)
+        sys.exit(1)
+    except (OSError, sqlite3.Error) as exc:
+        where = config.database
+        click.secho(f"cannot use the database {where} (bot.database): {exc}", fg="red", err=True)
+        sys.exit(1)
+    if who.user not in config.community(community).moderators:
+        click.echo(
+            f"note: {who.user} is not among the configured moderators of {community}; the"
+            " console lets them in only while they are an admin on their platform",
+            err=True,
+        )
+    click.echo(link)
+
+
 @main.command()
 @CONFIG_OPTION
 @VERBOSE_OPTION
+@LOG_FORMAT_OPTION
 def run(config_path: Path) -> None:
     """Run the bot: announce, remind, post questions, track answers, publish transcripts."""
     config = _load(config_path)
@@ -285,6 +341,19 @@ async def _run(config: Config, config_path: Path) -> None:
         await app.stop()
 
 
+@main.command("backup")
+@CONFIG_OPTION
+@VERBOSE_OPTION
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The copy to write (default: beside the database, with the time in its name).",
+)
+def backup_command(config_path: Path, out: Path | None) -> None:
+    """Copy the database while the bot runs (SQLite's online backup), checked."""
+    run_backup(_load(config_path), out)
+
+
 @main.command("local-server")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, help="Port to listen on.")
@@ -319,18 +388,39 @@ def local_server(host: str, port: int) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("demo-output"),
     show_default=True,
-    help="Where the demo's database and transcript go (emptied first).",
+    help="Where the demo's database, transcripts and site go (emptied first).",
 )
-def demo(locale: str, speed: float, out: Path) -> None:
+@click.option(
+    "--serve/--no-serve",
+    default=None,
+    help="Keep serving the site after the chat, until Ctrl-C [default: when run in a terminal].",
+)
+def demo(locale: str, speed: float, out: Path, serve: bool | None) -> None:
     """Run a complete chat on the built-in local platform, with simulated participants."""
-    from bot.demo import run_demo
+    from bot.demo import DemoResult, run_demo
 
-    folder = asyncio.run(run_demo(out.resolve(), locale=locale, speed=speed))
-    click.echo()
-    click.secho("The chat is over. Transcript:", bold=True)
-    click.echo(f"  {(folder / 'index.html').as_uri()}")
-    click.echo(f"  {folder / 'transcript.md'}")
-    click.echo(f"  {folder / 'transcript.json'}")
+    def announce(result: DemoResult) -> None:
+        folder = result.transcript
+        click.echo()
+        click.secho("The chat is over. Transcript:", bold=True)
+        click.echo(f"  {(folder / 'index.html').as_uri()}")
+        click.echo(f"  {folder / 'transcript.md'}")
+        click.echo(f"  {folder / 'transcript.json'}")
+        click.secho("The community's site, as static files (hashchat site build):", bold=True)
+        click.echo(f"  {(result.export / result.site.split('/')[-2] / 'index.html').as_uri()}")
+        if serving:
+            click.secho("The community's site (Ctrl-C to stop):", bold=True)
+        else:
+            click.secho("The community's site (served while the demo ran):", bold=True)
+        click.echo(f"  {result.site}")
+
+    serving = sys.stdout.isatty() if serve is None else serve
+    try:
+        asyncio.run(
+            run_demo(out.resolve(), locale=locale, speed=speed, serve=serving, announce=announce)
+        )
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
 
 
 @main.command("migrate")

@@ -45,6 +45,7 @@ class Services:
     publish: Callable[[int], Awaitable[str]]  # (re)writes a session's transcript
     platforms: Mapping[str, Platform]
     clock: Clock
+    public_url: str | None = None  # where the console's login links point
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,6 +32,7 @@ from bot.config_fields import (
     Reminders,
     Retention,
     UserKey,
+    WebLink,
     Zone,
 )
 from bot.config_fields import (
@@ -151,6 +152,10 @@ class CommunityConfig(_Model):
     retention: Retention | None = None
     # During a chat, one post per participant per this long, where the platform can.
     slow_mode: Period | None = None
+    # The community site (bot/site/): a short description for its home page, and public
+    # links to channels whose address the site cannot derive (a Discord invite, say).
+    description: str = Field(default="", max_length=1000)
+    channel_links: dict[ChannelKey, WebLink] = Field(default_factory=dict)
 
     @field_validator("hashtag")
     @classmethod

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator
@@ -150,6 +151,14 @@ def _plausible(value: date) -> date:
     return value
 
 
+def _web_link(text: str) -> str:
+    """A link the site shows to everyone: a plain http(s) address, nothing a browser runs."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"[\x00-\x20]", text):
+        raise ValueError(f"{text!r} is not a web address: use e.g. 'https://discord.gg/abc'")
+    return text
+
+
 FilePath = Annotated[Path, BeforeValidator(_path)]
 Day = Annotated[date, AfterValidator(_plausible)]
 Moment = Annotated[datetime, AfterValidator(_plausible)]
@@ -159,3 +168,4 @@ UserKey = Annotated[str, AfterValidator(_user_key)]  # "platform:user-id"
 ChannelKey = Annotated[str, AfterValidator(_channel_key)]  # "platform:id[/thread]"
 Zone = Annotated[str, AfterValidator(_zone)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
+WebLink = Annotated[str, AfterValidator(_web_link)]

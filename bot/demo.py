@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import shutil
+import socket
 import tomllib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,14 +28,17 @@ from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import ScaledClock, SystemClock
 from bot.config import Config, parse_config
+from bot.demo_history import seed_history
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.local.platform import LocalPlatform
 from bot.platforms.local.view import TerminalView
+from bot.site.build import build_site
 
 ZONE = "Europe/Paris"
 # The demo opens shortly before the chat, so its reminder is seen going out too.
 LEAD = timedelta(minutes=2)
 REMINDER_BEFORE = "1m"
+NEXT_CHAT = timedelta(weeks=4)  # planned, not run: the site lists it as the next chat
 Condition = Callable[[], Awaitable[bool]]
 # Real seconds to wait, beyond the chat's own scaled time, before calling it stuck.
 PATIENCE = 30.0
@@ -61,6 +65,15 @@ COMMUNITIES = {
 }
 
 
+# The community's own words on its site's home page (config text, not a catalog's).
+DESCRIPTIONS = {
+    "en": "Patients, carers and health professionals from all over Europe talk about"
+    " social media and digital health, one hour a month.",
+    "fr": "Patients, aidants et soignants de toute l'Europe parlent de réseaux sociaux et"
+    " de santé numérique, une heure par mois.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     at: timedelta  # from the start of the chat
@@ -76,14 +89,18 @@ def posted_question(local: LocalPlatform, channel: str, n: int) -> MessageRef | 
     return None
 
 
-def demo_config(out: Path, locale: str, start: datetime) -> Config:
+def demo_config(out: Path, locale: str, start: datetime, port: int = 8080) -> Config:
     agenda = resources.files("bot") / "demo_data" / f"{locale}.toml"
+    next_agenda = resources.files("bot") / "demo_data" / f"{locale}-next.toml"
+    next_start = (start + NEXT_CHAT).astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat()
     community = COMMUNITIES[locale]
     local_start = start.astimezone(ZoneInfo(ZONE)).replace(tzinfo=None).isoformat()
     return parse_config(
         f"""
 [bot]
 database = "{out / "demo.db"}"
+public_url = "http://127.0.0.1:{port}"
+listen_port = {port}
 # Accelerated time magnifies the scheduler's jitter: a millisecond is seconds here.
 grace = "10m"
 transcripts_dir = "{out / "transcripts"}"
@@ -91,6 +108,7 @@ transcripts_dir = "{out / "transcripts"}"
 [[communities]]
 id = "{community.id}"
 name = "Healthcare social media Europe"
+description = "{DESCRIPTIONS[locale]}"
 hashtag = "{community.hashtag}"
 locale = "{locale}"
 timezone = "{ZONE}"
@@ -103,6 +121,12 @@ at = {local_start}
 duration = "60m"
 reminders = ["{REMINDER_BEFORE}"]
 agenda = "{agenda}"
+
+[[communities.sessions]]
+id = "next"
+at = {next_start}
+duration = "60m"
+agenda = "{next_agenda}"
 """,
         source="<demo>",
     )
@@ -164,6 +188,13 @@ def _script(local: LocalPlatform, locale: str, seed: int) -> list[Step]:
     return sorted(steps, key=lambda s: s.at)
 
 
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    transcript: Path  # the live chat's transcript folder
+    site: str  # the community site's address, served while the demo runs
+    export: Path  # the same site as static files (hashchat site build)
+
+
 async def run_demo(
     out: Path,
     *,
@@ -171,21 +202,26 @@ async def run_demo(
     speed: float = 120.0,
     echo: Callable[[str], None] = click.echo,
     seed: int = 7,
-) -> Path:
-    """Run the whole chat through the real alarm and return the transcript folder."""
+    serve: bool = False,
+    announce: Callable[[DemoResult], None] = lambda _: None,
+) -> DemoResult:
+    """Run the whole chat through the real alarm, after earlier chats were seeded, and
+    export the site; with ``serve``, keep serving it once ``announce`` was called."""
     shutil.rmtree(out, ignore_errors=True)
     tomorrow = SystemClock().now().astimezone(ZoneInfo(ZONE)).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(13, 0), ZoneInfo(ZONE))
     clock = ScaledClock(start - LEAD, speed)
     alarm = SchedulerAlarm(clock)
-    config = demo_config(out, locale, start)
+    config = demo_config(out, locale, start, free_port())
+    await seed_history(config, start, seed=seed)
     local = LocalPlatform(
         clock, admins=[UserRef("local", "moderator")], view=TerminalView(ZONE, echo)
     )
-    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
+    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm)
     alarm.start()
     try:
         await app.start()
+        await _console_link(app, local, COMMUNITIES[locale].main, echo)
         script = _script(local, locale, seed)
         for step in script:
             await asyncio.sleep(clock.wall_delay(start + step.at))
@@ -195,10 +231,39 @@ async def run_demo(
             await app.settle()
         end = start + timedelta(minutes=61)
         await _until(_closed(app), clock.wall_delay(end) + PATIENCE)
+        community = COMMUNITIES[locale].id
+        result = DemoResult(
+            transcript=app.transcripts_root / community / start.date().isoformat(),
+            site=f"{config.bot.public_url}/{community}/",
+            export=out / "site",
+        )
+        await build_site(config, result.export, clock.now())
+        announce(result)
+        if serve:
+            await asyncio.Event().wait()  # until Ctrl-C
     finally:
         alarm.shutdown()
         await app.stop()
-    return app.transcripts_root / COMMUNITIES[locale].id / start.date().isoformat()
+    return result
+
+
+def free_port() -> int:
+    """A port for the demo's site, chosen before the config that names it is written."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _console_link(
+    app: App, local: LocalPlatform, channel: str, echo: Callable[[str], None]
+) -> None:
+    """The demo's moderator asks for a console link, as a moderator would, and gets it
+    privately (in demo time: at 120x its ten minutes are five seconds)."""
+    moderator = UserRef("local", "moderator", "Moderator")
+    local.say(moderator, channel, "/login")
+    await app.settle()
+    for message in local.bot_posts(f"local:@{moderator.id}"):
+        echo(f"Moderators' console: {message.text.rsplit(' ', 1)[-1]}")
 
 
 def _seen(app: App, local: LocalPlatform, community: DemoCommunity, n: int) -> Condition:
@@ -212,7 +277,7 @@ def _seen(app: App, local: LocalPlatform, community: DemoCommunity, n: int) -> C
 
 def _closed(app: App) -> Condition:
     async def check() -> bool:
-        return not await app.store.open_sessions()
+        return all(row.plan.series != "demo" for row in await app.store.open_sessions())
 
     return check
 

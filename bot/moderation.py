@@ -11,6 +11,7 @@ from bot import actions, participation, privacy, suggestions
 from bot.clock import Clock
 from bot.commands import COMMANDS, Access, Context, Outcome, Services
 from bot.config import CommunityConfig, Config
+from bot.console import chat_commands
 from bot.domain import ChannelRef, IncomingMessage, UserRef
 from bot.i18n import Messages
 from bot.platforms.base import Platform, PlatformError
@@ -20,7 +21,7 @@ from bot.store.audit import Action
 from bot.tracker import Admission
 
 # Importing a feature module registers its commands with the registry.
-FEATURES = (actions, participation, privacy, suggestions)
+FEATURES = (actions, participation, privacy, suggestions, chat_commands)
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,20 @@ class Moderation:
                     name=command.name,
                 )
             )
+        return await self.execute(community, message, command, moderator=moderator)
+
+    async def execute(
+        self,
+        community: CommunityConfig,
+        message: IncomingMessage,
+        command: Command,
+        *,
+        moderator: bool,
+    ) -> Outcome:
+        """Run a known command for someone whose rights are decided (here, or by the
+        console with the same decision), and audit it: the chat and the console share it."""
+        m = Messages(community.locale)
+        spec = COMMANDS[command.name]
         session = await self._session(community)
         if spec.live and (session is None or session.state != "live"):
             return Outcome(m.gettext("No {hashtag} chat is running.", hashtag=community.hashtag))

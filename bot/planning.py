@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.agenda import Agenda, load_agenda
+from bot.agenda import Agenda, load_agenda, parse_agenda_text
 from bot.config import CommunityConfig, Config, OneOffConfig, SeriesConfig
 from bot.domain import ChannelRef
 from bot.errors import ConfigError, Problem
@@ -112,6 +112,30 @@ def _load_for(community: CommunityConfig, path: Path, duration: timedelta) -> Ag
         text_limit=strictest_limit(community),
         as_posted=lambda number, text: question_post(number, text, community.hashtag),
     )
+    return _bilingual(community, agenda, path)
+
+
+def agenda_from_text(
+    community: CommunityConfig, text: str, *, source: str, duration: timedelta
+) -> Agenda:
+    """A TOML agenda not in a file (one edited in the console), checked exactly as
+    ``hashchat check`` checks the files: ConfigError with every problem at its field."""
+    agenda = parse_agenda_text(
+        text,
+        source=source,
+        fmt="toml",
+        duration=duration,
+        text_limit=strictest_limit(community),
+        as_posted=lambda number, text: question_post(number, text, community.hashtag),
+    )
+    return _bilingual(community, agenda, Path(source))
+
+
+def chat_duration(community: CommunityConfig, series_id: str) -> timedelta:
+    return _timing(community, series_id)[0]
+
+
+def _bilingual(community: CommunityConfig, agenda: Agenda, path: Path) -> Agenda:
     second = community.second_locale
     if second is None:
         return agenda
@@ -157,10 +181,11 @@ def check_all_agendas(config: Config) -> list[Problem]:
     return problems
 
 
-def session_plan(config: Config, item: Upcoming) -> SessionPlan:
+def session_plan(config: Config, item: Upcoming, agenda: Agenda | None = None) -> SessionPlan:
+    """``agenda``: one kept for this chat alone (the console's edit), else its file's."""
     community = item.community
     duration, reminders, title = _timing(community, item.series_id)
-    agenda = load_session_agenda(config, item)
+    agenda = agenda or load_session_agenda(config, item)
     local_day = item.starts_at.astimezone(ZoneInfo(community.timezone)).date()
     return SessionPlan(
         community=community.id,

@@ -11,7 +11,7 @@ from bot.domain import ChannelRef
 from bot.i18n import N_, Messages
 from bot.notices import Notices, moderator_targets
 from bot.platforms.base import Alert, AlertKind
-from bot.store import Store
+from bot.store import MessageWriter, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +42,31 @@ class PlatformHost:
         store: Store,
         config: Config,
         notices: Notices,
+        writer: MessageWriter | None = None,
     ) -> None:
         self.platform = platform
         self.store = store
+        # Read positions go with the writer's next batch (``move_cursor``): one save per
+        # batch of messages acknowledged, not one per message. Without a writer, at once.
+        self.writer = writer
         self.config = config
         self.notices = notices
 
     async def cursor(self, key: str) -> str | None:
+        if self.writer is not None:
+            unsaved = self.writer.unsaved_cursor(self.platform, key)
+            if unsaved is not None:
+                return unsaved
         return await self.store.cursor(self.platform, key)
 
     async def set_cursor(self, key: str, value: str) -> None:
         await self.store.set_cursor(self.platform, key, value)
+
+    async def move_cursor(self, key: str, value: str) -> None:
+        if self.writer is not None:
+            self.writer.save_cursor(self.platform, key, value)
+        else:
+            await self.store.set_cursor(self.platform, key, value)
 
     async def alert(self, alert: Alert) -> None:
         """Tell each community's moderators, in their own channels when they have any,

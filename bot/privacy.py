@@ -10,9 +10,11 @@ from pathlib import Path
 from bot.commands import Access, Context, Outcome, command
 from bot.config import Config
 from bot.i18n import N_
+from bot.publishing import write_page
 from bot.store import Store
 from bot.store.audit import Action
 from bot.store.privacy import PrivacyStore
+from bot.store.site import neighbours
 from bot.transcript.publish import remove_transcript
 
 log = logging.getLogger(__name__)
@@ -84,10 +86,14 @@ async def purge_expired(config: Config, store: Store, root: Path, now: datetime)
     """Delete the messages and published pages of chats older than their community's
     retention period; returns how many chats were purged."""
     privacy, purged = PrivacyStore(store.db), 0
+    gone: set[int] = set()
+    beside: set[int] = set()  # published chats that linked to a purged one
     for community in config.communities:
         if community.retention is None:
             continue
         for session_id, slug in await privacy.expired(community.id, now - community.retention):
+            beside.update(n.session_id for n in await neighbours(store.db, session_id) if n)
+            gone.add(session_id)
             await privacy.purge(session_id)
             await asyncio.to_thread(remove_transcript, root, slug)
             await store.audit.record(
@@ -104,4 +110,6 @@ async def purge_expired(config: Config, store: Store, root: Path, now: datetime)
             )
             log.info("%s: purged after the retention period", slug)
             purged += 1
+    for session_id in sorted(beside - gone):  # no link to a page taken down
+        await write_page(store, root, config.bot.public_url, session_id)
     return purged

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from bot.i18n import Messages
+from bot.site.chatnav import ChatNav, chat_nav
 from bot.store import MessageWriter, Store
 from bot.transcript.build import build_transcript
 from bot.transcript.publish import transcript_url, write_transcript
@@ -31,13 +32,31 @@ class Publisher:
     async def __call__(self, session_id: int) -> str:
         async with self._lock:
             await self.writer.flush()  # every message received so far belongs in the record
-            source = await self.store.transcript_source(session_id)
-            transcript = build_transcript(source)
-            messages = Messages(source.session.locale)
-            # Rendering a large chat takes most of a second: keep the event loop free.
-            folder = await asyncio.to_thread(write_transcript, self.root, transcript, messages)
-        log.info("%s: transcript written to %s", source.session.slug, folder)
-        return transcript_url(self.public_url, source.session.slug, self.root)
+            first = (await self.store.session(session_id)).transcript_url is None
+            slug, nav = await self._write(session_id)
+            if first:  # the chats beside a new one link to it from now on
+                for other in (nav.previous, nav.next):
+                    if other is not None:
+                        await self._write(other.session_id, publishing=session_id)
+        return transcript_url(self.public_url, slug, self.root)
+
+    async def _write(self, session_id: int, publishing: int | None = None) -> tuple[str, ChatNav]:
+        return await write_page(self.store, self.root, self.public_url, session_id, publishing)
+
+
+async def write_page(
+    store: Store, root: Path, public_url: str | None, session_id: int, publishing: int | None = None
+) -> tuple[str, ChatNav]:
+    """Writes one chat's files, linked to the chats published before and after it."""
+    source = await store.transcript_source(session_id)
+    transcript = build_transcript(source)
+    messages = Messages(source.session.locale)
+    site = public_url is not None
+    nav = await chat_nav(store, session_id, site=site, publishing=publishing)
+    # Rendering a large chat takes most of a second: keep the event loop free.
+    folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav)
+    log.info("%s: transcript written to %s", source.session.slug, folder)
+    return source.session.slug, nav
 
 
 def public_link(url: str) -> bool:

@@ -9,8 +9,9 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
-from bot.attribution import attribute
+from bot.attribution import NONE, attribute, may_tag
 from bot.clock import Clock
 from bot.domain import (
     ChannelRef,
@@ -24,7 +25,7 @@ from bot.live import LiveIndex, LiveSession
 from bot.platforms.base import Platform
 from bot.store import Store, StoredMessage
 from bot.store.confirmation import confirm_post
-from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter
+from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter, Write
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Admission(Enum):
 Gate = Callable[[Platform, IncomingMessage], Awaitable[Admission]]
 
 _RECENT = 50_000
+# Writes waiting in the writer's queue past which reading pauses (a few batches).
+_BACKLOG = 2_000
 
 
 class Tracker:
@@ -67,10 +70,15 @@ class Tracker:
         self._recent: OrderedDict[tuple[str, str, str], tuple[int, str | None]] = OrderedDict()
 
     async def consume(self, platform: Platform) -> None:
-        """Read one platform's events until it closes, acknowledging each after its commit."""
-        pending: asyncio.Queue[tuple[asyncio.Future[None] | None, PlatformEvent] | None]
-        pending = asyncio.Queue()
-        acker = asyncio.create_task(self._acknowledge(platform, pending), name="acknowledge")
+        """Read one platform's events until it closes, acknowledging each after its commit.
+
+        Every event, even one with nothing to store, goes through the writer's queue, so
+        acknowledgements keep the platform's order; the writer hands back each committed
+        batch at once, and one task acknowledges them: no future nor task per message."""
+        committed: asyncio.Queue[list[object] | None] = asyncio.Queue()
+        sink = committed.put_nowait
+        acker = asyncio.create_task(self._acknowledge(platform, committed), name="acknowledge")
+        writer, high = self.writer, _BACKLOG
         try:
             async for event in platform.events():
                 try:
@@ -78,38 +86,37 @@ class Tracker:
                     if isinstance(event, IncomingMessage) and self.gate is not None:
                         admission = await self.gate(platform, event)
                     if admission in (Admission.ANSWERED, Admission.IGNORE):
-                        pending.put_nowait((None, event))  # nothing to store
-                        continue
-                    hidden = admission is Admission.HIDE
-                    pending.put_nowait((await self.handle(event, hidden=hidden), event))
+                        writer.enqueue(None, sink, event)  # nothing to store
+                    else:
+                        write = await self.write_for(event, hidden=admission is Admission.HIDE)
+                        writer.enqueue(write, sink, event)
                 except Exception:
                     # One bad event must not stop the recording of the whole chat; left
                     # unacknowledged, it comes back when the platform redelivers.
                     log.exception("could not handle %s from %s", event.ref.id, platform.name)
+                if writer.pending >= high:
+                    await writer.room(high // 2)
         finally:
-            pending.put_nowait(None)
+            await writer.flush()  # what was read is committed, then acknowledged
+            committed.put_nowait(None)
             await acker
 
     async def _acknowledge(
-        self,
-        platform: Platform,
-        pending: asyncio.Queue[tuple[asyncio.Future[None] | None, PlatformEvent] | None],
+        self, platform: Platform, committed: asyncio.Queue[list[object] | None]
     ) -> None:
-        while (item := await pending.get()) is not None:
-            future, event = item
-            if future is not None:
-                try:
-                    await future
-                except Exception:
-                    # Not acknowledged, so the platform's cursor stays put and it comes back.
-                    log.error("message %s was not stored; leaving it unacknowledged", event.ref.id)
-                    continue
-            await platform.acknowledge(event)
+        while (events := await committed.get()) is not None:
+            for event in events:  # the events consume() enqueued
+                await platform.acknowledge(cast(PlatformEvent, event))
 
     async def handle(
         self, event: PlatformEvent, *, hidden: bool = False
     ) -> asyncio.Future[None] | None:
         """Queue the write for ``event``; None when there is nothing to store."""
+        write = await self.write_for(event, hidden=hidden)
+        return None if write is None else self.writer.submit(write)
+
+    async def write_for(self, event: PlatformEvent, *, hidden: bool = False) -> Write | None:
+        """What to store for ``event``; None when there is nothing to store."""
         if isinstance(event, IncomingMessage):
             live = self.live.for_channel(event.ref.channel)
             if live is None:
@@ -120,7 +127,8 @@ class Tracker:
                 self._late(live.id)
             elif live.built:  # the chat is closing: its transcript is written already
                 self._late(live.id)
-            await self._confirm_by_reply(live, event)
+            if event.reply_to is not None:
+                await self._confirm_by_reply(live, event)
             return self._store_new(live, event, hidden=hidden)
         if isinstance(event, MessageEdited):
             return await self._store_edit(event)
@@ -151,40 +159,38 @@ class Tracker:
         if self.on_late is not None:
             self.on_late(session_id)
 
-    def _store_new(
-        self, live: LiveSession, msg: IncomingMessage, *, hidden: bool
-    ) -> asyncio.Future[None]:
+    def _store_new(self, live: LiveSession, msg: IncomingMessage, *, hidden: bool) -> Write:
         channel = msg.ref.channel
-        questions = attribute(
-            msg.text,
-            posted=live.posted,
-            locale=live.locales,
-            reply_question=live.question_for(channel, msg.reply_to),
-        )
+        reply_question = live.question_for(channel, msg.reply_to)
+        if reply_question is None and not may_tag(msg.text):
+            questions = NONE  # the common message: general discussion, nothing to work out
+        else:
+            questions = attribute(
+                msg.text, posted=live.posted, locale=live.locales, reply_question=reply_question
+            )
         key = (channel.platform, channel.id, msg.ref.id)
         self._recent[key] = (live.id, msg.reply_to)
         if len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
-        return self.writer.submit(
-            StoredMessage(
-                session_id=live.id,
-                platform=channel.platform,
-                channel=channel.id,
-                thread=channel.thread,
-                platform_id=msg.ref.id,
-                author_key=msg.author.key,
-                author_name=msg.author.name or msg.author.id,
-                text=msg.text,
-                sent_at=msg.sent_at,
-                reply_to=msg.reply_to,
-                url=msg.ref.url,
-                questions=questions,
-                received_at=self.clock.now(),
-                hidden_at=self.clock.now() if hidden else None,
-            )
+        now = self.clock.now()
+        return StoredMessage(
+            session_id=live.id,
+            platform=channel.platform,
+            channel=channel.id,
+            thread=channel.thread,
+            platform_id=msg.ref.id,
+            author_key=msg.author.key,
+            author_name=msg.author.name or msg.author.id,
+            text=msg.text,
+            sent_at=msg.sent_at,
+            reply_to=msg.reply_to,
+            url=msg.ref.url,
+            questions=questions,
+            received_at=now,
+            hidden_at=now if hidden else None,
         )
 
-    async def _store_edit(self, event: MessageEdited) -> asyncio.Future[None] | None:
+    async def _store_edit(self, event: MessageEdited) -> Write | None:
         channel = event.ref.channel
         key = (channel.platform, channel.id, event.ref.id)
         context = self._recent.get(key)
@@ -207,33 +213,30 @@ class Tracker:
             locale=live.locales,
             reply_question=live.question_for(channel, reply_to),
         )
-        return self.writer.submit(
-            MessageEdit(
-                platform=channel.platform,
-                channel=channel.id,
-                platform_id=event.ref.id,
-                text=event.text,
-                questions=questions,
-                edited_at=event.edited_at,
-            )
+        return MessageEdit(
+            platform=channel.platform,
+            channel=channel.id,
+            platform_id=event.ref.id,
+            text=event.text,
+            questions=questions,
+            edited_at=event.edited_at,
         )
 
-    async def _store_removal(self, event: MessageDeleted) -> asyncio.Future[None]:
+    async def _store_removal(self, event: MessageDeleted) -> Write:
         # A chat closed lately: its transcript may show the message.
         if self.live.has_closed(self.clock.now()):
             ref = event.ref
             stored = await self.store.message_context(ref.channel.platform, ref.channel.id, ref.id)
             if stored is not None and self.live.get_closed(stored[0], self.clock.now()):
                 self._late(stored[0])
-        return self.remove(event.ref, event.deleted_at)
+        return _removal(event.ref, event.deleted_at)
 
     def remove(self, ref: MessageRef, when: datetime) -> asyncio.Future[None]:
         """Take a message out of the transcript (a platform deletion or a moderator's hide)."""
-        return self.writer.submit(
-            MessageRemoval(
-                platform=ref.channel.platform,
-                channel=ref.channel.id,
-                platform_id=ref.id,
-                deleted_at=when,
-            )
-        )
+        return self.writer.submit(_removal(ref, when))
+
+
+def _removal(ref: MessageRef, when: datetime) -> MessageRemoval:
+    return MessageRemoval(
+        platform=ref.channel.platform, channel=ref.channel.id, platform_id=ref.id, deleted_at=when
+    )

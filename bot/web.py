@@ -56,7 +56,8 @@ def make_app(
             content_type=_TYPES[target.suffix],
             charset="utf-8",
             headers={
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                # A transcript's own inline style, and the site's stylesheet.
+                "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'",
                 "X-Content-Type-Options": "nosniff",
             },
         )

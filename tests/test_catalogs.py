@@ -17,6 +17,7 @@ SAME_IN = {
     # "Minute" is German too; minutes count from 0, so "%(minute)s. Minute" would not do.
     "de": {"Minute %(minute)s: %(messages)s"},
     "es": {"original"},  # the link to a message's original post
+    "nl": {"Platform"},
 }
 LOCALES = ["en", "fr", "de", "nl", "es"]
 

@@ -51,6 +51,7 @@ EXAMPLE_TOKENS = {
     "TELEGRAM_BOT_TOKEN": "123456:example",
     "DISCORD_BOT_TOKEN": "example",
     "HASHCHAT_MASTODON_TOKEN": "example",
+    "HASHCHAT_BLUESKY_APP_PASSWORD": "example",
 }
 
 
@@ -81,8 +82,9 @@ def test_the_example_config_loads_with_the_communities_it_shows() -> None:
         "telegram",
         "discord",
         "mastodon",
+        "bluesky",
     ]
-    assert set(config.platforms) == {"telegram", "discord", "mastodon"}
+    assert set(config.platforms) == {"telegram", "discord", "mastodon", "bluesky"}
     assert hcsmeu.moderators[0] == "local:moderator"
     assert [s.id for s in hcsmeu.series] == ["monthly"]
     monthly = hcsmeu.series[0]

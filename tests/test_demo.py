@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
 
+import aiohttp
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
@@ -14,6 +17,8 @@ from markupsafe import escape
 from bot import demo as demo_module
 from bot.alarm import SchedulerAlarm, Wake
 from bot.cli import main
+from bot.demo_history import CHATS
+from tests.bot_process import BotProcess, until
 
 PEOPLE = tomllib.loads((resources.files("bot") / "demo_data" / "people.toml").read_text("utf-8"))
 
@@ -26,7 +31,7 @@ def test_demo_runs_a_whole_chat_and_prints_the_transcript(
         main, ["demo", "--speed", "600", "--locale", locale, "--out", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    index = next(tmp_path.glob("transcripts/*/*/index.html"))
+    index = max(tmp_path.glob("transcripts/*/*/index.html"))  # the live chat, after the seeded
     assert index.as_uri() in result.output
     html = index.read_text(encoding="utf-8")
     assert lang in html
@@ -72,4 +77,34 @@ def test_the_demo_runs_on_the_real_alarm_so_a_broken_alarm_fails_it(
     result = CliRunner().invoke(main, ["demo", "--speed", "600", "--out", str(tmp_path)])
     assert result.exit_code != 0
     assert "did not go on by itself" in str(result.exception)
-    assert not list(tmp_path.glob("transcripts/*/*/index.html"))
+    assert len(list(tmp_path.glob("transcripts/*/*/index.html"))) == CHATS  # the seeded only
+
+
+class DemoProcess(BotProcess):
+    """``python -m bot demo ...`` as a user starts it, its two streams read apart."""
+
+    def __init__(self, *args: str) -> None:
+        super().__init__(Path("unused"))
+        self.args = [sys.executable, "-m", "bot", "demo", *args]
+
+
+async def test_the_demo_ends_by_serving_the_community_site_with_its_earlier_chats(
+    tmp_path: Path,
+) -> None:
+    history = tomllib.loads((resources.files("bot") / "demo_data" / "history.toml").read_text())
+    async with DemoProcess("--speed", "600", "--out", str(tmp_path), "--serve") as demo:
+        await until(lambda: demo.out.has("Ctrl-C") or demo.out.task.done(), "the site announced")
+        await until(lambda: "http://" in demo.out.lines[-1], "the site's address printed")
+        address = demo.out.lines[-1].strip()
+        async with aiohttp.ClientSession() as http, http.get(address) as response:
+            assert response.status == 200
+            home = await response.text()
+        demo.signal(signal.SIGINT)
+        assert await demo.exited() == 0
+    assert address.endswith("/hcsmeu/")
+    for title in history["en"]["titles"]:
+        assert str(escape(title)) in home
+    assert "Patients as partners in digital health" in home  # the live chat, just published
+    export = (tmp_path / "site" / "hcsmeu" / "index.html").read_text(encoding="utf-8")
+    assert all(str(escape(t)) in export for t in history["en"]["titles"])
+    assert (tmp_path / "site" / "hcsmeu" / "index.html").as_uri() in demo.out.text

@@ -43,6 +43,9 @@ class Cursors:
     async def set_cursor(self, key: str, value: str) -> None:
         self.values[key] = value
 
+    async def move_cursor(self, key: str, value: str) -> None:
+        await self.set_cursor(key, value)
+
     async def alert(self, alert: Alert) -> None:
         raise AssertionError(f"unexpected alert {alert}")
 

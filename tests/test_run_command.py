@@ -70,7 +70,8 @@ def test_an_unknown_platform_is_refused_by_name(tmp_path: Path) -> None:
         build_platforms(config, SystemClock())
     (problem,) = caught.value.problems
     assert (
-        problem.message == "unknown platform 'irc'; use one of local, telegram, discord, mastodon"
+        problem.message
+        == "unknown platform 'irc'; use one of local, telegram, discord, mastodon, bluesky"
     )
     assert problem.field == "communities[0].channels[1]"
 

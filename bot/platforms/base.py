@@ -78,7 +78,16 @@ class Host(Protocol):
 
     async def cursor(self, key: str) -> str | None: ...
 
-    async def set_cursor(self, key: str, value: str) -> None: ...
+    async def set_cursor(self, key: str, value: str) -> None:
+        """Save a value now: durable once this returns."""
+        ...
+
+    async def move_cursor(self, key: str, value: str) -> None:
+        """Move a read position past acknowledged events. Saved with the next batch of
+        messages the core commits (at once when there is none): a burst costs one save,
+        not one per message. Lost in a crash, it only makes the platform deliver again
+        what is already stored, and a replay is stored once."""
+        ...
 
     async def alert(self, alert: Alert) -> None:
         """Tell the moderators of every community that uses the channel, in their language."""
@@ -190,4 +199,16 @@ class WebhookReceiver(Protocol):
 
     async def receive_webhook(self, headers: Mapping[str, str], body: bytes) -> int:
         """Handle one delivery; the HTTP status to answer (403 for a bad secret)."""
+        ...
+
+
+@runtime_checkable
+class DirectMessages(Protocol):
+    """A platform that can write to one person privately (a Telegram private chat, a
+    Discord DM, a Mastodon direct mention; on the local platform the person's own
+    ``@id`` channel). Optional: where a platform lacks it, nothing secret is sent."""
+
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """Send ``text`` to ``user`` alone; ``PlatformError`` when the platform refuses
+        (a Telegram user who never opened a chat with the bot, closed Discord DMs)."""
         ...

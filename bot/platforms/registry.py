@@ -19,7 +19,7 @@ from bot.errors import ConfigError, Problem
 from bot.platforms.base import Platform
 from bot.platforms.local.platform import LocalPlatform, View
 
-ADAPTERS = ("telegram", "discord", "mastodon")
+ADAPTERS = ("telegram", "discord", "mastodon", "bluesky")
 KNOWN = ("local", *ADAPTERS)
 
 Options = TypeVar("Options", bound=BaseModel)

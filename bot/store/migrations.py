@@ -167,6 +167,190 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     );
     CREATE INDEX notices_pending ON notices (state, next_at);
     """,
+    # 6: search over the community's transcripts (bot/store/search.py). Triggers keep the
+    # index in step with every write that changes what a transcript shows, so no code path
+    # can forget it. A message's row id is its own; a question's is -(session*1000 + n).
+    # U+E000/U+E001 are taken out of indexed text: they mark the hits in snippets.
+    """
+    CREATE VIRTUAL TABLE search_text USING fts5(
+        body, author, tokenize = "unicode61 remove_diacritics 2"
+    );
+    CREATE TRIGGER search_message_insert AFTER INSERT ON messages
+    WHEN new.deleted_at IS NULL AND new.hidden_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM optouts WHERE user = new.author_key)
+    BEGIN
+        INSERT INTO search_text (rowid, body, author) VALUES (new.id,
+            replace(replace(new.text, char(57344), ''), char(57345), ''), new.author_name);
+    END;
+    CREATE TRIGGER search_message_update
+    AFTER UPDATE OF text, author_name, author_key, deleted_at, hidden_at ON messages
+    BEGIN
+        DELETE FROM search_text WHERE rowid = old.id;
+        INSERT INTO search_text (rowid, body, author)
+        SELECT new.id, replace(replace(new.text, char(57344), ''), char(57345), ''),
+            new.author_name
+        WHERE new.deleted_at IS NULL AND new.hidden_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM optouts WHERE user = new.author_key);
+    END;
+    CREATE TRIGGER search_message_delete AFTER DELETE ON messages
+    BEGIN
+        DELETE FROM search_text WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER search_optout AFTER INSERT ON optouts
+    BEGIN
+        DELETE FROM search_text
+        WHERE rowid IN (SELECT id FROM messages WHERE author_key = new.user);
+    END;
+    CREATE TRIGGER search_optin AFTER DELETE ON optouts
+    BEGIN
+        INSERT INTO search_text (rowid, body, author)
+        SELECT id, replace(replace(text, char(57344), ''), char(57345), ''), author_name
+        FROM messages
+        WHERE author_key = old.user AND deleted_at IS NULL AND hidden_at IS NULL;
+    END;
+    CREATE TRIGGER search_session_insert AFTER INSERT ON sessions
+    BEGIN
+        INSERT INTO search_text (rowid, body, author)
+        SELECT -(new.id * 1000 + json_extract(q.value, '$.number')),
+            replace(replace(json_extract(q.value, '$.text'), char(57344), ''), char(57345), ''),
+            ''
+        FROM json_each(new.plan_json, '$.questions') q
+        WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
+    END;
+    CREATE TRIGGER search_session_update AFTER UPDATE OF plan_json ON sessions
+    BEGIN
+        DELETE FROM search_text WHERE rowid BETWEEN -(old.id * 1000 + 999) AND -(old.id * 1000);
+        INSERT INTO search_text (rowid, body, author)
+        SELECT -(new.id * 1000 + json_extract(q.value, '$.number')),
+            replace(replace(json_extract(q.value, '$.text'), char(57344), ''), char(57345), ''),
+            ''
+        FROM json_each(new.plan_json, '$.questions') q
+        WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
+    END;
+    CREATE TRIGGER search_session_delete AFTER DELETE ON sessions
+    BEGIN
+        DELETE FROM search_text WHERE rowid BETWEEN -(old.id * 1000 + 999) AND -(old.id * 1000);
+    END;
+    INSERT INTO search_text (rowid, body, author)
+    SELECT id, replace(replace(text, char(57344), ''), char(57345), ''), author_name
+    FROM messages
+    WHERE deleted_at IS NULL AND hidden_at IS NULL
+        AND author_key NOT IN (SELECT user FROM optouts);
+    INSERT INTO search_text (rowid, body, author)
+    SELECT -(s.id * 1000 + json_extract(q.value, '$.number')),
+        replace(replace(json_extract(q.value, '$.text'), char(57344), ''), char(57345), ''), ''
+    FROM sessions s, json_each(s.plan_json, '$.questions') q
+    WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
+    """,
+    # 7: the site's numbers: per chat, each person's shown messages and answers, and the
+    # answers per question set, kept in step by triggers whatever changes a message (the
+    # writer, an edit, a hide, a deletion, forgetme, a retention purge), so the numbers
+    # page reads a few thousand rows instead of every message (bot/store/site_stats.py).
+    """
+    CREATE TABLE chat_people (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        author_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        PRIMARY KEY (session_id, author_key, platform)
+    ) WITHOUT ROWID;
+    CREATE INDEX chat_people_by_author ON chat_people (author_key);
+    CREATE TABLE chat_answers (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        questions TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        PRIMARY KEY (session_id, questions)
+    ) WITHOUT ROWID;
+    INSERT INTO chat_people
+        SELECT session_id, author_key, platform, COUNT(*), SUM(questions != '') FROM messages
+        WHERE deleted_at IS NULL AND hidden_at IS NULL GROUP BY 1, 2, 3;
+    INSERT INTO chat_answers
+        SELECT session_id, questions, COUNT(*) FROM messages
+        WHERE deleted_at IS NULL AND hidden_at IS NULL AND questions != '' GROUP BY 1, 2;
+    CREATE TRIGGER messages_shown_in AFTER INSERT ON messages
+    WHEN NEW.deleted_at IS NULL AND NEW.hidden_at IS NULL BEGIN
+        INSERT INTO chat_people VALUES
+            (NEW.session_id, NEW.author_key, NEW.platform, 1, NEW.questions != '')
+        ON CONFLICT DO UPDATE SET messages = messages + 1, answers = answers + excluded.answers;
+        INSERT INTO chat_answers SELECT NEW.session_id, NEW.questions, 1 WHERE NEW.questions != ''
+        ON CONFLICT DO UPDATE SET messages = messages + 1;
+    END;
+    CREATE TRIGGER messages_shown_out AFTER DELETE ON messages
+    WHEN OLD.deleted_at IS NULL AND OLD.hidden_at IS NULL BEGIN
+        UPDATE chat_people SET messages = messages - 1, answers = answers - (OLD.questions != '')
+        WHERE session_id = OLD.session_id AND author_key = OLD.author_key
+            AND platform = OLD.platform;
+        UPDATE chat_answers SET messages = messages - 1
+        WHERE session_id = OLD.session_id AND questions = OLD.questions;
+    END;
+    CREATE TRIGGER messages_shown_was AFTER UPDATE OF deleted_at, hidden_at, questions
+    ON messages WHEN OLD.deleted_at IS NULL AND OLD.hidden_at IS NULL BEGIN
+        UPDATE chat_people SET messages = messages - 1, answers = answers - (OLD.questions != '')
+        WHERE session_id = OLD.session_id AND author_key = OLD.author_key
+            AND platform = OLD.platform;
+        UPDATE chat_answers SET messages = messages - 1
+        WHERE session_id = OLD.session_id AND questions = OLD.questions;
+    END;
+    CREATE TRIGGER messages_shown_now AFTER UPDATE OF deleted_at, hidden_at, questions
+    ON messages WHEN NEW.deleted_at IS NULL AND NEW.hidden_at IS NULL BEGIN
+        INSERT INTO chat_people VALUES
+            (NEW.session_id, NEW.author_key, NEW.platform, 1, NEW.questions != '')
+        ON CONFLICT DO UPDATE SET messages = messages + 1, answers = answers + excluded.answers;
+        INSERT INTO chat_answers SELECT NEW.session_id, NEW.questions, 1 WHERE NEW.questions != ''
+        ON CONFLICT DO UPDATE SET messages = messages + 1;
+    END;
+    """,
+    # 8: the moderators' console: one-time login links and sessions (both kept only as
+    # sha256 hashes: a copy of the database opens nothing), and per-chat agendas edited
+    # in the console, which take precedence over the agenda file for that one chat.
+    """
+    CREATE TABLE console_links (
+        hash TEXT PRIMARY KEY,
+        community TEXT NOT NULL,
+        user TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX console_links_by_time ON console_links (created_at);
+    CREATE TABLE console_sessions (
+        hash TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        community TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE agenda_overrides (
+        community TEXT NOT NULL,
+        series TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        agenda TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (community, series, starts_at)
+    );
+    """,
+    # 9: the site's calendar: each chat's event as last published (RFC 5545 wants its
+    # SEQUENCE raised when it moves or is cancelled, across restarts); ``fingerprint``
+    # is its start, end and status as published.
+    """
+    CREATE TABLE calendar_events (
+        uid TEXT PRIMARY KEY,
+        community TEXT NOT NULL,
+        sequence INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        cancelled INTEGER NOT NULL DEFAULT 0,
+        published_at TEXT NOT NULL
+    );
+    CREATE INDEX calendar_events_by_community ON calendar_events (community, starts_at);
+    """,
 )
 
 

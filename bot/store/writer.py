@@ -2,14 +2,19 @@
 
 Every hot-path write goes through one queue so that inserts, edits and deletions of the
 same message stay in order, and so that a burst of messages costs one transaction instead
-of one per message. Each write's future resolves only after its batch is committed: that
-is the moment a platform's read cursor may move past the message.
+of one per message. A write is confirmed only after its batch is committed: that is the
+moment a platform's read cursor may move past the message. Platform events are confirmed
+by the batch (``enqueue``: one call of the reader's sink per batch, no future per
+message), and the read cursors the platforms move meanwhile (``save_cursor``) are saved
+with the next batch (one statement after its rows, or inside its transaction when it has
+edits), so a cursor never costs a transaction of its own per message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -70,9 +75,13 @@ class MessageHide:
 
 Write = StoredMessage | MessageEdit | MessageRemoval | MessageHide
 Row = tuple[object, ...]
-# A write, its insert row (made when submitted, while the previous batch is committing),
-# and the future that resolves once it is committed.
-Pending = tuple[Write, Row | None, asyncio.Future[None]]
+# Told, once per committed batch, the items enqueued with it, in order.
+Sink = Callable[[list[object]], None]
+# A write (None: nothing to store, only to confirm in order), its insert row (made when
+# submitted, while the previous batch is committing), and who is told once it is
+# committed: a future (``submit``) or a sink with its item (``enqueue``).
+Pending = tuple[Write | None, Row | None, asyncio.Future[None] | None, Sink | None, object]
+CursorKey = tuple[str, str]  # platform, key
 
 _COLUMNS = (
     "session_id, platform, channel, thread, platform_id, author_key, author_name, text,"
@@ -96,6 +105,18 @@ def insert_sql(rows: int) -> str:
 
 
 _INSERT = insert_sql(1)
+
+
+@cache
+def cursors_sql(count: int) -> str:
+    """Save ``count`` read cursors in one statement."""
+    values = ", ".join(["(?, ?, ?)"] * count)
+    return (
+        f"INSERT INTO cursors (platform, key, value) VALUES {values}"
+        " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value"
+    )
+
+
 _EDIT = (
     "UPDATE messages SET text = ?, questions = ?, edited_at = ?"
     " WHERE platform = ? AND channel = ? AND platform_id = ?"
@@ -126,7 +147,8 @@ def insert_row(m: StoredMessage) -> Row:
 
 
 class MessageWriter:
-    """Batches writes: at most ``max_batch`` rows, waiting at most ``max_delay`` seconds."""
+    """Batches writes: at most ``max_batch`` rows, committed as soon as the queue is empty;
+    ``max_delay`` only bounds how long a batch keeps taking writes that are still coming."""
 
     def __init__(
         self,
@@ -136,15 +158,19 @@ class MessageWriter:
         max_batch: int = 500,
         max_delay: float = 0.005,
         attempts: int = 5,
+        on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._path = path
         self._password = password
+        self._on_commit = on_commit  # told how many writes each committed batch held
         self._db: Database | None = None
         self._max_batch = max_batch
         self._max_delay = max_delay
         self._attempts = attempts
         self._queue: asyncio.Queue[Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._cursors: dict[CursorKey, str] = {}  # moved, not yet committed
+        self._room = asyncio.Event()  # set whenever the queue is short
 
     async def start(self) -> None:
         """Open a connection of its own, so no other commit can split a batch."""
@@ -152,7 +178,7 @@ class MessageWriter:
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
     async def close(self) -> None:
-        """Commit everything already submitted, then stop."""
+        """Commit everything already submitted, cursors included, then stop."""
         await self.flush()
         if self._task:
             self._task.cancel()
@@ -162,57 +188,106 @@ class MessageWriter:
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is committed (or has failed)."""
+        if self._cursors and self._queue.empty():
+            self._wake()
         await self._queue.join()
 
     @property
     def pending(self) -> int:
         return self._queue.qsize()
 
+    async def room(self, below: int) -> None:
+        """Return once fewer than ``below`` writes wait: a reader faster than the disk
+        waits here, so what is held in memory is bounded by a few batches, not the chat."""
+        while self._queue.qsize() >= below:
+            self._room.clear()
+            await self._room.wait()
+
     def submit(self, write: Write) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         row = insert_row(write) if isinstance(write, StoredMessage) else None
-        self._queue.put_nowait((write, row, future))
+        self._queue.put_nowait((write, row, future, None, None))
         return future
 
+    def enqueue(self, write: Write | None, sink: Sink, item: object) -> None:
+        """Queue ``write`` (None: nothing to store); once its batch is committed, ``sink``
+        gets ``item`` with the others of the batch, in order. A write that fails never
+        reaches the sink: its item is not confirmed."""
+        row = insert_row(write) if isinstance(write, StoredMessage) else None
+        self._queue.put_nowait((write, row, None, sink, item))
+
+    def save_cursor(self, platform: str, key: str, value: str) -> None:
+        """Move a read cursor; it is saved with the next batch (or at once when idle)."""
+        idle = not self._cursors and self._queue.empty()
+        self._cursors[(platform, key)] = value
+        if idle:
+            self._wake()
+
+    def unsaved_cursor(self, platform: str, key: str) -> str | None:
+        return self._cursors.get((platform, key))
+
+    def _wake(self) -> None:
+        self._queue.put_nowait((None, None, None, None, None))
+
     async def _run(self) -> None:
+        queue, loop = self._queue, asyncio.get_running_loop()
         while True:
-            batch = [await self._queue.get()]
-            if self._queue.qsize() < self._max_batch:
-                await asyncio.sleep(self._max_delay)
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch = [await queue.get()]
+            until = loop.time() + self._max_delay
+            while len(batch) < self._max_batch:
+                if queue.empty():
+                    # One turn of the loop lets a reader that is mid-message add it; then
+                    # the batch goes as it is (the window is an upper bound, not a wait).
+                    await asyncio.sleep(0)
+                    if queue.empty() or loop.time() >= until:
+                        break
+                batch.append(queue.get_nowait())
             try:
                 await self._commit_batch(batch)
             finally:
                 for _ in batch:
-                    self._queue.task_done()
+                    queue.task_done()
+                self._room.set()  # those waiting for room look again
 
     async def _commit_batch(self, batch: list[Pending]) -> None:
-        """Commit a batch. If one write's data is refused, commit the writes one by one so
-        it fails alone; a database that cannot write at all (after retries) fails them all."""
+        """Commit a batch with the cursors moved since the last one. If one write's data is
+        refused, commit the writes one by one so it fails alone; a database that cannot
+        write at all (after retries) fails them all, and keeps the cursors for later."""
+        cursors, self._cursors = self._cursors, {}
+        writes = [(w, row) for w, row, *_ in batch if w is not None]
         try:
-            await self._commit([(w, row) for w, row, _ in batch])
+            if writes or cursors:
+                await self._commit(writes, cursors)
         except Exception as exc:
             assert self._db is not None
-            if len(batch) > 1 and not isinstance(exc, self._db.transient_errors):
+            if len(writes) > 1 and not isinstance(exc, self._db.transient_errors):
+                self._keep(cursors)
                 for item in batch:
                     await self._commit_batch([item])
                 return
+            self._keep(cursors)
             log.error(
                 "could not store %d write(s), left unacknowledged for the platform to"
                 " deliver again: %s",
-                len(batch),
+                len(writes),
                 exc,
             )
-            for *_, future in batch:
-                if not future.done():
+            for _, _, future, _, _ in batch:
+                if future is not None and not future.done():
                     future.set_exception(exc)
             return
-        for *_, future in batch:
-            if not future.done():
-                future.set_result(None)
+        if self._on_commit is not None and writes:
+            self._on_commit(len(writes))
+        _confirm(batch)
 
-    async def _commit(self, writes: list[tuple[Write, Row | None]]) -> None:
+    def _keep(self, cursors: Mapping[CursorKey, str]) -> None:
+        """Cursors of a batch that was not committed wait for the next one (newer win)."""
+        for key, value in cursors.items():
+            self._cursors.setdefault(key, value)
+
+    async def _commit(
+        self, writes: list[tuple[Write, Row | None]], cursors: Mapping[CursorKey, str]
+    ) -> None:
         assert self._db is not None, "start() the writer first"
         db = self._db
         async for attempt in AsyncRetrying(
@@ -223,13 +298,25 @@ class MessageWriter:
         ):
             with attempt:
                 rows = [row for _, row in writes if row is not None]
-                if len(rows) == len(writes) and len(rows) <= _ROWS_PER_STATEMENT:
-                    # The common batch: one statement, atomic on its own in autocommit mode,
-                    # so one trip to the database thread instead of three.
-                    await _insert(db, rows)
+                values = [v for (platform, key), value in cursors.items()
+                          for v in (platform, key, value)]  # fmt: skip
+                if len(rows) == len(writes) <= _ROWS_PER_STATEMENT:
+                    # The common batch: one statement, atomic on its own in autocommit mode
+                    # (and on PostgreSQL, whose pool connections autocommit),
+                    # so one trip to the database thread instead of three (each trip can
+                    # wait a whole GIL switch interval while the event loop is busy).
+                    if rows:
+                        await _insert(db, rows)
+                    if values:
+                        # The cursors name messages of batches committed before this one,
+                        # so a statement of their own is as safe as this batch's
+                        # transaction, and one trip instead of three.
+                        await db.execute(cursors_sql(len(cursors)), values)
                     return
                 async with db.transaction():
                     await self._apply(db, writes)
+                    if values:
+                        await db.execute(cursors_sql(len(cursors)), values)
 
     @staticmethod
     async def _apply(db: Database, writes: list[tuple[Write, Row | None]]) -> None:
@@ -259,6 +346,23 @@ class MessageWriter:
                 await db.execute(_DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
         if inserts:
             await _insert(db, inserts)
+
+
+def _confirm(batch: list[Pending]) -> None:
+    """Resolve the futures, and tell each sink its items of the batch in one call."""
+    told: dict[Sink, list[object]] = {}
+    for _, _, future, sink, item in batch:
+        if future is not None:
+            if not future.done():
+                future.set_result(None)
+        elif sink is not None:
+            items = told.get(sink)
+            if items is None:
+                told[sink] = [item]
+            else:
+                items.append(item)
+    for sink, items in told.items():
+        sink(items)
 
 
 async def _insert(db: Database, rows: list[Row]) -> None:

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bot.i18n import Messages
+from bot.site.chatnav import ChatNav
 from bot.transcript.build import Transcript
 from bot.transcript.render import render_html, render_json, render_markdown
 
@@ -39,13 +40,15 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_transcript(root: Path, t: Transcript, messages: Messages) -> Path:
+def write_transcript(
+    root: Path, t: Transcript, messages: Messages, nav: ChatNav | None = None
+) -> Path:
     """Renders everything before writing anything, so a rendering bug leaves no partial set."""
     directory = root / check_slug(t.session.slug)
     files = {
         "transcript.md": render_markdown(t, messages),
         "transcript.json": render_json(t),
-        "index.html": render_html(t, messages),
+        "index.html": render_html(t, messages, nav),
     }
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():

@@ -18,6 +18,7 @@ from babel.units import format_unit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.i18n import Messages, translations
+from bot.site.chatnav import ChatNav
 from bot.transcript.build import Transcript
 from bot.transcript.model import MessageRecord
 
@@ -114,14 +115,16 @@ def _environment(locale: str) -> Environment:
     return env
 
 
-def render_html(t: Transcript, messages: Messages) -> str:
+def render_html(t: Transcript, messages: Messages, nav: ChatNav | None = None) -> str:
+    """``nav`` puts the page in its community's site (bot/site/chatnav.py)."""
     fmt = Formatter(t.session.locale, t.session.timezone)
-    peak = max((count for _, count in t.activity), default=0) or 1
-    bars = [(minute, count, round(count * 100 / peak, 1)) for minute, count in t.activity]
+    from bot.transcript.activity import activity_chart  # it draws with this module's Formatter
+
+    chart = activity_chart(t, fmt, messages)
     return (
         _environment(messages.locale)
         .get_template("transcript.html")
-        .render(t=t, fmt=fmt, lang=lang_tag(t.session.locale), link=http_link, bars=bars)
+        .render(t=t, fmt=fmt, lang=lang_tag(t.session.locale), link=http_link, chart=chart, nav=nav)
     )
 
 

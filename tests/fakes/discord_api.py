@@ -183,6 +183,20 @@ class FakeDiscord:
             await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(seq), "d": data}))
         await self._notify()
 
+    def frames(self, event: str, items: list[Payload]) -> list[tuple[web.WebSocketResponse, str]]:
+        """Many events as the gateway frames of every connected client, made beforehand."""
+        return [
+            (ws, json.dumps({"op": 0, "t": event, "s": next(seq), "d": d}))
+            for ws, seq in list(self._sockets.items())
+            for d in items
+        ]
+
+    async def send_frames(self, frames: list[tuple[web.WebSocketResponse, str]]) -> None:
+        """Send them as fast as the clients read."""
+        for ws, frame in frames:
+            await ws.send_str(frame)
+        await self._notify()
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         self._record(request.method, request.path, 101, None)
         ws = web.WebSocketResponse()

@@ -15,7 +15,10 @@ act through a control API on the same port:
   reply_to, at in ISO UTC, deleted);
 - ``POST /_control/fail`` ``{"ratio", "statuses"}``: refuse that share of the bot's posts
   (429 with a short ``retry_after``, or the 5xx given); ratio 0 stops it;
-- ``GET /_control/requests``: every API request and gateway connection, in order.
+- ``GET /_control/requests``: every API request and gateway connection, in order;
+- ``POST /_control/preload`` ``{"count", "texts", "channel"?}``: make ``count`` messages
+  of participants at once (texts taken in turn), then send them down the gateway as fast
+  as the bot reads them (bench/intake.py).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class Control:
         self.channels = {name: world.add_channel(name) for name in CHANNELS}
         self.moderators = world.add_role("chat hosts")
         self.people: dict[str, Person] = {}
+        self._sending: asyncio.Task[None] | None = None  # a preload on its way
 
     def info(self) -> Payload:
         w = self.fake.world
@@ -70,6 +74,7 @@ class Control:
         app.router.add_get("/_control/posts", self._posts)
         app.router.add_post("/_control/fail", self._fail)
         app.router.add_get("/_control/requests", self._requests)
+        app.router.add_post("/_control/preload", self._preload)
 
     def person(self, who: str) -> Person:
         if who not in self.people:
@@ -145,6 +150,23 @@ class Control:
 
     async def _requests(self, request: web.Request) -> web.Response:
         return json_response(self.fake.log)
+
+    async def _preload(self, request: web.Request) -> web.Response:
+        body: Payload = await request.json()
+        where = self._where(body)
+        if where is None:
+            return error(404, 10003, "no such channel or thread")
+        texts = [str(t) for t in body["texts"]]
+        people = [self.person(f"reader{i}") for i in range(50)]
+        world = self.fake.world
+        payloads = [
+            world.visible(world.message(where, people[i % 50], texts[i % len(texts)]))
+            for i in range(int(body["count"]))
+        ]
+        self.fake.log.clear()
+        frames = self.fake.frames("MESSAGE_CREATE", payloads)  # made before the clock starts
+        self._sending = asyncio.create_task(self.fake.send_frames(frames))
+        return json_response({"count": len(payloads)})
 
 
 def write_ready(path: Path, info: dict[str, Any]) -> None:

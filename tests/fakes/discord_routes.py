@@ -70,6 +70,20 @@ async def _me(fake: FakeDiscord, m: re.Match[str], body: Any, r: web.Request) ->
     return json_response(fake.world.bot.user())
 
 
+@_on("GET", r"users/(\d+)")
+async def _user(fake: FakeDiscord, m: re.Match[str], body: Any, r: web.Request) -> web.Response:
+    person = fake.world.people.get(int(m[1]))
+    return json_response(person.user()) if person else error(404, 10013, "Unknown User")
+
+
+@_on("POST", r"users/@me/channels")
+async def _open_dm(fake: FakeDiscord, m: re.Match[str], body: Any, r: web.Request) -> web.Response:
+    recipient = int(body["recipient_id"])
+    if recipient not in fake.world.people:
+        return error(404, 10013, "Unknown User")
+    return json_response(fake.world.open_dm(recipient))
+
+
 @_on("GET", r"oauth2/applications/@me")
 async def _app(fake: FakeDiscord, m: re.Match[str], body: Any, r: web.Request) -> web.Response:
     w = fake.world
@@ -134,9 +148,14 @@ async def _post(fake: FakeDiscord, m: re.Match[str], body: Any, r: web.Request) 
     nonce = body.get("nonce")
     if nonce is not None and body.get("enforce_nonce") and (channel_id, nonce) in w.nonces:
         return json_response(w.messages[w.nonces[(channel_id, nonce)]])
+    direct = w.channels[channel_id]["type"] == 1
+    if direct and int(w.channels[channel_id]["recipients"][0]["id"]) in w.dms_closed:
+        return error(403, 50007, "Cannot send messages to this user")
     reference = body.get("message_reference")
     reply_to = int(reference["message_id"]) if reference else None
     message = w.message(channel_id, w.bot, body["content"], reply_to=reply_to, nonce=nonce)
+    if direct:  # a direct message belongs to no server
+        del message["guild_id"], message["member"]
     message["allowed_mentions"] = body.get("allowed_mentions")  # kept to check no pings
     if nonce is not None:
         w.nonces[(channel_id, nonce)] = int(message["id"])

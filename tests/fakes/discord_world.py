@@ -89,6 +89,7 @@ class World:
         self.events: dict[int, Payload] = {}
         self.commands: dict[int, list[Payload]] = {}
         self.interactions: dict[int, Payload] = {}
+        self.dms_closed: set[int] = set()  # people who allow no direct messages
         self.bot_role = self.add_role("hashchat", BOT_PERMISSIONS)
         self.bot.roles.append(self.bot_role)
         self.add_role("@everyone", EVERYONE_PERMISSIONS, ident=self.guild_id)
@@ -138,6 +139,20 @@ class World:
             "last_message_id": None,
         }
         return channel_id
+
+    def open_dm(self, person_id: int) -> Payload:
+        """The bot's direct-message channel with a person (one per person, as on Discord)."""
+        for channel in self.channels.values():
+            if channel["type"] == 1 and channel["recipients"][0]["id"] == str(person_id):
+                return channel
+        channel_id = self.new_id()
+        self.channels[channel_id] = {
+            "id": str(channel_id),
+            "type": 1,
+            "recipients": [self.people[person_id].user()],
+            "last_message_id": None,
+        }
+        return self.channels[channel_id]
 
     def add_thread(self, parent: int, message_id: int, name: str, owner: int) -> Payload:
         thread: Payload = {

@@ -118,6 +118,17 @@ class FakeTelegram(BotApiMethods):
         self.bot_status.setdefault(chat_id, "administrator")
         self._message_ids[chat_id] = itertools.count(1)
 
+    def open_private(self, person: Person) -> None:
+        """``person`` pressed Start in a private chat with the bot, which may now write
+        to them (before that, Telegram refuses: the bot cannot start a conversation)."""
+        self.chats[person.id] = {
+            "id": person.id,
+            "type": "private",
+            "first_name": person.first_name,
+        }
+        self.bot_status.setdefault(person.id, "member")
+        self._message_ids[person.id] = itertools.count(1)
+
     def add_channel(self, chat_id: int, title: str) -> None:
         self.chats[chat_id] = {"id": chat_id, "type": "channel", "title": title}
         self.bot_status.setdefault(chat_id, "administrator")

@@ -24,7 +24,10 @@ people would in the Telegram app, and tests read what the bot did.
 - ``POST /_control/fail`` ``{ratio, statuses?, retry_after?}``: refuse that share of the
   bot's sendMessage calls (nothing posted) with 429 or 5xx; ``ratio`` 0 stops it;
 - ``POST /_control/fail_next`` ``{method, status, description}``: one failed call;
-- ``GET  /_control/requests``: every request, ``{method, params, at, status}`` each.
+- ``GET  /_control/requests``: every request, ``{method, params, at, status}`` each;
+- ``POST /_control/preload`` ``{count, texts, thread?}``: forget the pending updates and
+  the request log, then queue ``count`` participants' messages at once (their texts taken
+  in turn from ``texts``), served as fast as the bot polls (bench/intake.py).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class Control:
             web.post("/_control/fail", self.fail),
             web.post("/_control/fail_next", self.fail_next),
             web.get("/_control/requests", self.requests),
+            web.post("/_control/preload", self.preload),
         ]
 
     def describe(self) -> Json:
@@ -147,6 +151,20 @@ class Control:
 
     async def requests(self, request: web.Request) -> web.Response:
         return web.json_response({"requests": self.api.requests})
+
+    async def preload(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        texts = [str(t) for t in body["texts"]]
+        thread = body.get("thread", self.topic)
+        api = self.api
+        api.pending.clear()
+        api.requests.clear()
+        api.calls.clear()
+        api.served.clear()
+        people = [Person(7000 + i, f"Participant {i}") for i in range(50)]
+        for i in range(int(body["count"])):
+            api.post(people[i % len(people)], GROUP, texts[i % len(texts)], thread=thread)
+        return web.json_response({"pending": len(api.pending)})
 
 
 def _refused(description: str) -> web.Response:

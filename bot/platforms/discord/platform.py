@@ -319,6 +319,23 @@ class DiscordPlatform:
             await self._open_thread(first, channel, thread_title)
         return MessageRef(channel, str(first.id), url=first.jump_url)
 
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """A direct message; Discord refuses (50007) when the person allows none from
+        server members, and the caller says so instead."""
+        client = self._require_client()
+        person = client.get_user(int(user.id))
+        if person is None:
+            person = await self._call(client.fetch_user(int(user.id)), mutation=False)
+        channel = await self._call(person.create_dm())
+        first: discord.Message | None = None
+        for part in split(escape(text)):
+            sent = await self._call(
+                channel.send(part, allowed_mentions=discord.AllowedMentions.none())
+            )
+            first = first or sent
+        assert first is not None
+        return MessageRef(ChannelRef(self.name, str(channel.id)), str(first.id), url=first.jump_url)
+
     async def _open_thread(self, message: discord.Message, channel: ChannelRef, title: str) -> None:
         """The question's own thread; without it answers still count by tag and reply."""
         try:

@@ -74,7 +74,8 @@ class Reader:
         self._caught: set[str] = set()  # ids the last catch-up gave, not to give twice
         self._synthetic: set[str] = set()  # slash commands: events without a message
         self._told_unreadable = False
-        self._acked: OrderedDict[tuple[str, str], asyncio.Event] = OrderedDict()
+        self._acked: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._waiting: dict[tuple[str, str], asyncio.Event] = {}
         # Set once the first catch-up of a run is handed over: what was missed while away.
         self._caught_up = asyncio.Event()
 
@@ -133,13 +134,19 @@ class Reader:
                 self._synthetic.discard(event.ref.id)
             else:
                 await self._advance(cursor_key(event.ref.channel), int(event.ref.id))
-        self._acked.setdefault((kind, event.ref.id), asyncio.Event()).set()
-        while len(self._acked) > _REMEMBERED:
+        key = (kind, event.ref.id)
+        self._acked[key] = None
+        if len(self._acked) > _REMEMBERED:
             self._acked.popitem(last=False)
+        waiter = self._waiting.pop(key, None)  # an event only for those who wait
+        if waiter is not None:
+            waiter.set()
 
     async def acknowledged(self, message_id: str, kind: type[PlatformEvent]) -> None:
         """Wait until that event is stored and acknowledged (tests and tools use it)."""
-        await self._acked.setdefault((kind.__name__, message_id), asyncio.Event()).wait()
+        key = (kind.__name__, message_id)
+        if key not in self._acked:
+            await self._waiting.setdefault(key, asyncio.Event()).wait()
 
     # conversion ------------------------------------------------------------------------
 
@@ -266,13 +273,20 @@ class Reader:
         return self._cursors.get(key)
 
     async def _advance(self, key: str, message_id: int) -> None:
+        current = self._cursors.get(key)
+        if current is not None:  # known: no read to wait for, so no lock (one per message)
+            if current < message_id:
+                self._cursors[key] = message_id
+                if self._host is not None:
+                    await self._host.move_cursor(key, str(message_id))
+            return
         async with self._cursor_lock:
             current = await self._cursor(key)
             if current is not None and current >= message_id:
                 return
             self._cursors[key] = message_id
             if self._host is not None:
-                await self._host.set_cursor(key, str(message_id))
+                await self._host.move_cursor(key, str(message_id))
 
 
 def ref_of(thread: discord.Thread) -> ChannelRef:

@@ -119,6 +119,11 @@ def to_incoming(
 
 
 def message_text(message: discord.Message, *, bot_id: int | None) -> str:
+    content = message.content
+    if "<" not in content:
+        # No mention, role, channel nor custom emoji to rewrite (the common message):
+        # the text is the content, without building discord.py's lists of mentions.
+        return content
     return readable(
         message.content,
         users={u.id: u.display_name for u in message.mentions},

@@ -141,6 +141,10 @@ class LocalPlatform:
             self._sent_keys[idempotency_key] = ref
         return ref
 
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """Privately: the local platform gives each person a channel of their own, ``@id``."""
+        return await self.send(ChannelRef(self.name, f"@{user.id}"), text)
+
     async def delete(self, message: MessageRef) -> None:
         self._change(message.id, deleted=True)
 

@@ -138,7 +138,7 @@ class RemoteLocalPlatform:
             del self._unacked[offset]
             offset += 1
         if offset != self._saved and self._host is not None:
-            await self._host.set_cursor(OFFSET, str(offset))
+            await self._host.move_cursor(OFFSET, str(offset))
             self._saved = offset
 
     async def send(
@@ -159,6 +159,10 @@ class RemoteLocalPlatform:
         }
         data = await self._call("POST", "/bot/send", body, sending=True)
         return self._ref(channel, str(data["message"]["id"]))
+
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """Privately: the local platform gives each person a channel of their own, ``@id``."""
+        return await self.send(ChannelRef(self.name, f"@{user.id}"), text)
 
     async def delete(self, message: MessageRef) -> None:
         await self._call("POST", "/bot/delete", {"id": message.id})

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ class Source:
     ``position``: everything up to it has been fetched, so polling goes on from there.
     ``saved``: the durable cursor, moved only past items whose statuses are acknowledged
     (or that carried nothing to record), so a restart fetches whatever was not stored.
+
+    The items not yet passed wait in a heap by id: each acknowledgement or event looks at
+    the front only, so the cost per item is a logarithm, not a sort of the whole backlog,
+    and an item leaves memory once the cursor has passed it.
     """
 
     key: str
@@ -40,6 +45,7 @@ class Source:
     items: dict[str, str | None] = field(default_factory=dict)  # item id -> status id
     # The stream takes over exactly where a poll finished: its items extend ``position``.
     synced: bool = False
+    _front: list[tuple[int, str]] = field(default_factory=list)  # heap of (len, id)
 
     def __post_init__(self) -> None:
         self.position = self.saved
@@ -47,32 +53,35 @@ class Source:
     def add(self, item: str, status: str | None, *, contiguous: bool) -> None:
         if self.saved is not None and not newer(item, self.saved):
             return
-        self.items.setdefault(item, status)
+        if item not in self.items:
+            self.items[item] = status
+            heapq.heappush(self._front, order(item))
         if contiguous and newer(item, self.position):
             self.position = item
 
-    def advance(self, acknowledged: Collection[str]) -> str | None:
+    def advance(self, acknowledged: Container[str]) -> str | None:
         """The new durable cursor when it can move, else None."""
-        if self.position is None:
+        position = self.position
+        if position is None:
             return None
-        best: str | None = self.position
-        for item in sorted(self.items, key=order):
-            if newer(item, self.position):
+        front, items = self._front, self.items
+        best: str | None = position
+        passed: str | None = None
+        while front:
+            item = front[0][1]
+            if newer(item, position):
                 break
-            status = self.items[item]
+            status = items[item]
             if status is not None and status not in acknowledged:
-                best = self._before(item)
+                best = passed  # the last item passed here (None: nothing moved)
                 break
+            heapq.heappop(front)
+            del items[item]
+            passed = item
         if best is None or not newer(best, self.saved):
             return None
-        for item in [i for i in self.items if not newer(i, best)]:
-            del self.items[item]
         self.saved = best
         return best
-
-    def _before(self, item: str) -> str | None:
-        earlier = [i for i in self.items if order(i) < order(item)]
-        return max(earlier, key=order) if earlier else self.saved
 
 
 JOIN_TIMEOUT = 10.0  # a thread still stuck in connecting is a daemon: it cannot hold us up

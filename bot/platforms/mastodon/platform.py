@@ -244,6 +244,10 @@ class MastodonPlatform:
         assert first is not None
         return first
 
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """A status of ``direct`` visibility that mentions the person alone."""
+        return await self.send(ChannelRef(self.name, f"@{user.id}"), text)
+
     def _fit(self, body: str, prefix: str, tag: str | None) -> list[str]:
         """The post's parts within the instance's limit, each with the chat's hashtag."""
         limit = self.capabilities.max_text_length - weighted_length(prefix, self.url_length)

@@ -48,7 +48,11 @@ class Reading:
         self._inbox: asyncio.Queue[tuple[str, str, Any]] = asyncio.Queue()
         self._lock = asyncio.Lock()
         self._emitted: set[str] = set()
-        self._acknowledged: set[str] = set()
+        # Statuses handed to the core and not yet acknowledged: what is in flight, so its
+        # size is bounded by the batch, not by the chat. Any other status a source holds
+        # was emitted once and acknowledged (``_take`` emits every status it files).
+        self._unacknowledged: set[str] = set()
+        self._done = _Done(self._unacknowledged)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._streaming = False
@@ -86,7 +90,7 @@ class Reading:
             self._streamer.session.close()
 
     async def acknowledged(self, status_id: str) -> None:
-        self._acknowledged.add(status_id)
+        self._unacknowledged.discard(status_id)
         await self._advance()
 
     # the loop ---------------------------------------------------------------------------
@@ -314,6 +318,7 @@ class Reading:
                 source.add(item, None, contiguous=contiguous)
                 return
             self._emitted.add(sid)
+            self._unacknowledged.add(sid)
             source.add(item, sid, contiguous=contiguous)
             self.p.emit(message)
 
@@ -334,9 +339,22 @@ class Reading:
 
     async def _advance(self) -> None:
         for source in self.sources.values():
-            moved = source.advance(self._acknowledged)
+            moved = source.advance(self._done)
             if moved is not None:
-                await self.host.set_cursor(source.key, moved)
+                await self.host.move_cursor(source.key, moved)
+
+
+class _Done:
+    """The acknowledged statuses as ``Source.advance`` asks about them: those in flight
+    are not, every other one it holds is."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self, pending: set[str]) -> None:
+        self._pending = pending
+
+    def __contains__(self, status: object) -> bool:
+        return status not in self._pending
 
 
 def _open(opener: Any, listener: StreamListener) -> object:

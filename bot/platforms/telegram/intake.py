@@ -250,5 +250,5 @@ class Intake:
         async with self._saving:
             offset = self._inflight.offset
             if offset is not None and offset != self._saved:
-                await self._host.set_cursor(OFFSET, str(offset))
+                await self._host.move_cursor(OFFSET, str(offset))
                 self._saved = offset

@@ -240,6 +240,11 @@ class TelegramPlatform:
                 log.warning("%s; posting in %d again in %.0f s", error, chat_id, wait)
                 await self.sleep(wait)
 
+    async def send_direct(self, user: UserRef, text: str) -> MessageRef:
+        """A private chat's id is the person's id; Telegram refuses until they have
+        opened a chat with the bot (a bot cannot start a conversation)."""
+        return await self.send(ChannelRef(self.name, user.id), text)
+
     async def delete(self, message: MessageRef) -> None:
         bot = self._require_bot()
         try:

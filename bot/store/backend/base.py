@@ -89,6 +89,11 @@ class Database(ABC):
         task's open transaction, if any (migrations run each in one)."""
 
     @abstractmethod
+    async def change_stamp(self) -> object:
+        """A value that changes whenever anything was committed since it was read, by any
+        connection: equal stamps mean a cached reading still holds."""
+
+    @abstractmethod
     async def close(self) -> None: ...
 
     @abstractmethod

@@ -16,6 +16,9 @@ _RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
 _USER = re.compile(r'(?<!["\w])user(?!["\w])')
 # SQLite's implicit insertion order; ``ctid`` is the row's place, last written last.
 _ROWID = re.compile(r"\browid\b")
+# A plan's field: ``json_extract(plan_json, '$.title')`` (text, or a list as JSON text).
+_JSON_FIELD = re.compile(r"\bjson_extract\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)")
+_INSTR = re.compile(r"\binstr\(")  # same arguments as PostgreSQL's strpos
 
 
 @lru_cache(maxsize=1024)
@@ -24,9 +27,10 @@ def query(sql: str) -> str:
 
     def code(part: str) -> str:
         part = part.replace("%", "%%").replace("?", "%s")
+        part = _INSTR.sub("strpos(", part)
         return _ROWID.sub("ctid", _USER.sub('"user"', part))
 
-    parts = _LITERAL.split(sql)
+    parts = _LITERAL.split(_JSON_FIELD.sub(r"(\1::json ->> '\2')", sql))
     out = "".join(p.replace("%", "%%") if i % 2 else code(p) for i, p in enumerate(parts))
     if _IGNORE.search(out):
         out = _IGNORE.sub("INSERT INTO", out)

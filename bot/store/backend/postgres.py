@@ -93,6 +93,12 @@ class PostgresDatabase(Database):
             finally:
                 self._current.reset(token)
 
+    async def change_stamp(self) -> object:
+        # The snapshot (oldest running transaction, next transaction id, those running)
+        # moves whenever any transaction that wrote has started or ended.
+        row = await self.fetchone("SELECT pg_current_snapshot()::text")
+        return None if row is None else str(row[0])
+
     async def script(self, sql: str) -> None:
         async with self._connection() as conn:
             await conn.execute(sql.encode())  # no parameters: several statements at once

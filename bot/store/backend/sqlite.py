@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +29,11 @@ async def connect(path: Path, *, autocommit: bool = False) -> aiosqlite.Connecti
     return db
 
 
+# Statements that return rows, read with ``execute_fetchall`` in the same trip.
+_RETURNS_ROWS = re.compile(r"^\s*(?:SELECT|WITH|PRAGMA|VALUES)\b|\bRETURNING\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+
+
 class SqliteDatabase(Database):
     """One aiosqlite connection; a lock keeps each unit of writes whole.
 
@@ -49,10 +55,21 @@ class SqliteDatabase(Database):
         return cls(await connect(path, autocommit=autocommit), path, autocommit=autocommit)
 
     async def _run(self, sql: str, params: Params) -> Result:
-        cur = await self.raw.execute(sql, params)
-        if cur.description is None:  # a write: no rows to read, one trip to the thread
+        """One trip to the database thread per statement, whatever it is.
+
+        A read executed in one trip and fetched in another leaves its statement active
+        in between, holding a read snapshot on the shared connection; a write from
+        another coroutine then has to upgrade that stale snapshot and fails at once with
+        "database is locked" (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+        cover) whenever the message writer's connection committed meanwhile.
+        """
+        if _RETURNS_ROWS.search(sql):
+            rows = [tuple(r) for r in await self.raw.execute_fetchall(sql, params)]
+            return Result(rows, len(rows) if _RETURNING.search(sql) else -1, None)
+        cur = await self.raw.execute(sql, params)  # a write: sqlite3 resets it at once
+        if cur.description is None:
             return Result([], cur.rowcount, cur.lastrowid)
-        async with cur:
+        async with cur:  # rows from a statement not named above: read them all now
             rows = [tuple(r) for r in await cur.fetchall()]
             return Result(rows, cur.rowcount, cur.lastrowid)
 
@@ -74,6 +91,12 @@ class SqliteDatabase(Database):
                 await self.raw.rollback()
                 raise
             await self.raw.commit()
+
+    async def change_stamp(self) -> object:
+        # data_version moves with other connections' commits (the message writer, another
+        # process), total_changes with this connection's own.
+        row = await self.fetchone("PRAGMA data_version")
+        return (int(row[0]) if row else 0, self.raw.total_changes)
 
     async def script(self, sql: str) -> None:
         await self.raw.executescript(sql)

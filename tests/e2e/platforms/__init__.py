@@ -12,7 +12,7 @@ import importlib
 
 from tests.e2e.driver import Driver
 
-NAMES = ("local", "telegram", "discord", "mastodon")
+NAMES = ("local", "telegram", "discord", "mastodon", "bluesky")
 
 
 def make_driver(name: str) -> Driver:

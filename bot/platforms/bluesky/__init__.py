@@ -1,0 +1,1 @@
+"""Bluesky: chats as reply threads under a hashtag, read from Jetstream."""

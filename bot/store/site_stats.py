@@ -1,0 +1,305 @@
+"""A community's numbers across its chats, and the messages that shared links, for the site.
+
+What counts: the community's published chats (closed, with a transcript page), and in
+them the messages a transcript shows (hidden and deleted ones never count, so the totals
+match the transcript pages). People
+who opted out still count in the anonymous totals, as their earlier messages stay in the
+transcripts, but are never named: they are left out of the most active participants and
+their links are not listed. People who sent ``forgetme`` are gone from the store.
+
+A person is one ``(platform, user id)``: the same human on two platforms counts twice.
+
+The counting is done in SQL over per-chat tallies that triggers keep in step with the
+messages (migration 7), so the page reads a few thousand rows, not 400,000 messages.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.backend import Database
+from bot.store.codec import decode_questions, parse_ts
+
+RETENTION_WINDOW = 4  # "came back": at one of the next four chats of the community
+
+_SHOWN = "m.deleted_at IS NULL AND m.hidden_at IS NULL"
+
+# Chats in order; ``pa`` is one row per (chat, person) with their messages and answers.
+_BASE = """
+WITH chats AS (
+    SELECT id, ROW_NUMBER() OVER (ORDER BY starts_at, id) AS n FROM sessions
+    WHERE community = ? AND state = 'closed' AND transcript_url IS NOT NULL
+),
+pa AS MATERIALIZED (
+    SELECT c.n, p.author_key, p.platform, p.messages AS msgs, p.answers
+    FROM chats c JOIN chat_people p ON p.session_id = c.id
+    WHERE p.messages > 0
+)
+"""
+
+_FIGURES = (
+    _BASE
+    + """,
+marked AS (
+    SELECT n, msgs,
+        CASE WHEN n = MIN(n) OVER (PARTITION BY author_key) THEN 1 ELSE 0 END AS first_time,
+        CASE WHEN LEAD(n) OVER (PARTITION BY author_key ORDER BY n) - n <= ? THEN 1 ELSE 0 END
+            AS came_back
+    FROM pa
+)
+SELECT 'chat', CAST(n AS TEXT), SUM(msgs), COUNT(*), SUM(first_time), SUM(came_back)
+    FROM marked GROUP BY n
+UNION ALL
+SELECT 'platform', platform, SUM(msgs), COUNT(DISTINCT author_key), 0, 0
+    FROM pa GROUP BY platform
+UNION ALL
+SELECT 'person', * FROM (
+    SELECT author_key, SUM(msgs), SUM(answers), COUNT(*), 0 FROM pa
+    WHERE author_key NOT IN (SELECT user FROM optouts)
+    GROUP BY author_key ORDER BY SUM(msgs) DESC, SUM(answers) DESC, author_key LIMIT ?
+) AS people
+"""
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatFigures:
+    """One closed chat; ``returned`` is how many of its people came to one of the next
+    four chats, of which there were ``later`` (fewer than four for the newest chats)."""
+
+    slug: str
+    title: str
+    starts_at: datetime
+    messages: int
+    participants: int
+    first_timers: int
+    returned: int
+    later: int
+
+    @property
+    def returning(self) -> int:
+        return self.participants - self.first_timers
+
+    @property
+    def retention(self) -> int:
+        """The percentage who came back, rounded to a whole number."""
+        return round(100 * self.returned / self.participants) if self.participants else 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlatformShare:
+    platform: str
+    messages: int
+    participants: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivePerson:
+    author_key: str
+    name: str
+    messages: int
+    answers: int
+    chats: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuestionFigures:
+    slug: str
+    chat_title: str
+    starts_at: datetime
+    number: int
+    text: str
+    answers: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommunityFigures:
+    chats: tuple[ChatFigures, ...]  # oldest first
+    platforms: tuple[PlatformShare, ...]  # most messages first
+    most_active: tuple[ActivePerson, ...]  # never anyone who opted out
+    top_questions: tuple[QuestionFigures, ...]  # most answers first
+
+    @property
+    def total_messages(self) -> int:
+        return sum(c.messages for c in self.chats)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SharedMessage:
+    """A shown message whose text holds a link, with where it was said."""
+
+    slug: str
+    chat_title: str
+    starts_at: datetime
+    questions: frozenset[int]
+    question_texts: dict[int, str]
+    text: str
+
+
+# The last figures of each community per connection, with the stamp they were read at.
+_Cached = dict[tuple[str, int], tuple[object, "CommunityFigures"]]
+_CACHE: weakref.WeakKeyDictionary[Database, _Cached] = weakref.WeakKeyDictionary()
+
+
+class SiteStatsStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def _stamp(self) -> object:
+        """Changes with any commit (see ``Database.change_stamp``): equal stamps mean the
+        figures read before still hold."""
+        return await self._db.change_stamp()
+
+    async def figures(
+        self, community: str, *, top: int = 10, cached: bool = True
+    ) -> CommunityFigures:
+        """The community's figures, read again only when the database changed since
+        (``cached=False`` reads them anyway: the benchmark's cold render)."""
+        stamp = await self._stamp()
+        known = _CACHE.setdefault(self._db, {})
+        hit = known.get((community, top))
+        if cached and hit is not None and hit[0] == stamp:
+            return hit[1]
+        figures = await self._figures(community, top)
+        known[(community, top)] = (stamp, figures)
+        return figures
+
+    async def _chats(self, community: str) -> list[tuple[int, str, str, datetime, dict[int, str]]]:
+        """(id, slug, title, start, question texts) of the closed chats, oldest first."""
+        async with self._db.execute(
+            "SELECT s.id, s.slug, json_extract(s.plan_json, '$.title'),"
+            " COALESCE(w.due_at, s.starts_at), json_extract(s.plan_json, '$.questions')"
+            " FROM sessions s LEFT JOIN steps w ON w.session_id = s.id AND w.key = 'welcome'"
+            " WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
+            " ORDER BY s.starts_at, s.id",
+            (community,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            (
+                int(i),
+                str(slug),
+                str(title or ""),
+                parse_ts(str(start)),
+                {int(q["number"]): str(q["text"]) for q in json.loads(qs or "[]")},
+            )
+            for i, slug, title, start, qs in rows
+        ]
+
+    async def _figures(self, community: str, top: int) -> CommunityFigures:
+        chats = await self._chats(community)
+        per_chat: dict[int, tuple[int, int, int, int]] = {}
+        platforms: list[PlatformShare] = []
+        people: list[tuple[str, int, int, int]] = []
+        async with self._db.execute(_FIGURES, (community, RETENTION_WINDOW, top)) as cur:
+            for kind, key, a, b, c, d in await cur.fetchall():
+                if kind == "chat":
+                    per_chat[int(key)] = (int(a), int(b), int(c), int(d))
+                elif kind == "platform":
+                    platforms.append(
+                        PlatformShare(platform=str(key), messages=int(a), participants=int(b))
+                    )
+                else:
+                    people.append((str(key), int(a), int(b), int(c)))
+        names = await self._names([p[0] for p in people])
+        figures = []
+        for n, (_, slug, title, start, _qs) in enumerate(chats, start=1):
+            msgs, parts, first, back = per_chat.get(n, (0, 0, 0, 0))
+            figures.append(
+                ChatFigures(
+                    slug=slug,
+                    title=title,
+                    starts_at=start,
+                    messages=msgs,
+                    participants=parts,
+                    first_timers=first,
+                    returned=back,
+                    later=min(RETENTION_WINDOW, len(chats) - n),
+                )
+            )
+        return CommunityFigures(
+            chats=tuple(figures),
+            platforms=tuple(sorted(platforms, key=lambda p: (-p.messages, p.platform))),
+            most_active=tuple(
+                ActivePerson(author_key=k, name=names.get(k, k), messages=m, answers=a, chats=c)
+                for k, m, a, c in people
+            ),
+            top_questions=await self._top_questions(community, chats, top),
+        )
+
+    async def _names(self, keys: list[str]) -> dict[str, str]:
+        """The latest non-blank display name of each person, as transcripts show them."""
+        names: dict[str, str] = {}
+        for key in keys:
+            async with self._db.execute(
+                "SELECT author_name FROM messages WHERE author_key = ? AND trim(author_name) != ''"
+                " ORDER BY sent_at DESC, id DESC LIMIT 1",
+                (key,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                names[key] = str(row[0])
+        return names
+
+    async def _top_questions(
+        self, community: str, chats: list[tuple[int, str, str, datetime, dict[int, str]]], top: int
+    ) -> tuple[QuestionFigures, ...]:
+        """Answers are counted by the questions stored on each message; a message answering
+        two questions counts for both, as in the transcript's table."""
+        by_id = {c[0]: c for c in chats}
+        counts: Counter[tuple[int, int]] = Counter()
+        async with self._db.execute(
+            "SELECT a.session_id, a.questions, a.messages FROM chat_answers a"
+            " JOIN sessions s ON s.id = a.session_id"
+            " WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
+            " AND a.messages > 0",
+            (community,),
+        ) as cur:
+            for session_id, qs, n in await cur.fetchall():
+                texts = by_id[int(session_id)][4]
+                for number in decode_questions(str(qs)):
+                    if number in texts:  # a stray "A7" is general discussion
+                        counts[(int(session_id), number)] += int(n)
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], by_id[kv[0][0]][3], kv[0][1]))
+        return tuple(
+            QuestionFigures(
+                slug=by_id[sid][1],
+                chat_title=by_id[sid][2],
+                starts_at=by_id[sid][3],
+                number=number,
+                text=by_id[sid][4][number],
+                answers=n,
+            )
+            for (sid, number), n in ranked[:top]
+        )
+
+    async def shared_links(self, community: str) -> list[SharedMessage]:
+        """Shown messages of people who have not opted out whose text may hold a link."""
+        chats = {c[0]: c for c in await self._chats(community)}
+        async with self._db.execute(
+            "SELECT m.session_id, m.questions, m.text FROM messages m"
+            " JOIN sessions s ON s.id = m.session_id"
+            f" WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
+            f" AND {_SHOWN}"
+            " AND m.author_key NOT IN (SELECT user FROM optouts)"
+            " AND (instr(m.text, 'http') > 0 OR instr(m.text, 'HTTP') > 0"
+            " OR instr(m.text, 'www.') > 0)"
+            " ORDER BY s.starts_at, m.sent_at, m.id",
+            (community,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            SharedMessage(
+                slug=chats[int(sid)][1],
+                chat_title=chats[int(sid)][2],
+                starts_at=chats[int(sid)][3],
+                questions=decode_questions(str(qs)),
+                question_texts=chats[int(sid)][4],
+                text=str(text),
+            )
+            for sid, qs, text in rows
+        ]
