@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.store import migrations_pg
 from bot.store.backend import Database, dialect
 
 
@@ -171,7 +172,9 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     # index in step with every write that changes what a transcript shows, so no code path
     # can forget it. A message's row id is its own; a question's is -(session*1000 + n).
     # U+E000/U+E001 are taken out of indexed text: they mark the hits in snippets.
-    """
+    Dialects(
+        postgresql=migrations_pg.SEARCH,
+        sqlite="""
     CREATE VIRTUAL TABLE search_text USING fts5(
         body, author, tokenize = "unicode61 remove_diacritics 2"
     );
@@ -242,11 +245,14 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     FROM sessions s, json_each(s.plan_json, '$.questions') q
     WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
     """,
+    ),
     # 7: the site's numbers: per chat, each person's shown messages and answers, and the
     # answers per question set, kept in step by triggers whatever changes a message (the
     # writer, an edit, a hide, a deletion, forgetme, a retention purge), so the numbers
     # page reads a few thousand rows instead of every message (bot/store/site_stats.py).
-    """
+    Dialects(
+        postgresql=migrations_pg.NUMBERS,
+        sqlite="""
     CREATE TABLE chat_people (
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         author_key TEXT NOT NULL,
@@ -301,6 +307,7 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         ON CONFLICT DO UPDATE SET messages = messages + 1;
     END;
     """,
+    ),
     # 8: the moderators' console: one-time login links and sessions (both kept only as
     # sha256 hashes: a copy of the database opens nothing), and per-chat agendas edited
     # in the console, which take precedence over the agenda file for that one chat.
