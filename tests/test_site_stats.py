@@ -14,6 +14,7 @@ import pytest
 from bot.config import CommunityConfig
 from bot.site.stats import render_stats
 from bot.store import MessageWriter, Store
+from bot.store.backend import Location
 from bot.store.backend.sqlite import SqliteDatabase
 from bot.store.migrations import MIGRATIONS, script
 from bot.store.privacy import PrivacyStore
@@ -49,8 +50,9 @@ def community(locale: str = "en") -> CommunityConfig:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "site.db")
+async def store(db_location: Location) -> AsyncIterator[Store]:
+    """On each backend: SQLite, and PostgreSQL's tallies kept by its own triggers."""
+    store = await Store.open(db_location)
     for n, said in enumerate(CHATS):
         await seed_chat(store, "c", n, said)
     await seed_chat(store, "c", 9, [Said("local:ann", "not closed yet")], closed=False)
