@@ -17,6 +17,14 @@ from bot.store.backend import Database
 
 BATCH = 500
 _INTERNAL = ("hashchat_schema",)
+# Kept by the target's own triggers as the messages and sessions arrive (migrations 6
+# and 7): the search index (on SQLite an FTS5 table and its shadow tables) and the
+# numbers' tallies. Copied, they would clash with what the triggers wrote.
+_DERIVED = ("search_text", "chat_people", "chat_answers")
+
+
+def _derived(name: str) -> bool:
+    return name in _DERIVED or name.startswith("search_text_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,8 @@ async def _tables(source: Database) -> list[_Table]:
     ]
     tables = []
     for name in names:
+        if _derived(name):
+            continue
         columns = tuple(r[1] for r in await source.fetchall(f"PRAGMA table_info({_q(name)})"))
         keys = await source.fetchall(f"PRAGMA foreign_key_list({_q(name)})")
         parents = frozenset(k[2] for k in keys if k[2] != name)
@@ -89,7 +99,7 @@ async def non_empty(target: Database) -> list[tuple[str, int]]:
     ]
     found = []
     for name in names:
-        if name in _INTERNAL:
+        if name in _INTERNAL or _derived(name):
             continue
         row = await target.fetchone(f"SELECT COUNT(*) FROM {_q(name)}")
         if row and row[0]:
