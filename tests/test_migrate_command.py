@@ -16,6 +16,8 @@ from bot.database_url import DatabaseUrl
 from bot.domain import UserRef
 from bot.store import Store
 from bot.store.copying import verify
+from bot.store.search import SearchFilters, search
+from bot.store.site_stats import SiteStatsStore
 from bot.timeline import plan_steps
 from tests.conftest import MOD, START, Chat
 from tests.pg_server import PgServer
@@ -74,6 +76,13 @@ async def test_a_database_that_ran_a_chat_is_copied_and_verified(
         # A suggestion merged into another keeps pointing at it (a column into its own table).
         merged = "SELECT id, merged_into FROM suggestions WHERE merged_into IS NOT NULL"
         assert await new.db.fetchall(merged) == await old.db.fetchall(merged) == [(2, 1)]
+        # The search index and the numbers are rebuilt on the copy by its own triggers.
+        filters = SearchFilters(community="hcsmeu")
+        for store in (old, new):
+            hits, _ = await search(store.db, "sharing", filters, offset=0, limit=5)
+            assert [h.author_name for h in hits] == ["Ann"]
+            figures = await SiteStatsStore(store.db).figures("hcsmeu")
+            assert [c.messages for c in figures.chats] == [1]
         # The ids go on after the copied ones: the next session does not collide.
         later = replace(session.plan, starts_at=START.replace(day=11), slug="hcsmeu/later")
         assert await new.ensure_session(later, plan_steps(later), START) == session.id + 1
