@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
+import aiohttp
 import psycopg
 import pytest
 
@@ -44,6 +47,12 @@ class PostgresChat(Chat):
         self.config.write_text(text, encoding="utf-8")
 
 
+async def page(url: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200, f"GET {url}: {response.status}"
+        return await response.text()
+
+
 def stored_texts(url: str) -> list[str]:
     with psycopg.connect(url) as db:
         return [r[0] for r in db.execute("SELECT text FROM messages ORDER BY sent_at")]
@@ -65,6 +74,15 @@ async def test_a_chat_runs_on_postgresql(
         for key in STEPS:
             assert len(steps[key]) == 1, f"{key} posted {len(steps[key])} times"
         check_transcript(await chat.wait_transcript_file(), expected)
+        # The site's search (tsvector index) and numbers (trigger-kept tallies) on it.
+        found = await page(f"{chat.public_url}/e2e/search/?q=" + quote("postgresql"))
+        assert "<mark>PostgreSQL</mark>" in found, found
+        stats = await page(f"{chat.public_url}/e2e/stats/")
+        row = re.search(r"<tr><td[^>]*><time[^>]*>[^<]*</time></td><td><a .*?</tr>", stats)
+        assert row is not None, "no chat in the numbers table"
+        messages, people = re.findall(r'<td class="n"[^>]*>([^<]*)</td>', row.group(0))[:2]
+        assert int(messages) >= 3, row.group(0)  # A1, the reply to Q2, Q3's answer
+        assert int(people) >= 2, row.group(0)
         assert await chat.stop() == 0, "hashchat did not stop cleanly on SIGTERM"
     assert "A1: stored in PostgreSQL" in stored_texts(chat.url)
     assert not (tmp_path / "hashchat.db").exists()
