@@ -32,7 +32,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) $(NODE_STAMP)
 	$(BIN)/hashchat demo
 
 test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)

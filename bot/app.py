@@ -27,13 +27,14 @@ from bot.notices import moderator_targets
 from bot.ops.endpoints import OpsMount
 from bot.ops.metrics import Metrics
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
-from bot.planning import Upcoming, upcoming
+from bot.planning import Upcoming
 from bot.platform_host import PlatformHost
 from bot.platforms.base import Platform, PlatformError, ScheduledChat, WebhookReceiver
 from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.replanning import Replanner
 from bot.runner import Runner
+from bot.schedule_exceptions import upcoming_chats
 from bot.site.mount import SiteMount
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
@@ -207,11 +208,12 @@ class App:
         def ours(items: list[Upcoming]) -> list[Upcoming]:
             return [u for u in items if community in (None, u.community.id)]
 
-        wanted = ours(upcoming(self.config, now, per_series=2))  # the next but one: a margin
+        # The config's schedule with the console's exceptions (a skip, a move, a one-off).
+        wanted = ours(await upcoming_chats(self.config, self.store, now, per_series=2))
         await replanner.drop_stale(
             {(u.community.id, u.series_id, u.starts_at) for u in wanted}, community
         )
-        for item in ours(upcoming(self.config, now)):
+        for item in ours(await upcoming_chats(self.config, self.store, now)):
             try:
                 plan = await replanner.replan(await plan_for(self.config, self.store, item))
             except ConfigError as exc:

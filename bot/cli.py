@@ -33,6 +33,7 @@ from bot.platforms.base import PlatformError
 from bot.reload import reload_on_sighup
 from bot.replanning import preview
 from bot.schedule import ends_on
+from bot.schedule_exceptions import exception_lines
 from bot.site.command import site
 from bot.store import Store
 from bot.store.audit import Action
@@ -126,6 +127,7 @@ def check(config_path: Path) -> None:
             if end := _series_end(community, series, SystemClock().now()):
                 click.echo(f"{community.id}/{series.id}: {end}")
     _report_replans(config)
+    _report_exceptions(config)
     _warn_without_public_url(config)
     click.secho(f"{config_path}: OK", fg="green")
 
@@ -155,6 +157,20 @@ def _report_replans(config: Config) -> None:
         click.echo(f"Planned in {database}; the next planner pass (hourly, or on SIGHUP) makes:")
     for line in lines:
         click.echo(f"  {line}")
+
+
+def _report_exceptions(config: Config) -> None:
+    """The console's skips, moves and one-offs, which the schedule in the files lacks."""
+    database = config.database
+    if not isinstance(database, Path) or not database.is_file():  # as for the replans
+        return
+    try:
+        lines = asyncio.run(exception_lines(config))
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        click.secho(f"could not read the console's schedule exceptions: {exc}", fg="yellow")
+        return
+    for line in lines:
+        click.echo(f"exception: {line}")
 
 
 def _checked(path: Path) -> tuple[Config, list[Problem]]:
@@ -221,6 +237,7 @@ def schedule(config_path: Path, count: int) -> None:
                 local, utc = item.starts_at.astimezone(zone), item.starts_at.astimezone(UTC)
                 click.echo(f"  {item.series_id}: one-off")
                 click.echo(f"    {local:%a %Y-%m-%d %H:%M %Z}   {utc:%Y-%m-%d %H:%M} UTC")
+    _report_exceptions(config)
 
 
 @main.command()

@@ -28,11 +28,14 @@ from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import ScaledClock, SystemClock
 from bot.config import Config, parse_config
+from bot.console.links import issue_link
 from bot.demo_history import seed_history
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.local.platform import LocalPlatform
 from bot.platforms.local.view import TerminalView
 from bot.site.build import build_site
+from bot.site.pagefind import index_site
+from bot.store.console import ConsoleStore, Visitor
 
 ZONE = "Europe/Paris"
 # The demo opens shortly before the chat, so its reminder is seen going out too.
@@ -238,13 +241,46 @@ async def run_demo(
             export=out / "site",
         )
         await build_site(config, result.export, clock.now())
-        announce(result)
-        if serve:
-            await asyncio.Event().wait()  # until Ctrl-C
+        echo(index_site(result.export))  # the export's search, as `hashchat site build` does
     finally:
         alarm.shutdown()
         await app.stop()
+    if serve:
+        await _serve(config, result, COMMUNITIES[locale].id, announce, echo)
+    else:
+        announce(result)
     return result
+
+
+async def _serve(
+    config: Config,
+    result: DemoResult,
+    community: str,
+    announce: Callable[[DemoResult], None],
+    echo: Callable[[str], None],
+) -> None:
+    """Serve the site and the console on the real clock until Ctrl-C, as ``hashchat
+    run`` would between chats: at the demo's speed a login link's ten minutes, and a
+    session's twelve hours, would be over in seconds."""
+    clock = SystemClock()
+    alarm = SchedulerAlarm(clock)
+    local = LocalPlatform(clock, admins=[UserRef("local", "moderator")])
+    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm)
+    alarm.start()
+    try:
+        await app.start()
+        assert config.bot.public_url is not None
+        moderator = Visitor("local:moderator", "Moderator", community)
+        link = await issue_link(
+            ConsoleStore(app.store.db), config.bot.public_url, moderator, clock.now()
+        )
+        click.secho("The moderators' console (this link works once, within 10 minutes):", bold=True)
+        echo(f"  {link}")
+        announce(result)  # the site's address comes last
+        await asyncio.Event().wait()  # until Ctrl-C
+    finally:
+        alarm.shutdown()
+        await app.stop()
 
 
 def free_port() -> int:

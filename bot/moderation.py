@@ -209,12 +209,15 @@ class Moderation:
         command: Command,
         *,
         moderator: bool,
+        session: SessionRow | None = None,
     ) -> Outcome:
         """Run a known command for someone whose rights are decided (here, or by the
-        console with the same decision), and audit it: the chat and the console share it."""
+        console with the same decision), and audit it: the chat and the console share it.
+        ``session``: the chat it is about when the console names one (approve into that
+        chat, say); by default the live one, or else the next."""
         m = Messages(community.locale)
         spec = COMMANDS[command.name]
-        session = await self._session(community)
+        session = session or await self._session(community)
         if spec.live and (session is None or session.state != "live"):
             return Outcome(m.gettext("No {hashtag} chat is running.", hashtag=community.hashtag))
         store = self.services.store

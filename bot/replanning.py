@@ -24,6 +24,7 @@ from bot.errors import ConfigError
 from bot.i18n import Messages
 from bot.planning import session_plan, upcoming
 from bot.runner import Runner
+from bot.schedule_exceptions import apply_exceptions
 from bot.store import Store
 from bot.store.replanning import (
     approved_suggestions,
@@ -32,6 +33,7 @@ from bot.store.replanning import (
     read_planned,
     replace_plan,
 )
+from bot.store.schedule_exceptions import read_exceptions
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
 
 log = logging.getLogger(__name__)
@@ -195,9 +197,12 @@ class Replanner:
 async def preview(config: Config, now: datetime) -> list[str]:
     """What the next planner pass of a bot running on ``config``'s database will do to
     each chat it has planned, one line each, for ``hashchat check``."""
-    wanted = {(u.community.id, u.series_id, u.starts_at): u for u in upcoming(config, now, 2)}
+    database = config.database
+    exceptions = await read_exceptions(database)  # the console's skips, moves and one-offs
+    chats = apply_exceptions(config, upcoming(config, now, 2 + len(exceptions)), exceptions, now, 2)
+    wanted = {(u.community.id, u.series_id, u.starts_at): u for u in chats}
     lines: list[str] = []
-    for row, approved in await read_planned(config.database):
+    for row, approved in await read_planned(database):
         stored = row.plan
         if stored.starts_at <= now:
             continue

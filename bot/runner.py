@@ -24,7 +24,7 @@ from bot.slow_mode import set_slow_mode
 from bot.store import PostState, SessionRow, StepRow, Store
 from bot.store.store import PostRow
 from bot.texts import Texts
-from bot.timeline import PlannedStep, SessionPlan, StepKind, Timing, reminder_offset, timing
+from bot.timeline import PlannedStep, SessionPlan, StepKind, Timing, timing
 
 log = logging.getLogger(__name__)
 
@@ -239,28 +239,20 @@ class Runner:
         return False
 
     async def _text(self, row: SessionRow, step: StepRow, texts: Texts) -> str:
-        match step.kind:
-            case StepKind.REMINDER:
-                return texts.reminder(reminder_offset(step.key))
-            case StepKind.WELCOME:
-                return texts.welcome()
-            case StepKind.QUESTION:
-                assert step.question is not None
-                return texts.question(step.question)
-            case StepKind.CLOSING:
-                return texts.closing()
-            case StepKind.TRANSCRIPT:
-                url = (await self.store.session(row.id)).transcript_url
-                if url is None:  # published once, however many channels link to it
-                    self.live.transcript_built(row.id)  # what comes next rebuilds it
-                    url = await self.publish(row.id)
-                    await self.store.set_transcript_url(row.id, url)
-                    if not public_link(url):  # news, not a problem: only their own channels
-                        notice = texts.unpublished_notice(files_of(url))
-                        await self.notices.tell(row.plan.moderator_channels, notice)
-                if not public_link(url):  # a file:// link would open nothing for them
-                    return texts.transcript_unlinked()
-                return texts.transcript_link(url)
+        planned = texts.planned(step.kind, step.key, step.question)
+        if planned is not None:
+            return planned
+        url = (await self.store.session(row.id)).transcript_url  # the transcript link
+        if url is None:  # published once, however many channels link to it
+            self.live.transcript_built(row.id)  # what comes next rebuilds it
+            url = await self.publish(row.id)
+            await self.store.set_transcript_url(row.id, url)
+            if not public_link(url):  # news, not a problem: only their own channels
+                notice = texts.unpublished_notice(files_of(url))
+                await self.notices.tell(row.plan.moderator_channels, notice)
+        if not public_link(url):  # a file:// link would open nothing for them
+            return texts.transcript_unlinked()
+        return texts.transcript_link(url)
 
     async def _send(
         self, row: SessionRow, step: StepRow, channel: str, text: str, *, late: bool

@@ -11,7 +11,7 @@ from babel.dates import format_date, format_time, format_timedelta
 
 from bot.attribution import answer_letters
 from bot.i18n import Messages
-from bot.timeline import SessionPlan
+from bot.timeline import SessionPlan, StepKind, reminder_offset
 
 
 def question_post(number: int, text: str, hashtag: str, second: str | None = None) -> str:
@@ -89,6 +89,21 @@ class Texts:
 
     def closing(self) -> str:
         return self._both(Texts._closing)
+
+    def planned(self, kind: StepKind, key: str, question: int | None) -> str | None:
+        """The post of a step as planned: what the runner sends and the console previews.
+        None for the transcript link, which exists only once the transcript is built."""
+        match kind:
+            case StepKind.REMINDER:
+                return self.reminder(reminder_offset(key))
+            case StepKind.WELCOME:
+                return self.welcome()
+            case StepKind.QUESTION:
+                assert question is not None
+                return self.question(question)
+            case StepKind.CLOSING:
+                return self.closing()
+        return None
 
     def _closing(self) -> str:
         parts = [p for p in (self.plan.closing,) if p]

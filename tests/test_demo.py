@@ -96,9 +96,18 @@ async def test_the_demo_ends_by_serving_the_community_site_with_its_earlier_chat
         await until(lambda: demo.out.has("Ctrl-C") or demo.out.task.done(), "the site announced")
         await until(lambda: "http://" in demo.out.lines[-1], "the site's address printed")
         address = demo.out.lines[-1].strip()
-        async with aiohttp.ClientSession() as http, http.get(address) as response:
-            assert response.status == 200
-            home = await response.text()
+        console = [
+            line.strip()
+            for line in demo.out.lines
+            if line.strip().startswith("http") and "/console/login/" in line
+        ][-1]  # the link printed at the end, on the real clock
+        async with aiohttp.ClientSession() as http:
+            async with http.get(address) as response:
+                assert response.status == 200
+                home = await response.text()
+            async with http.get(console) as response:  # on the real clock: still valid
+                assert response.status == 200
+                assert "Log in" in await response.text()
         demo.signal(signal.SIGINT)
         assert await demo.exited() == 0
     assert address.endswith("/hcsmeu/")

@@ -196,3 +196,15 @@ async def test_a_common_word_ranks_the_newest_matches_but_never_another_communit
     )
     hits, _ = await store_search.search(seeded.store.db, "lantern", alone, offset=0, limit=9)
     assert sorted(h.slug for h in hits) == ["hcsmeu/2026-04-01", "hcsmeu/2026-05-06"]
+
+
+async def test_a_filter_finds_a_match_ranked_below_hundreds_of_others(seeded: Seeder) -> None:
+    await seeded.past(
+        chat_plan(datetime(2026, 5, 13, 11, 0, tzinfo=UTC), title="Crowded"),
+        [Said("ida", "A1: crowded", frozenset({1}))]
+        + [Said(f"p{i}", "crowded") for i in range(300)],
+    )
+    filters = SearchFilters(community="hcsmeu", question=1)
+    hits, more = await store_search.search(seeded.store.db, "crowded", filters, offset=0, limit=20)
+    assert [h.author_name for h in hits] == ["Ida"]
+    assert not more

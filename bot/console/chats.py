@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.console.framework import ConsoleRequest, page
+from bot.console.schedule_page import exceptions_of
 from bot.console.timeline_view import StepView, local_time, step_views
 from bot.store import SessionRow
 from bot.store.participation import HostRota, SignupStore
@@ -61,4 +62,6 @@ async def coming_chats(req: ConsoleRequest) -> list[ChatView]:
 
 @page("/")
 async def chats_page(req: ConsoleRequest) -> web.StreamResponse:
-    return req.render("console_chats.html", chats=await coming_chats(req))
+    return req.render(
+        "console_chats.html", chats=await coming_chats(req), exceptions=await exceptions_of(req)
+    )

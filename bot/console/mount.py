@@ -9,7 +9,15 @@ from importlib import resources
 from aiohttp import web
 
 # Importing a page module registers its pages (and its links on the coming chats).
-from bot.console import chats, editor, live_panel  # noqa: F401
+from bot.console import (  # noqa: F401
+    chats,
+    editor,
+    live_panel,
+    moderation_page,
+    schedule_page,
+    signups_page,
+    suggestions_page,
+)
 from bot.console.framework import COOKIE, PAGES, guarded, message_page, render, secure
 from bot.console.host import ConsoleHost
 from bot.console.links import end_session, find_session, open_session, redeem

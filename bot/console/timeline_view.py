@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 from bot.i18n import Messages
 from bot.store import StepRow
 from bot.texts import Texts
-from bot.timeline import SessionPlan, StepKind, reminder_offset
+from bot.timeline import SessionPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +26,8 @@ class StepView:
 
 def post_text(plan: SessionPlan, step: StepRow, m: Messages) -> str:
     """The post the runner will send for ``step`` (the transcript link is known only then)."""
-    texts = Texts(plan)
-    match step.kind:
-        case StepKind.REMINDER:
-            return texts.reminder(reminder_offset(step.key))
-        case StepKind.WELCOME:
-            return texts.welcome()
-        case StepKind.QUESTION:
-            assert step.question is not None
-            return texts.question(step.question)
-        case StepKind.CLOSING:
-            return texts.closing()
-    return m.gettext("The link to the transcript, once it is published.")
+    planned = Texts(plan).planned(step.kind, step.key, step.question)
+    return planned or m.gettext("The link to the transcript, once it is published.")
 
 
 def local_time(when: datetime, plan: SessionPlan, locale: str) -> str:

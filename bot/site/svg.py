@@ -124,7 +124,7 @@ def hbar_chart(
     out.append(f'<g class="{escape(css)}">')
     for i, (label, value) in enumerate(rows):
         y = 4 + i * row_h
-        short = label if len(label) <= 34 else label[:33] + "\u2026"
+        short = label if len(label) <= 28 else label[:27] + "\u2026"  # fits in label_w
         w = value * plot_w / peak
         out.append(
             f'<text class="chart-label" x="{label_w - 6}" y="{y + 15}" text-anchor="end">'

@@ -358,6 +358,21 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     );
     CREATE INDEX calendar_events_by_community ON calendar_events (community, starts_at);
     """,
+    # 10: the console's exceptions to a series' schedule: a date skipped, one chat moved, a
+    # one-off added; they take precedence over the config's schedule.
+    """
+    CREATE TABLE schedule_exceptions (
+        id INTEGER PRIMARY KEY,
+        community TEXT NOT NULL,
+        series TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('skip', 'move', 'add')),
+        starts_at TEXT,
+        new_start TEXT,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX schedule_exceptions_by_community ON schedule_exceptions (community);
+    """,
 )
 
 

@@ -116,6 +116,14 @@ async def drop_planned(db: Database, session_id: int) -> bool:
     return cur.rowcount == 1
 
 
+async def read_only(where: Location, password: str | None = None) -> Database:
+    """A running bot's database, opened without writing (no migration, no lock held)."""
+    if isinstance(where, Path):
+        raw = await aiosqlite.connect(f"file:{quote(str(where))}?mode=ro", uri=True)
+        return SqliteDatabase(raw, where, autocommit=False)
+    return await open_database(where, password=password)
+
+
 async def read_planned(
     where: Location, password: str | None = None
 ) -> list[tuple[PlannedRow, list[str]]]:
@@ -123,12 +131,7 @@ async def read_planned(
     approved suggestions, read without writing (no migration, no lock held).
 
     Raises ``sqlite3.Error`` for a file that is not a hashchat database."""
-    db: Database
-    if isinstance(where, Path):
-        raw = await aiosqlite.connect(f"file:{quote(str(where))}?mode=ro", uri=True)
-        db = SqliteDatabase(raw, where, autocommit=False)
-    else:
-        db = await open_database(where, password=password)
+    db = await read_only(where, password)
     try:
         return [(row, await approved_suggestions(db, row.id)) for row in await planned_sessions(db)]
     finally:

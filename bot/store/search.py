@@ -150,10 +150,7 @@ async def search(
     bounds = await _bounds(db, filters)
     if bounds is None:
         return [], False
-    async with db.execute(_COUNT, [query, *bounds[:4], query, *bounds[4:]]) as c:
-        row = await c.fetchone()
-    matches = int(row[0]) if row else 0
-    if matches > RANKED_AT_MOST and await _alone(db, filters.community):
+    if await _alone(db, filters.community):
         # A word in tens of thousands of messages says little about any of them: rank
         # the newest matches only, so a common word costs what a rarer one does. (With
         # other communities in the file, their newest could crowd this one's out.)
@@ -162,17 +159,21 @@ async def search(
             row = await c.fetchone()
         if row is not None:
             bounds[2] = max(bounds[2], int(row[0]))
-            matches = RANKED_AT_MOST + 999  # the questions' rows, at most
     # Ranking every match and joining it to its message costs most on common words;
     # the best few are ranked in the index alone, then filtered, and the pool grows
-    # only while the filters leave too few.
+    # only while the filters leave too few and the index has more.
     pool = max(wanted * 4, 200)
     while True:
         ranked = [query, *bounds[:4], query, *bounds[4:], pool, *args, wanted]
         async with db.execute(_RANKED.format(where=where), ranked) as c:
             rows = list(await c.fetchall())
-        if len(rows) >= wanted or pool >= matches:
+        if len(rows) >= wanted:
             break
+        capped = [query, *bounds[:4], pool, query, *bounds[4:], pool]
+        async with db.execute(_AT_MOST, capped) as c:
+            row = await c.fetchone()
+        if row is None or int(row[0]) < pool:
+            break  # every match was ranked
         pool *= 8
     page = rows[offset : offset + limit]
     ids = [int(r[0]) for r in page]
@@ -218,8 +219,11 @@ _IN_BOUNDS = (
     " AND rowid BETWEEN ? AND ?"
 )
 _SCORED = "SELECT rowid, bm25(search_text, 1.0, 0.5) AS score" + _IN_BOUNDS
+_AT_MOST = (
+    f"SELECT (SELECT count(*) FROM (SELECT 1{_IN_BOUNDS} LIMIT ?))"
+    f" + (SELECT count(*) FROM (SELECT 1{_IN_BOUNDS} LIMIT ?))"
+)
 _NEWEST = f"SELECT rowid{_IN_BOUNDS} ORDER BY rowid DESC LIMIT 1 OFFSET ?"
-_COUNT = f"SELECT (SELECT count(*){_IN_BOUNDS}) + (SELECT count(*){_IN_BOUNDS})"
 _RANKED = (
     f"WITH x (rowid, score) AS (SELECT * FROM ({_SCORED}) UNION ALL SELECT * FROM ({_SCORED})"
     " ORDER BY 2, 1 DESC LIMIT ?)"
