@@ -16,7 +16,7 @@ from bot.alarm import Alarm
 from bot.backlog import Rebuilds, caught_up
 from bot.clock import Clock
 from bot.commands import Services
-from bot.config import CommunityConfig, Config
+from bot.config import CommunityConfig, Config, database_password
 from bot.console.mount import ConsoleMount
 from bot.domain import ChannelRef, IncomingMessage
 from bot.errors import ConfigError
@@ -92,10 +92,12 @@ class App:
         # Each resource registers its own shutdown as soon as it exists; stop() runs them
         # in reverse: web server, platforms, event readers, writer (commits), store.
         settings = self.config.bot
-        db_path = self.config.resolve(settings.database)
-        self.store = await Store.open(db_path)
+        db_path, password = self.config.database, database_password(settings)
+        self.store = await Store.open(db_path, password=password)
         self._exit.push_async_callback(self.store.close)
-        self.writer = MessageWriter(db_path, on_commit=self.metrics.messages_stored)
+        self.writer = MessageWriter(
+            db_path, password=password, on_commit=self.metrics.messages_stored
+        )
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)

@@ -17,7 +17,14 @@ import click
 from bot.alarm import SchedulerAlarm
 from bot.app import App
 from bot.clock import SystemClock
-from bot.config import CommunityConfig, Config, InvalidConfig, SeriesConfig, load_config
+from bot.config import (
+    CommunityConfig,
+    Config,
+    InvalidConfig,
+    SeriesConfig,
+    database_password,
+    load_config,
+)
 from bot.errors import ConfigError, Problem, StartError
 from bot.ops.backup import run_backup
 from bot.ops.logs import FORMATS, TEXT, use_format
@@ -138,9 +145,9 @@ def _series_end(community: CommunityConfig, series: SeriesConfig, now: datetime)
 
 def _report_replans(config: Config) -> None:
     """Against the database of a running bot: what its next planner pass will change."""
-    database = config.resolve(config.bot.database)
-    if not database.is_file():
-        return
+    database = config.database
+    if not isinstance(database, Path) or not database.is_file():
+        return  # PostgreSQL: ``check`` stays offline
     try:
         lines = asyncio.run(preview(config, SystemClock().now()))
     except (sqlite3.Error, OSError, ValueError) as exc:
@@ -154,7 +161,8 @@ def _report_replans(config: Config) -> None:
 
 def _report_exceptions(config: Config) -> None:
     """The console's skips, moves and one-offs, which the schedule in the files lacks."""
-    if not config.resolve(config.bot.database).is_file():
+    database = config.database
+    if not isinstance(database, Path) or not database.is_file():  # as for the replans
         return
     try:
         lines = asyncio.run(exception_lines(config))
@@ -246,7 +254,7 @@ def audit(config_path: Path, community: str | None, count: int) -> None:
     try:
         actions = asyncio.run(_recent_actions(config, community, count))
     except (OSError, sqlite3.Error) as exc:
-        where = config.resolve(config.bot.database)
+        where = config.database
         click.secho(f"cannot read the database {where} (bot.database): {exc}", fg="red", err=True)
         sys.exit(1)
     if not actions:
@@ -261,7 +269,7 @@ def audit(config_path: Path, community: str | None, count: int) -> None:
 
 
 async def _recent_actions(config: Config, community: str | None, count: int) -> list[Action]:
-    store = await Store.open(config.resolve(config.bot.database))
+    store = await Store.open(config.database, password=database_password(config.bot))
     try:
         return await store.audit.recent(community, count)
     finally:
@@ -288,7 +296,7 @@ def console_link(config_path: Path, community: str, user: str) -> None:
         click.secho("too many login links in the last 10 minutes: wait a little", err=True)
         sys.exit(1)
     except (OSError, sqlite3.Error) as exc:
-        where = config.resolve(config.bot.database)
+        where = config.database
         click.secho(f"cannot use the database {where} (bot.database): {exc}", fg="red", err=True)
         sys.exit(1)
     if who.user not in config.community(community).moderators:
@@ -334,7 +342,7 @@ async def _run(config: Config, config_path: Path) -> None:
         sys.exit(1)
     except sqlite3.Error as exc:  # a file that is no SQLite database, a full disk, ...
         alarm.shutdown()
-        where = config.resolve(config.bot.database)
+        where = config.database
         click.secho(
             f"hashchat could not open its database {where} (bot.database): {exc}",
             fg="red",
@@ -430,3 +438,19 @@ def demo(locale: str, speed: float, out: Path, serve: bool | None) -> None:
         )
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+@main.command("migrate")
+@CONFIG_OPTION
+@VERBOSE_OPTION
+@click.option("--to", "target", required=True, help="postgresql://user@host:port/database")
+@click.option(
+    "--password-env",
+    help="The environment variable holding the target's password"
+    " (default: the config's bot.database_password_env).",
+)
+def migrate_command(config_path: Path, target: str, password_env: str | None) -> None:
+    """Copy the configured SQLite database into an empty PostgreSQL one, and verify it."""
+    from bot.moving import run_migrate
+
+    sys.exit(run_migrate(_load(config_path), config_path, target, password_env))

@@ -7,10 +7,11 @@ import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -37,7 +38,9 @@ from bot.config_fields import (
 from bot.config_fields import (
     EnvName as EnvName,  # re-exported: the adapters name secrets the same way
 )
-from bot.errors import ConfigError, Problem
+from bot.config_fields import _path as _file_path
+from bot.database_url import DatabaseUrl, password_from_env
+from bot.errors import ConfigError, Problem, StartError
 from bot.schedule import ScheduleError, parse_schedule
 
 _DEFAULT_REMINDERS = (timedelta(hours=24), timedelta(hours=1), timedelta(minutes=10))
@@ -47,8 +50,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _database(value: object) -> object:
+    """A ``postgresql://`` URL, or the path of the SQLite file (checked as any path)."""
+    if isinstance(value, str) and value.split(":", 1)[0] in ("postgresql", "postgres"):
+        return DatabaseUrl.parse(value)
+    return value if isinstance(value, DatabaseUrl | Path) else _file_path(value)
+
+
 class BotSettings(_Model):
-    database: FilePath = Path("hashchat.db")
+    database: Annotated[DatabaseUrl | Path, BeforeValidator(_database)] = Path("hashchat.db")
+    # The environment variable holding the PostgreSQL password (never in the config).
+    database_password_env: EnvName | None = None
     public_url: str | None = None
     transcripts_dir: FilePath = Path("transcripts")
     listen_host: Host = "127.0.0.1"
@@ -173,6 +185,12 @@ class Config(_Model):
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
 
+    @property
+    def database(self) -> DatabaseUrl | Path:
+        """The database to open: a PostgreSQL URL, or the SQLite file's resolved path."""
+        where = self.bot.database
+        return where if isinstance(where, DatabaseUrl) else self.resolve(where)
+
     def community(self, community_id: str) -> CommunityConfig:
         for c in self.communities:
             if c.id == community_id:
@@ -268,8 +286,14 @@ def _file_checks(config: Config, source: str) -> list[Problem]:
     """The database must be a file and the transcripts a folder: caught here, ``run``
     would only fail at start-up, after ``check`` said OK."""
     problems: list[Problem] = []
-    database = config.resolve(config.bot.database)
-    if database.exists() and not database.is_file():
+    database = config.database
+    if isinstance(database, DatabaseUrl):
+        try:
+            password_from_env(config.bot.database_password_env)
+        except LookupError:
+            message = f"the environment variable {config.bot.database_password_env} is not set"
+            problems.append(Problem(source, message, field="bot.database_password_env"))
+    elif database.exists() and not database.is_file():
         message = f"{database} is not a regular file: give the path of a file, e.g. hashchat.db"
         problems.append(Problem(source, message, field="bot.database"))
     elif any(p.exists() and not p.is_dir() for p in database.parents):
@@ -280,6 +304,14 @@ def _file_checks(config: Config, source: str) -> list[Problem]:
         message = f"{transcripts} is a file, not a folder"
         problems.append(Problem(source, message, field="bot.transcripts_dir"))
     return problems
+
+
+def database_password(settings: BotSettings) -> str | None:
+    """The PostgreSQL password, from the environment; a ``StartError`` if it is missing."""
+    try:
+        return password_from_env(settings.database_password_env)
+    except LookupError as exc:
+        raise StartError(str(exc)) from None
 
 
 def _without(data: Any, errors: list[Any]) -> Any:

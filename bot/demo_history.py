@@ -53,7 +53,7 @@ async def seed_history(config: Config, live_start: datetime, *, seed: int = 7) -
         (resources.files("bot") / "demo_data" / "people.toml").read_text("utf-8")
     )["names"]
     rng = random.Random(seed)
-    database = config.resolve(config.bot.database)
+    database = config.database
     store = await Store.open(database)
     writer = MessageWriter(database)
     await writer.start()

@@ -197,7 +197,7 @@ class Replanner:
 async def preview(config: Config, now: datetime) -> list[str]:
     """What the next planner pass of a bot running on ``config``'s database will do to
     each chat it has planned, one line each, for ``hashchat check``."""
-    database = config.resolve(config.bot.database)
+    database = config.database
     exceptions = await read_exceptions(database)  # the console's skips, moves and one-offs
     chats = apply_exceptions(config, upcoming(config, now, 2 + len(exceptions)), exceptions, now, 2)
     wanted = {(u.community.id, u.series_id, u.starts_at): u for u in chats}

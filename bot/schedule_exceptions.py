@@ -68,7 +68,7 @@ async def upcoming_chats(
 async def exception_lines(config: Config) -> list[str]:
     """The exceptions in force in ``config``'s database, one line each, for ``hashchat
     check`` and ``schedule`` (which read the files, and so would not show them)."""
-    database = config.resolve(config.bot.database)
+    database = config.database
     zones = {c.id: ZoneInfo(c.timezone) for c in config.communities}
     lines = []
     for e in await read_exceptions(database):

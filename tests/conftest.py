@@ -17,6 +17,9 @@ from bot.domain import UserRef
 from bot.platforms.base import Platform
 from bot.platforms.local.platform import LocalPlatform
 
+# Store contract tests take ``db_location``: each runs on SQLite and on PostgreSQL.
+pytest_plugins = ["tests.backends"]
+
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 3, 4, 13, 0, tzinfo=PARIS)  # a Wednesday
 MOD = UserRef("local", "mod", "Moderator")
@@ -51,13 +54,14 @@ def chat_config(
     start: datetime = START,
     reminders: tuple[str, ...] = ("1h", "10m"),
     moderator_channels: tuple[str, ...] = ("local:mods",),
+    database: str = "chat.db",
 ) -> Config:
     """The March chat of #hcsmeu; ``settings`` go into its community's table, ``extra``
     (sub-tables such as another series) after it."""
     (tmp / "agenda.toml").write_text(AGENDA, encoding="utf-8")
     text = f"""
 [bot]
-database = "chat.db"
+database = "{database}"
 transcripts_dir = "pages"
 grace = "5m"
 
@@ -130,8 +134,12 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(tmp_path: Path) -> AsyncIterator[Chat]:
-    c = Chat(tmp_path, chat_config(tmp_path))
+async def chat(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Chat]:
+    """In a module marked ``both_backends``, once on SQLite and once on PostgreSQL."""
+    database = "chat.db"
+    if request.node.get_closest_marker("both_backends"):
+        database = str(request.getfixturevalue("db_location"))
+    c = Chat(tmp_path, chat_config(tmp_path, database=database))
     await c.boot()
     yield c
     if c.app is not None:

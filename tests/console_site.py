@@ -23,13 +23,15 @@ from tests.conftest import AGENDA, PARIS, START, Chat
 BASE = "http://127.0.0.1"
 
 
-def console_config(tmp: Path, *, agenda: str = AGENDA, port: int = 0) -> Config:
+def console_config(
+    tmp: Path, *, agenda: str = AGENDA, port: int = 0, database: str = "chat.db"
+) -> Config:
     (tmp / "agenda.toml").write_text(agenda, encoding="utf-8")
     (tmp / "other.toml").write_text(AGENDA, encoding="utf-8")
     at = START.astimezone(PARIS).replace(tzinfo=None).isoformat()
     text = f"""
 [bot]
-database = "chat.db"
+database = "{database}"
 transcripts_dir = "pages"
 grace = "5m"
 public_url = "http://127.0.0.1:{port}"
@@ -117,8 +119,11 @@ class Browser:
         await self.http.close()
 
 
-async def console_chat(tmp: Path, *, agenda: str = AGENDA) -> AsyncIterator[tuple[Chat, Browser]]:
-    chat = Chat(tmp, console_config(tmp, agenda=agenda))
+async def console_chat(
+    tmp: Path, *, agenda: str = AGENDA, database: str = "chat.db"
+) -> AsyncIterator[tuple[Chat, Browser]]:
+    """``database``: a file name, or a PostgreSQL URL (the console's rows on each backend)."""
+    chat = Chat(tmp, console_config(tmp, agenda=agenda, database=database))
     # On the local platform an admin is one everywhere: "mod" is only hcsmeu's configured
     # moderator here, and "admin" a platform admin, configured nowhere.
     chat.local.admins.discard("mod")

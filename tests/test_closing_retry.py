@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import Chat
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 
 async def test_a_refused_closing_is_retried_before_the_link_and_the_close(chat: Chat) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import UserRef
+from bot.store.backend import Location
 from tests.conftest import Chat
 from tests.console_site import Browser, console_chat
 
@@ -17,8 +18,9 @@ XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[tuple[Chat, Browser]]:
-    async for pair in console_chat(tmp_path):
+async def site(tmp_path: Path, db_location: Location) -> AsyncIterator[tuple[Chat, Browser]]:
+    """On each backend: links, sessions and edited agendas are stored rows."""
+    async for pair in console_chat(tmp_path, database=str(db_location)):
         yield pair
 
 

@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.console.links import TooManyLinks
 from bot.domain import UserRef
 from bot.store.audit import Action
+from bot.store.backend import Location
 from tests.conftest import Chat
 from tests.console_site import BASE, Browser, console_chat, console_config, fields
 
@@ -24,8 +25,9 @@ LINK = re.compile(r"http://127\.0\.0\.1:\d+(/console/login/[\w-]+)")
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[tuple[Chat, Browser]]:
-    async for pair in console_chat(tmp_path):
+async def site(tmp_path: Path, db_location: Location) -> AsyncIterator[tuple[Chat, Browser]]:
+    """On each backend: links, sessions and edited agendas are stored rows."""
+    async for pair in console_chat(tmp_path, database=str(db_location)):
         yield pair
 
 

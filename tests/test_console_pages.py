@@ -13,6 +13,7 @@ import pytest
 
 from bot.console import moderation_page
 from bot.domain import UserRef
+from bot.store.backend import Location
 from bot.store.participation import SignupStore
 from bot.store.suggestions import SuggestionStore
 from tests.conftest import Chat
@@ -23,8 +24,9 @@ ANN = UserRef("local", "ann", "Ann")
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[tuple[Chat, Browser]]:
-    async for pair in console_chat(tmp_path):
+async def site(tmp_path: Path, db_location: Location) -> AsyncIterator[tuple[Chat, Browser]]:
+    """On each backend: the moderation pages and schedule exceptions are stored rows."""
+    async for pair in console_chat(tmp_path, database=str(db_location)):
         yield pair
 
 

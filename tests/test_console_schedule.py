@@ -17,6 +17,7 @@ from bot.config import load_config
 from bot.planning import upcoming
 from bot.schedule_exceptions import apply_exceptions
 from bot.store import Store
+from bot.store.backend import Location
 from bot.store.schedule_exceptions import Kind, ScheduleException, ScheduleExceptions
 from tests.conftest import PARIS, START, Chat, chat_config
 from tests.console_site import Browser, console_chat
@@ -26,8 +27,9 @@ NOW = START - timedelta(hours=2)
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[tuple[Chat, Browser]]:
-    async for pair in console_chat(tmp_path):
+async def site(tmp_path: Path, db_location: Location) -> AsyncIterator[tuple[Chat, Browser]]:
+    """On each backend: the moderation pages and schedule exceptions are stored rows."""
+    async for pair in console_chat(tmp_path, database=str(db_location)):
         yield pair
 
 

@@ -8,11 +8,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.base import DeliveryUncertain, PlatformError
 from tests.conftest import MOD, START, Chat, chat_config
 from tests.fakes.local_faults import FaultyLocal, question_in
 from tests.test_session_run import transcript
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 ANN = UserRef("local", "ann", "Ann")
 

@@ -21,6 +21,9 @@ from tests.conftest import MOD, START, Chat, chat_config
 from tests.fakes.local_faults import FaultyLocal, question_in
 from tests.test_session_run import transcript
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")
 

@@ -12,6 +12,9 @@ from bot.platforms.base import PlatformError
 from tests.conftest import MOD, Chat, chat_config
 from tests.test_session_run import transcript
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")
 RULES = """

@@ -10,6 +10,9 @@ from bot.moderation import Command, parse_command
 from tests.conftest import MOD, Chat
 from tests.test_session_run import transcript
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 ANN = UserRef("local", "ann", "Ann")
 NAMES = frozenset({"hashchat", "hashchatbot"})
 

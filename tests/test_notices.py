@@ -15,6 +15,9 @@ from bot.platforms.base import Alert, AlertKind, PlatformError
 from tests.conftest import MOD, START, Chat, chat_config
 from tests.fakes.local_faults import AlertingLocal, FaultyLocal, anything_in
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 
 def broken_agenda_chat(tmp_path: Path) -> Chat:
     chat = Chat(tmp_path, chat_config(tmp_path))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 import bot.participation  # noqa: F401  (registers rsvp, unrsvp and host)
 from bot.app import App
 from bot.domain import UserRef
@@ -12,6 +14,9 @@ from bot.participation import deliver_reminders, host_for, remind_host
 from bot.store import SessionRow
 from bot.store.participation import HostRota, SignupStore
 from tests.conftest import MOD, START, Chat
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")

@@ -7,9 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.store.participation import HostRota
 from bot.store.suggestions import SuggestionStore
 from tests.conftest import AGENDA, START, Chat, chat_config
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 EDITED = (
     AGENDA.replace("Which tool helped most?", "Which tool would you drop?")

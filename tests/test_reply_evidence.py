@@ -17,6 +17,9 @@ from tests.conftest import Chat, chat_config
 from tests.fakes.telegram_api import GROUP, Person, telegram_rig
 from tests.test_session_run import transcript
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")
 TG_ANN = Person(5001, "Ann", "ann_k")

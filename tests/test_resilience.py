@@ -18,6 +18,9 @@ from bot.platforms.local.platform import LocalPlatform
 from tests.conftest import AGENDA, START, Chat, chat_config
 from tests.test_session_run import transcript
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 ANN = UserRef("local", "ann", "Ann")
 WEEKLY = """
 [[communities.series]]

@@ -7,11 +7,16 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.domain import UserRef
 from bot.platforms.base import DeliveryUncertain
 from bot.transcript.model import TranscriptSource
 from tests.conftest import MOD, START, Chat, chat_config
 from tests.fakes.local_faults import FaultyLocal, question_in
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 ANN = UserRef("local", "ann", "Ann")
 

@@ -11,6 +11,8 @@ from bot.domain import UserRef
 from bot.store.search import SearchFilters, SearchHit, fts_query, search, split_snippet
 from tests.conftest import MOD, Chat, chat_config
 
+pytestmark = pytest.mark.both_backends  # the tests that take ``chat``
+
 ANN = UserRef("local", "ann", "Ann Élise")
 BOB = UserRef("local", "bob", "Bob")
 

@@ -6,8 +6,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.domain import ChannelRef, UserRef
 from tests.conftest import START, Chat
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")

@@ -20,6 +20,7 @@ from icalendar import Calendar
 from bot.config import Config, parse_config
 from bot.site.feeds import FeedScope, atom_feed, calendar_event, calendar_feed, chats_json
 from bot.store import Store
+from bot.store.backend import Location
 from bot.store.replanning import drop_planned
 from bot.timeline import SessionPlan, plan_steps
 from tests.browser.seed import PastChat, Said, seed
@@ -58,8 +59,9 @@ channels = ["local:main"]
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "site.db")
+async def store(db_location: Location) -> AsyncIterator[Store]:
+    """On each backend: the calendar's sequences are stored rows."""
+    s = await Store.open(db_location)
     yield s
     await s.close()
 
@@ -110,7 +112,7 @@ async def test_uids_and_sequences_hold_across_renders_and_a_restart(
     cfg = config(tmp_path)
     first = events(await calendar_feed(scope(cfg, store)))
     second = events(await calendar_feed(scope(cfg, store, NOW + timedelta(minutes=5))))
-    async with reopened(tmp_path) as again:
+    async with reopened(store.path) as again:
         third = events(await calendar_feed(scope(cfg, again)))
     assert list(first) == list(second) == list(third)
     assert len(first) == 6
@@ -118,9 +120,9 @@ async def test_uids_and_sequences_hold_across_renders_and_a_restart(
 
 
 @contextlib.asynccontextmanager
-async def reopened(tmp: Path) -> AsyncIterator[Store]:
-    """A second connection to the same file, as a restarted bot opens it."""
-    s = await Store.open(tmp / "site.db")
+async def reopened(where: Location) -> AsyncIterator[Store]:
+    """A second connection to the same database, as a restarted bot opens it."""
+    s = await Store.open(where)
     try:
         yield s
     finally:
@@ -131,7 +133,7 @@ async def test_a_chat_moved_to_another_hour_keeps_its_uid_and_raises_its_sequenc
     tmp_path: Path, store: Store
 ) -> None:
     await calendar_feed(scope(config(tmp_path), store))
-    async with reopened(tmp_path) as restarted:
+    async with reopened(store.path) as restarted:
         moved = events(await calendar_feed(scope(config(tmp_path, at="14:30"), restarted)))
         again = events(await calendar_feed(scope(config(tmp_path, at="14:30"), restarted)))
     event = moved[wednesday(4)]
@@ -204,7 +206,7 @@ async def test_a_chat_removed_from_the_plan_stays_in_the_feed_as_cancelled(
     assert {int(e["sequence"]) for e in found.values()} == {1}
 
 
-async def published_chat(tmp_path: Path) -> str:
+async def published_chat(tmp_path: Path, store: Store) -> str:
     chat = PastChat(
         community="hcsmeu",
         hashtag="#hcsmeu",
@@ -215,12 +217,12 @@ async def published_chat(tmp_path: Path) -> str:
         questions=("What does partnership mean to you?",),
         said=(Said("Ann", "A1: sharing decisions", 11, frozenset({1})),),
     )
-    (url,) = await seed(tmp_path / "site.db", tmp_path / "pages", URL, [chat])
+    (url,) = await seed(store.path, tmp_path / "pages", URL, [chat])
     return url
 
 
 async def test_a_published_chat_links_its_transcript(tmp_path: Path, store: Store) -> None:
-    url = await published_chat(tmp_path)
+    url = await published_chat(tmp_path, store)
     assert url == f"{URL}/hcsmeu/2026-02-25/"
     found = events(await calendar_feed(scope(config(tmp_path), store)))
     past = found["weekly-2026-02-25@hcsmeu.hashchat"]
@@ -240,7 +242,7 @@ async def test_one_chats_file_holds_that_chat_only(tmp_path: Path, store: Store)
 async def test_the_atom_feed_lists_published_transcripts_newest_first(
     tmp_path: Path, store: Store
 ) -> None:
-    url = await published_chat(tmp_path)
+    url = await published_chat(tmp_path, store)
     later = PastChat(
         community="hcsmeu",
         hashtag="#hcsmeu",
@@ -249,7 +251,7 @@ async def test_the_atom_feed_lists_published_transcripts_newest_first(
         title="Tools we trust <b>",
         questions=("Which tool?",),
     )
-    (newer,) = await seed(tmp_path / "site.db", tmp_path / "pages", URL, [later])
+    (newer,) = await seed(store.path, tmp_path / "pages", URL, [later])
     feed = feedparser.parse(await atom_feed(scope(config(tmp_path), store, NOW + timedelta(7))))
     assert not feed.bozo, feed.bozo_exception
     assert feed.version == "atom10"
@@ -263,7 +265,7 @@ async def test_the_atom_feed_lists_published_transcripts_newest_first(
 async def test_the_json_has_the_coming_and_the_published_chats(
     tmp_path: Path, store: Store
 ) -> None:
-    url = await published_chat(tmp_path)
+    url = await published_chat(tmp_path, store)
     data = json.loads(await chats_json(scope(config(tmp_path, skip="2026-03-11"), store)))
     assert data["version"] == 1
     assert data["community"]["calendar"] == f"{URL}/hcsmeu/calendar.ics"

@@ -14,8 +14,9 @@ import pytest
 from bot.config import CommunityConfig
 from bot.site.stats import render_stats
 from bot.store import MessageWriter, Store
-from bot.store.connection import connect
-from bot.store.migrations import MIGRATIONS
+from bot.store.backend import Location
+from bot.store.backend.sqlite import SqliteDatabase
+from bot.store.migrations import MIGRATIONS, script
 from bot.store.privacy import PrivacyStore
 from bot.store.site_stats import CommunityFigures, SiteStatsStore
 from bot.store.writer import MessageEdit, MessageHide, MessageRemoval
@@ -49,8 +50,9 @@ def community(locale: str = "en") -> CommunityConfig:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "site.db")
+async def store(db_location: Location) -> AsyncIterator[Store]:
+    """On each backend: SQLite, and PostgreSQL's tallies kept by its own triggers."""
+    store = await Store.open(db_location)
     for n, said in enumerate(CHATS):
         await seed_chat(store, "c", n, said)
     await seed_chat(store, "c", 9, [Said("local:ann", "not closed yet")], closed=False)
@@ -227,9 +229,10 @@ async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
 ) -> None:
     """Migration 6 counts the messages already stored; the triggers count the rest."""
     path = tmp_path / "old.db"
-    db = await connect(path)  # a database of the hashchat before migration 6
-    for number, script in enumerate(MIGRATIONS[:5], start=1):
-        await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    db = await SqliteDatabase.open(path)  # a database of the hashchat before migration 6
+    for number, migration in enumerate(MIGRATIONS[:5], start=1):
+        body = script(migration, "sqlite")
+        await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
     store = Store(db, path)
     await seed_chat(store, "c", 0, CHATS[0])
     await store.close()

@@ -6,12 +6,16 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
 from bot.domain import UserRef
 from tests.conftest import MOD, START, Chat
 from tests.test_session_run import transcript
+
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")
@@ -143,7 +147,8 @@ async def test_hashchat_audit_lists_the_actions(chat: Chat, tmp_path: Path) -> N
     await chat.stop()
     config = tmp_path / "hashchat.toml"
     config.write_text(
-        '[bot]\ndatabase = "chat.db"\n[[communities]]\nid = "hcsmeu"\nhashtag = "#hcsmeu"\n'
+        f'[bot]\ndatabase = "{chat.config.bot.database}"\n'
+        '[[communities]]\nid = "hcsmeu"\nhashtag = "#hcsmeu"\n'
         'timezone = "Europe/Paris"\nchannels = ["local:main"]\n',
         encoding="utf-8",
     )

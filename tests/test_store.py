@@ -1,5 +1,5 @@
-"""The SQLite store: schema migrations, the group-commit message writer, the tracker's
-acknowledgements, read cursors and post claims, all on a real database file."""
+"""The store contract, on SQLite and on a real PostgreSQL server: schema migrations, the
+group-commit message writer, the tracker's acknowledgements, read cursors and post claims."""
 
 from __future__ import annotations
 
@@ -14,19 +14,26 @@ from pathlib import Path
 from types import TracebackType
 
 import aiosqlite
+import psycopg
 import pytest
 
 from bot.clock import ManualClock
+from bot.database_url import DatabaseUrl
 from bot.domain import ChannelRef, UserRef
 from bot.live import LiveIndex
 from bot.platforms.local.platform import LocalPlatform
 from bot.store import MessageWriter, PostState, Store, StoredMessage
-from bot.store.connection import connect, transaction
+from bot.store.backend import Location, open_database
+from bot.store.backend.sqlite import SqliteDatabase
+from bot.store.connection import transaction
 from bot.store.migrations import MIGRATIONS, migrate
 from bot.store.writer import MessageEdit, MessageRemoval
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
 from bot.tracker import Tracker
+from tests.pg_server import PgServer
 
+# What a refused write raises, per backend.
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 REPO = Path(__file__).resolve().parent.parent
 START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 ANN = UserRef("local", "ann", "Ann")
@@ -79,8 +86,8 @@ async def rows(store: Store) -> dict[str, tuple[str, str | None, str | None]]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "chat.db")
+async def store(db_location: Location) -> AsyncIterator[Store]:
+    s = await Store.open(db_location)
     yield s
     await s.close()
 
@@ -146,7 +153,7 @@ async def test_a_database_from_a_newer_hashchat_is_refused_with_upgrade_advice(
     tmp_path: Path,
 ) -> None:
     path = await newer_database(tmp_path)
-    db = await connect(path)
+    db = await SqliteDatabase.open(path)
     try:
         with pytest.raises(RuntimeError, match=r"schema version \d+, newer .*upgrade hashchat"):
             await migrate(db)
@@ -154,6 +161,25 @@ async def test_a_database_from_a_newer_hashchat_is_refused_with_upgrade_advice(
             assert await cur.fetchall() == []  # nothing was created in someone else's schema
     finally:
         await db.close()
+
+
+async def test_postgresql_is_migrated_once_and_refuses_a_newer_schema(postgres: PgServer) -> None:
+    where = DatabaseUrl(postgres.create_database("migrations"))
+    store = await Store.open(where)
+    await store.set_cursor("local", "main", "41")
+    await store.close()
+    again = await Store.open(where)  # a second start runs nothing again, keeps the data
+    try:
+        assert await again.db.fetchall("SELECT version FROM hashchat_schema") == [
+            (len(MIGRATIONS),)
+        ]
+        assert await again.cursor("local", "main") == "41"
+        async with transaction(again.db):
+            await again.db.execute("UPDATE hashchat_schema SET version = version + 1")
+    finally:
+        await again.close()
+    with pytest.raises(RuntimeError, match=r"schema version \d+, newer .*upgrade hashchat"):
+        await Store.open(where)
 
 
 def _connections_in(tb: TracebackType | None) -> list[aiosqlite.Connection]:
@@ -249,7 +275,7 @@ async def test_a_write_that_cannot_be_stored_fails_alone_and_later_batches_still
     store: Store, session_id: int, writer: MessageWriter
 ) -> None:
     await writer.submit(message(session_id, "1"))
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(INTEGRITY_ERRORS, match=r"(?i)foreign key"):
         await writer.submit(message(session_id + 1000, "2"))  # no such session
     await asyncio.gather(*(writer.submit(message(session_id, str(i))) for i in range(3, 6)))
     assert set(await rows(store)) == {"1", "3", "4", "5"}
@@ -269,7 +295,7 @@ async def test_only_the_bad_write_fails_even_in_the_same_batch(
     finally:
         await writer.close()
     assert results[0] is None
-    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert isinstance(results[1], INTEGRITY_ERRORS)
     assert results[2] is None
     assert set(await rows(store)) == {"1", "3"}
 
@@ -321,8 +347,8 @@ async def test_a_message_that_could_not_be_stored_is_never_acknowledged(store: S
     live.open(side_id, side)
     # The side session's row disappears while the bot still thinks it is live:
     # its messages now break the foreign key.
-    await store.db.execute("DELETE FROM sessions WHERE id = ?", (side_id,))
-    await store.db.commit()
+    async with transaction(store.db):
+        await store.db.execute("DELETE FROM sessions WHERE id = ?", (side_id,))
 
     platform = LocalPlatform(clock)
     writer = MessageWriter(store.path)
@@ -434,8 +460,9 @@ async def test_a_failed_unit_is_undone_whole_while_a_write_next_to_it_is_kept(
         await failing_unit()
     await saves[0]
     assert (await store.session(session_id)).state == "planned"
-    async with aiosqlite.connect(store.path) as other:  # what is really committed
-        async with other.execute("SELECT value FROM cursors") as cur:
-            assert await cur.fetchall() == [("42",)]
-        async with other.execute("SELECT state FROM sessions") as cur:
-            assert await cur.fetchall() == [("planned",)]
+    other = await open_database(store.path)  # what is really committed
+    try:
+        assert await other.fetchall("SELECT value FROM cursors") == [("42",)]
+        assert await other.fetchall("SELECT state FROM sessions") == [("planned",)]
+    finally:
+        await other.close()

@@ -16,6 +16,9 @@ from bot.timeline import QuestionPlan, SessionPlan, plan_steps
 from tests.conftest import MOD, START, Chat
 from tests.test_session_run import transcript
 
+# The store contract: each test that takes ``chat`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 T0 = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 ANN = UserRef("local", "ann", "Ann")
 BOB = UserRef("local", "bob", "Bob")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.config import Config
+from bot.config import Config, database_password
 from bot.console.links import issue_link
 from bot.domain import UserRef
 from bot.store import Store
@@ -34,7 +34,7 @@ def check_request(config: Config, community: str, user: str) -> tuple[Visitor, s
 
 
 async def print_link(config: Config, who: Visitor, public_url: str) -> str:
-    store = await Store.open(config.resolve(config.bot.database))
+    store = await Store.open(config.database, password=database_password(config.bot))
     try:
         return await issue_link(ConsoleStore(store.db), public_url, who, datetime.now(UTC))
     finally:

@@ -7,7 +7,6 @@ can send pages to any ready instance and an operator can see which one leads.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -33,7 +32,7 @@ class OpsMount:
     async def _ready(self, _: web.Request) -> web.Response:
         try:
             await self._ping()
-        except (sqlite3.Error, OSError, ValueError) as exc:
+        except Exception as exc:  # any engine's error (sqlite3, psycopg): not ready
             return web.json_response(
                 {"status": "unavailable", "database": type(exc).__name__}, status=503
             )

@@ -7,13 +7,14 @@ import asyncio
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import Config
+from bot.config import Config, database_password
 from bot.i18n import Messages
 from bot.site.chatnav import chat_nav
 from bot.site.context import SiteContext
 from bot.site.mount import asset, asset_names
 from bot.site.pages import PAGES, path_of
 from bot.store import Store
+from bot.store.backend import Location
 from bot.store.site import SiteStore
 from bot.transcript.build import build_transcript
 from bot.transcript.publish import write_transcript
@@ -23,8 +24,8 @@ class BuildError(Exception):
     """A build that cannot start (no database yet, an output path that is a file)."""
 
 
-def _check(database: Path, out: Path) -> None:
-    if not database.is_file():
+def _check(database: Location, out: Path) -> None:
+    if isinstance(database, Path) and not database.is_file():
         raise BuildError(f"{database}: no database yet (bot.database): run the bot first")
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out}: exists and is not a folder")
@@ -37,9 +38,9 @@ def _target(out: Path, path: str) -> Path:
 
 async def build_site(config: Config, out: Path, now: datetime) -> list[Path]:
     """Writes the site under ``out`` and returns the files written, pages first."""
-    database = config.resolve(config.bot.database)
+    database = config.database
     await asyncio.to_thread(_check, database, out)
-    store = await Store.open(database)
+    store = await Store.open(database, password=database_password(config.bot))
     try:
         written = [
             *await _pages(config, store, out, now),

@@ -52,7 +52,7 @@ def build(config_path: Path, out: Path) -> None:
         click.secho(f"cannot build the site: {exc}", fg="red", err=True)
         sys.exit(2)
     except sqlite3.Error as exc:  # not a hashchat database, or a damaged one
-        database = config.resolve(config.bot.database)
+        database = config.database
         click.secho(f"cannot read {database} (bot.database): {exc}", fg="red", err=True)
         sys.exit(2)
     except OSError as exc:

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import parse_ts, ts
 from bot.store.connection import transaction
 from bot.timeline import SessionPlan
@@ -43,7 +42,7 @@ class Sequenced:
 
 
 class CalendarLedger:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def publish(
@@ -128,9 +127,7 @@ class FeedSession:
     transcript_url: str | None
 
 
-async def feed_sessions(
-    db: aiosqlite.Connection, community: str, since: datetime
-) -> list[FeedSession]:
+async def feed_sessions(db: Database, community: str, since: datetime) -> list[FeedSession]:
     """The community's chats ending at ``since`` or later, soonest first."""
     async with db.execute(
         "SELECT id, plan_json, state, transcript_url FROM sessions"
@@ -149,9 +146,7 @@ async def feed_sessions(
     ]
 
 
-async def published_sessions(
-    db: aiosqlite.Connection, community: str, limit: int
-) -> list[FeedSession]:
+async def published_sessions(db: Database, community: str, limit: int) -> list[FeedSession]:
     """The community's latest ``limit`` published chats, newest first."""
     async with db.execute(
         "SELECT id, plan_json, state, transcript_url FROM sessions WHERE community = ?"

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import ts
 from bot.store.connection import transaction
 
 
 async def confirm_post(
-    db: aiosqlite.Connection,
+    db: Database,
     session_id: int,
     step: str,
     channel: str,

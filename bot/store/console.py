@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import parse_ts, ts
 from bot.store.connection import transaction
 
@@ -47,7 +46,7 @@ class Override:
 
 
 class ConsoleStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add_link(self, digest: str, who: Visitor, now: datetime, expires: datetime) -> None:

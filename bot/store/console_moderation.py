@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.store.audit import Action
+from bot.store.backend import Database
 from bot.store.codec import parse_ts, parse_ts_or_none, ts
 from bot.store.connection import transaction
 
@@ -41,7 +40,7 @@ class AuditQuery:
     until: datetime | None = None
 
 
-async def hidden_messages(db: aiosqlite.Connection, community: str) -> list[HiddenMessage]:
+async def hidden_messages(db: Database, community: str) -> list[HiddenMessage]:
     """A rule's or a moderator's hidden messages of the community's chats, newest first."""
     async with db.execute(
         "SELECT m.id, m.session_id, m.author_key, m.author_name, m.text, m.sent_at"
@@ -54,7 +53,7 @@ async def hidden_messages(db: aiosqlite.Connection, community: str) -> list[Hidd
     return [HiddenMessage(i, s, a, n, t, parse_ts(at)) for i, s, a, n, t, at in rows]
 
 
-async def unhide(db: aiosqlite.Connection, community: str, message_id: int) -> int | None:
+async def unhide(db: Database, community: str, message_id: int) -> int | None:
     """Back into the transcript: its chat's id, or None when it is not a hidden message
     of ``community``."""
     async with db.execute(
@@ -70,7 +69,7 @@ async def unhide(db: aiosqlite.Connection, community: str, message_id: int) -> i
     return int(row[0])
 
 
-async def mutes(db: aiosqlite.Connection, community: str) -> list[Mute]:
+async def mutes(db: Database, community: str) -> list[Mute]:
     async with db.execute(
         "SELECT user, until FROM mutes WHERE community = ? ORDER BY created_at DESC", (community,)
     ) as cur:
@@ -78,7 +77,7 @@ async def mutes(db: aiosqlite.Connection, community: str) -> list[Mute]:
 
 
 async def search_audit(
-    db: aiosqlite.Connection, query: AuditQuery, *, limit: int, offset: int = 0
+    db: Database, query: AuditQuery, *, limit: int, offset: int = 0
 ) -> list[Action]:
     """Newest first, one page of ``limit`` from ``offset``."""
     where, args = ["community = ?"], list[object]([query.community])
@@ -111,7 +110,7 @@ async def search_audit(
     ]  # fmt: skip
 
 
-async def clear_host(db: aiosqlite.Connection, session_id: int) -> None:
+async def clear_host(db: Database, session_id: int) -> None:
     """No host named by hand: the rota's choice, if the series has one, comes back at the
     next planning."""
     async with transaction(db):

@@ -1,11 +1,28 @@
-"""Ordered schema migrations; ``PRAGMA user_version`` records how many have run."""
+"""Ordered schema migrations, the same numbered list for SQLite and PostgreSQL.
+
+A migration is SQLite DDL, translated for PostgreSQL by ``backend.dialect.ddl``; one
+that needs different DDL per engine is a :class:`Dialects`. SQLite counts the migrations
+run in ``PRAGMA user_version``, PostgreSQL in the table ``hashchat_schema``.
+"""
 
 from __future__ import annotations
 
-import aiosqlite
+from dataclasses import dataclass
+
+from bot.store import migrations_pg
+from bot.store.backend import Database, dialect
+
+
+@dataclass(frozen=True, slots=True)
+class Dialects:
+    """A migration written out for each engine."""
+
+    sqlite: str
+    postgresql: str
+
 
 # Append only: never edit a migration that has shipped, add the next one instead.
-MIGRATIONS: tuple[str, ...] = (
+MIGRATIONS: tuple[str | Dialects, ...] = (
     """
     CREATE TABLE sessions (
         id INTEGER PRIMARY KEY,
@@ -155,7 +172,9 @@ MIGRATIONS: tuple[str, ...] = (
     # index in step with every write that changes what a transcript shows, so no code path
     # can forget it. A message's row id is its own; a question's is -(session*1000 + n).
     # U+E000/U+E001 are taken out of indexed text: they mark the hits in snippets.
-    """
+    Dialects(
+        postgresql=migrations_pg.SEARCH,
+        sqlite="""
     CREATE VIRTUAL TABLE search_text USING fts5(
         body, author, tokenize = "unicode61 remove_diacritics 2"
     );
@@ -226,11 +245,14 @@ MIGRATIONS: tuple[str, ...] = (
     FROM sessions s, json_each(s.plan_json, '$.questions') q
     WHERE json_extract(q.value, '$.number') BETWEEN 1 AND 999;
     """,
+    ),
     # 7: the site's numbers: per chat, each person's shown messages and answers, and the
     # answers per question set, kept in step by triggers whatever changes a message (the
     # writer, an edit, a hide, a deletion, forgetme, a retention purge), so the numbers
     # page reads a few thousand rows instead of every message (bot/store/site_stats.py).
-    """
+    Dialects(
+        postgresql=migrations_pg.NUMBERS,
+        sqlite="""
     CREATE TABLE chat_people (
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         author_key TEXT NOT NULL,
@@ -285,6 +307,7 @@ MIGRATIONS: tuple[str, ...] = (
         ON CONFLICT DO UPDATE SET messages = messages + 1;
     END;
     """,
+    ),
     # 8: the moderators' console: one-time login links and sessions (both kept only as
     # sha256 hashes: a copy of the database opens nothing), and per-chat agendas edited
     # in the console, which take precedence over the agenda file for that one chat.
@@ -353,16 +376,48 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Bring the schema up to date; returns the version now in force."""
-    async with db.execute("PRAGMA user_version") as cur:
-        row = await cur.fetchone()
-    version = int(row[0]) if row else 0
+def script(migration: str | Dialects, engine: str) -> str:
+    if isinstance(migration, Dialects):
+        return migration.postgresql if engine == "postgresql" else migration.sqlite
+    return dialect.ddl(migration) if engine == "postgresql" else migration
+
+
+def _check(version: int) -> None:
     if version > len(MIGRATIONS):
         raise RuntimeError(
             f"the database is at schema version {version}, newer than this hashchat "
             f"({len(MIGRATIONS)}); upgrade hashchat"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+
+async def migrate(db: Database) -> int:
+    """Bring the schema up to date; returns the version now in force."""
+    if db.dialect == "postgresql":
+        return await _migrate_postgres(db)
+    row = await db.fetchone("PRAGMA user_version")
+    version = int(row[0]) if row else 0
+    _check(version)
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        body = script(migration, "sqlite")
+        await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
+    return len(MIGRATIONS)
+
+
+# Any constant: instances starting at once take turns to migrate.
+_MIGRATION_LOCK = 0x68617368
+
+
+async def _migrate_postgres(db: Database) -> int:
+    await db.script("CREATE TABLE IF NOT EXISTS hashchat_schema (version INTEGER NOT NULL)")
+    async with db.transaction():
+        await db.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        row = await db.fetchone("SELECT version FROM hashchat_schema")
+        version = int(row[0]) if row else 0
+        _check(version)
+        for migration in MIGRATIONS[version:]:
+            await db.script(script(migration, "postgresql"))
+        if row is None:
+            await db.execute("INSERT INTO hashchat_schema (version) VALUES (?)", (len(MIGRATIONS),))
+        else:
+            await db.execute("UPDATE hashchat_schema SET version = ?", (len(MIGRATIONS),))
     return len(MIGRATIONS)

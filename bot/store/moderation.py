@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import parse_ts_or_none, ts, ts_or_none
 from bot.store.connection import transaction
 
 
 class MuteStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def mute(self, community: str, user: str, until: datetime | None, at: datetime) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import ts
 from bot.store.connection import transaction
 
@@ -21,7 +20,7 @@ class Signup:
 
 
 class SignupStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add(
@@ -82,7 +81,7 @@ class SignupStore:
 class HostRota:
     """Who hosts each session, kept on the session so a handover survives re-planning."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def assign(self, session_id: int, host: str) -> None:

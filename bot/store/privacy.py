@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import ts
 from bot.store.connection import transaction
 
@@ -13,7 +12,7 @@ FORGOTTEN = "(forgotten)"
 
 
 class PrivacyStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def forget(self, user: str) -> tuple[int, list[int]]:

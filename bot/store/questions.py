@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import parse_ts, ts
 from bot.timeline import QuestionPlan, SessionPlan
 
 
 async def insert_question(
-    db: aiosqlite.Connection,
+    db: Database,
     session_id: int,
     number: int,
     text: str,
@@ -78,7 +77,7 @@ async def insert_question(
     return plan
 
 
-async def step_times(db: aiosqlite.Connection, session_id: int) -> dict[str, datetime]:
+async def step_times(db: Database, session_id: int) -> dict[str, datetime]:
     async with db.execute(
         "SELECT key, due_at FROM steps WHERE session_id = ?", (session_id,)
     ) as cur:

@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 import aiosqlite
 
+from bot.store.backend import Database, Location, open_database
+from bot.store.backend.sqlite import SqliteDatabase
 from bot.store.codec import ts
 from bot.store.connection import transaction
 from bot.timeline import PlannedStep, SessionPlan, StepKind
@@ -23,7 +25,7 @@ class PlannedRow:
     plan: SessionPlan
 
 
-async def planned_sessions(db: aiosqlite.Connection) -> list[PlannedRow]:
+async def planned_sessions(db: Database) -> list[PlannedRow]:
     """Sessions still planned and not paused, soonest first."""
     async with db.execute(
         "SELECT id, plan_json FROM sessions WHERE state = 'planned' AND paused_at IS NULL"
@@ -32,7 +34,7 @@ async def planned_sessions(db: aiosqlite.Connection) -> list[PlannedRow]:
         return [PlannedRow(int(i), SessionPlan.from_json(str(p))) for i, p in await cur.fetchall()]
 
 
-async def approved_suggestions(db: aiosqlite.Connection, session_id: int) -> list[str]:
+async def approved_suggestions(db: Database, session_id: int) -> list[str]:
     """The texts moderators approved into the session, in the order they decided them."""
     async with db.execute(
         "SELECT text FROM suggestions WHERE session_id = ? AND state = 'approved'"
@@ -43,7 +45,7 @@ async def approved_suggestions(db: aiosqlite.Connection, session_id: int) -> lis
 
 
 async def replace_plan(
-    db: aiosqlite.Connection,
+    db: Database,
     session_id: int,
     plan: SessionPlan,
     steps: list[PlannedStep],
@@ -98,7 +100,7 @@ async def replace_plan(
     return True
 
 
-async def drop_planned(db: aiosqlite.Connection, session_id: int) -> bool:
+async def drop_planned(db: Database, session_id: int) -> bool:
     """Forget a planned session the files no longer have (a date skipped, a time moved);
     suggestions approved into it are open again, for the chat that replaces it."""
     async with transaction(db):
@@ -114,12 +116,22 @@ async def drop_planned(db: aiosqlite.Connection, session_id: int) -> bool:
     return cur.rowcount == 1
 
 
-async def read_planned(path: Path) -> list[tuple[PlannedRow, list[str]]]:
+async def read_only(where: Location, password: str | None = None) -> Database:
+    """A running bot's database, opened without writing (no migration, no lock held)."""
+    if isinstance(where, Path):
+        raw = await aiosqlite.connect(f"file:{quote(str(where))}?mode=ro", uri=True)
+        return SqliteDatabase(raw, where, autocommit=False)
+    return await open_database(where, password=password)
+
+
+async def read_planned(
+    where: Location, password: str | None = None
+) -> list[tuple[PlannedRow, list[str]]]:
     """The planned chats of a database another process may be running on, with their
     approved suggestions, read without writing (no migration, no lock held).
 
     Raises ``sqlite3.Error`` for a file that is not a hashchat database."""
-    db = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    db = await read_only(where, password)
     try:
         return [(row, await approved_suggestions(db, row.id)) for row in await planned_sessions(db)]
     finally:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
-from urllib.parse import quote
 
-import aiosqlite
-
+from bot.store.backend import Database, Location
 from bot.store.codec import parse_ts, parse_ts_or_none, ts, ts_or_none
 from bot.store.connection import transaction
 
@@ -35,7 +31,7 @@ class ScheduleException:
 _COLUMNS = "id, community, series, kind, starts_at, new_start, created_by, created_at"
 
 
-def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduleException:
+def _row(row: tuple[object, ...]) -> ScheduleException:
     i, community, series, kind, starts, new, by, at = row
     assert kind in ("skip", "move", "add")
     return ScheduleException(
@@ -47,7 +43,7 @@ def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduleException:
 
 
 class ScheduleExceptions:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add(
@@ -86,13 +82,15 @@ class ScheduleExceptions:
         return cur.rowcount == 1
 
 
-async def read_exceptions(path: Path) -> list[ScheduleException]:
+async def read_exceptions(where: Location) -> list[ScheduleException]:
     """Every exception in the database of a bot that may be running, read without writing;
     none in a database older than the table."""
-    db = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    from bot.store.replanning import read_only  # one way to open a running bot's database
+
+    db = await read_only(where)
     try:
         return await ScheduleExceptions(db).of()
-    except sqlite3.OperationalError:  # no such table: made before the console's exceptions
+    except db.transient_errors:  # no such table: made before the console's exceptions
         return []
     finally:
         await db.close()

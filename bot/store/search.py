@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-import aiosqlite
-
+from bot.store import search_pg
+from bot.store.backend import Database
 from bot.store.codec import parse_ts
 from bot.store.transcript_rows import (
     MESSAGE_COLUMNS,
@@ -29,22 +30,28 @@ _PHRASE_OR_WORD = re.compile(r'"([^"]*)"|([^\s"]+)')
 _WORD = re.compile(r"\w+")
 _QUESTION_ROWS = 1000  # a question's row id is -(session id * 1000 + its number)
 
-Snippet = tuple[tuple[str, bool], ...]  # (text, is a hit) pieces; the page escapes each
+Snippet = search_pg.Snippet  # (text, is a hit) pieces; the page escapes each
 
 
-def fts_query(text: str) -> str | None:
-    """The user's words as an FTS5 expression that cannot fail to parse.
+def query_parts(text: str) -> list[list[str]]:
+    """The user's words, grouped in phrases, read so that no input is syntax.
 
     Balanced double quotes keep a phrase; everything else (``*``, ``-``, ``NEAR``, ``:``,
-    parentheses, a lone quote) is read as plain words: each word goes in quotes, where
-    FTS5 treats it as text. None when no word is left: the page shows just the form.
+    parentheses, a lone quote) is read as plain words. Empty when no word is left: the
+    page shows just the form.
     """
-    parts: list[str] = []
+    parts: list[list[str]] = []
     for match in _PHRASE_OR_WORD.finditer(text[:500]):
         words = _WORD.findall(match.group(1) if match.group(1) is not None else match.group(2))
         if words:
-            parts.append('"' + " ".join(words) + '"')
-    return " ".join(parts[:32]) or None
+            parts.append(words)
+    return parts[:32]
+
+
+def fts_query(text: str) -> str | None:
+    """The user's words as an FTS5 expression that cannot fail to parse: each phrase or
+    word in double quotes, where FTS5 treats it as text."""
+    return " ".join('"' + " ".join(words) + '"' for words in query_parts(text)) or None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,20 +125,28 @@ def _filter_sql(f: SearchFilters, *, sessions_only: bool = False) -> tuple[str, 
 
 
 async def search(
-    db: aiosqlite.Connection, text: str, filters: SearchFilters, *, offset: int, limit: int
+    db: Database, text: str, filters: SearchFilters, *, offset: int, limit: int
 ) -> tuple[list[SearchHit], bool]:
-    """One page of results, best first (bm25), and whether another page follows."""
-    query = fts_query(text)
-    if query is None:
+    """One page of results, best first (bm25; ts_rank on PostgreSQL), and whether
+    another page follows."""
+    parts = query_parts(text)
+    if not parts:
         return [], False
     # In the index, so the name is matched the way text is: any case, any accents, the
     # last word by its start ("ann eli" finds "Ann Élise"). A question has no author.
     names = _WORD.findall((filters.author or "")[:200])[:8]
-    if names:
-        query += ' author : "' + " ".join(names) + '" *'
     where, args = _filter_sql(filters)
     offset = max(0, offset)
     wanted = offset + limit + 1
+    if db.dialect == "postgresql":
+        rows = await search_pg.ranked(db, parts, names, (where, args), wanted)
+        page = rows[offset : offset + limit]
+        ids = [int(str(r[0])) for r in page]
+        found = await search_pg.snippets(db, ids, parts)
+        return await _hits(db, page, found), len(rows) > offset + limit
+    query = " ".join('"' + " ".join(words) + '"' for words in parts)
+    if names:
+        query += ' author : "' + " ".join(names) + '" *'
     bounds = await _bounds(db, filters)
     if bounds is None:
         return [], False
@@ -165,6 +180,17 @@ async def search(
     marks = ", ".join("?" * len(ids))
     async with db.execute(_SNIPPETS.format(ids=marks), [query, *ids]) as c:
         snippets = {int(i): split_snippet(str(text)) for i, text in await c.fetchall()}
+    return await _hits(db, page, snippets), len(rows) > offset + limit
+
+
+async def _hits(
+    db: Database, page: list[tuple[Any, ...]], snippets: dict[int, Snippet]
+) -> list[SearchHit]:
+    """The page's rows (id, is a message, session, slug, plan) as hits, best first."""
+    ids = [int(r[0]) for r in page]
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
     async with db.execute(
         f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", ids
     ) as c:
@@ -181,7 +207,7 @@ async def search(
         record = None if message is None else message_record(message, posts[session_id])
         where_ = (slug, plans[session_id])
         hits.append(_hit(int(rowid), record, where_, snippets.get(int(rowid), ())))
-    return hits, len(rows) > offset + limit
+    return hits
 
 
 _ALL = 1 << 62
@@ -213,12 +239,12 @@ _SNIPPETS = (
 )
 
 
-async def _alone(db: aiosqlite.Connection, community: str) -> bool:
+async def _alone(db: Database, community: str) -> bool:
     async with db.execute("SELECT 1 FROM sessions WHERE community != ? LIMIT 1", [community]) as c:
         return await c.fetchone() is None
 
 
-async def _bounds(db: aiosqlite.Connection, f: SearchFilters) -> list[int] | None:
+async def _bounds(db: Database, f: SearchFilters) -> list[int] | None:
     """Row-id bounds (messages, then questions) of the sessions the filters allow; None
     when no session is left."""
     messages, questions = [1, _ALL], [-_ALL, -1]
@@ -266,7 +292,7 @@ def _hit(
     )
 
 
-async def chats(db: aiosqlite.Connection, community: str) -> list[ChatChoice]:
+async def chats(db: Database, community: str) -> list[ChatChoice]:
     """The community's published chats, newest first, for the page's chat filter."""
     async with db.execute(
         "SELECT slug, json_extract(plan_json, '$.title'), starts_at FROM sessions"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import parse_ts, ts
 from bot.timeline import SessionPlan
 
@@ -38,7 +37,7 @@ class PastRow:
 class SiteStore:
     """Read-only queries for the site; one instance per store connection."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def coming(self, community: str, now: datetime) -> list[ComingRow]:
@@ -82,7 +81,7 @@ class SiteStore:
             " AND m.deleted_at IS NULL AND m.hidden_at IS NULL"
             " WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
             " GROUP BY s.id ORDER BY s.starts_at DESC, s.id DESC LIMIT ? OFFSET ?",
-            (community, limit, offset),
+            (community, limit if limit >= 0 else _ALL_ROWS, offset),
         ) as cur:
             rows = await cur.fetchall()
         return [
@@ -98,6 +97,9 @@ class SiteStore:
         ]
 
 
+_ALL_ROWS = 1 << 62  # "no limit": PostgreSQL refuses SQLite's LIMIT -1
+
+
 @dataclass(frozen=True, slots=True)
 class Neighbour:
     session_id: int
@@ -106,7 +108,7 @@ class Neighbour:
 
 
 async def neighbours(
-    db: aiosqlite.Connection, session_id: int, publishing: int | None = None
+    db: Database, session_id: int, publishing: int | None = None
 ) -> tuple[Neighbour | None, Neighbour | None]:
     """The published chats of the same community just before and just after this one.
 

@@ -10,7 +10,7 @@ their links are not listed. People who sent ``forgetme`` are gone from the store
 A person is one ``(platform, user id)``: the same human on two platforms counts twice.
 
 The counting is done in SQL over per-chat tallies that triggers keep in step with the
-messages (migration 6), so the page reads a few thousand rows, not 400,000 messages.
+messages (migration 7), so the page reads a few thousand rows, not 400,000 messages.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import decode_questions, parse_ts
 
 RETENTION_WINDOW = 4  # "came back": at one of the next four chats of the community
@@ -33,7 +32,7 @@ _SHOWN = "m.deleted_at IS NULL AND m.hidden_at IS NULL"
 _BASE = """
 WITH chats AS (
     SELECT id, ROW_NUMBER() OVER (ORDER BY starts_at, id) AS n FROM sessions
-    WHERE community = :community AND state = 'closed' AND transcript_url IS NOT NULL
+    WHERE community = ? AND state = 'closed' AND transcript_url IS NOT NULL
 ),
 pa AS MATERIALIZED (
     SELECT c.n, p.author_key, p.platform, p.messages AS msgs, p.answers
@@ -47,11 +46,12 @@ _FIGURES = (
     + """,
 marked AS (
     SELECT n, msgs,
-        n = MIN(n) OVER (PARTITION BY author_key) AS first_time,
-        LEAD(n) OVER (PARTITION BY author_key ORDER BY n) - n <= :window AS came_back
+        CASE WHEN n = MIN(n) OVER (PARTITION BY author_key) THEN 1 ELSE 0 END AS first_time,
+        CASE WHEN LEAD(n) OVER (PARTITION BY author_key ORDER BY n) - n <= ? THEN 1 ELSE 0 END
+            AS came_back
     FROM pa
 )
-SELECT 'chat', n, SUM(msgs), COUNT(*), SUM(first_time), SUM(COALESCE(came_back, 0))
+SELECT 'chat', CAST(n AS TEXT), SUM(msgs), COUNT(*), SUM(first_time), SUM(came_back)
     FROM marked GROUP BY n
 UNION ALL
 SELECT 'platform', platform, SUM(msgs), COUNT(DISTINCT author_key), 0, 0
@@ -60,8 +60,8 @@ UNION ALL
 SELECT 'person', * FROM (
     SELECT author_key, SUM(msgs), SUM(answers), COUNT(*), 0 FROM pa
     WHERE author_key NOT IN (SELECT user FROM optouts)
-    GROUP BY author_key ORDER BY SUM(msgs) DESC, SUM(answers) DESC, author_key LIMIT :top
-)
+    GROUP BY author_key ORDER BY SUM(msgs) DESC, SUM(answers) DESC, author_key LIMIT ?
+) AS people
 """
 )
 
@@ -141,21 +141,18 @@ class SharedMessage:
 
 
 # The last figures of each community per connection, with the stamp they were read at.
-_Cached = dict[tuple[str, int], tuple[tuple[int, int], "CommunityFigures"]]
-_CACHE: weakref.WeakKeyDictionary[aiosqlite.Connection, _Cached] = weakref.WeakKeyDictionary()
+_Cached = dict[tuple[str, int], tuple[object, "CommunityFigures"]]
+_CACHE: weakref.WeakKeyDictionary[Database, _Cached] = weakref.WeakKeyDictionary()
 
 
 class SiteStatsStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def _stamp(self) -> tuple[int, int]:
-        """Changes with any commit: ``data_version`` with other connections' (the message
-        writer, another process), ``total_changes`` with this one's (a chat closing, an
-        opt-out, forgetme). Equal stamps mean the figures read before still hold."""
-        async with self._db.execute("PRAGMA data_version") as cur:
-            row = await cur.fetchone()
-        return (int(row[0]) if row else 0, self._db.total_changes)
+    async def _stamp(self) -> object:
+        """Changes with any commit (see ``Database.change_stamp``): equal stamps mean the
+        figures read before still hold."""
+        return await self._db.change_stamp()
 
     async def figures(
         self, community: str, *, top: int = 10, cached: bool = True
@@ -198,14 +195,14 @@ class SiteStatsStore:
         per_chat: dict[int, tuple[int, int, int, int]] = {}
         platforms: list[PlatformShare] = []
         people: list[tuple[str, int, int, int]] = []
-        async with self._db.execute(
-            _FIGURES, {"community": community, "window": RETENTION_WINDOW, "top": top}
-        ) as cur:
+        async with self._db.execute(_FIGURES, (community, RETENTION_WINDOW, top)) as cur:
             for kind, key, a, b, c, d in await cur.fetchall():
                 if kind == "chat":
                     per_chat[int(key)] = (int(a), int(b), int(c), int(d))
                 elif kind == "platform":
-                    platforms.append(PlatformShare(platform=str(key), messages=a, participants=b))
+                    platforms.append(
+                        PlatformShare(platform=str(key), messages=int(a), participants=int(b))
+                    )
                 else:
                     people.append((str(key), int(a), int(b), int(c)))
         names = await self._names([p[0] for p in people])

@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
-
-import aiosqlite
 
 from bot.store.audit import AuditLog
+from bot.store.backend import Database, Location, open_database
 from bot.store.codec import (
     parse_ts,
     parse_ts_or_none,
     ts,
 )
-from bot.store.connection import connect, transaction
+from bot.store.connection import transaction
 from bot.store.migrations import migrate
 from bot.store.transcript_rows import MESSAGE_COLUMNS, message_record, question_posts
 from bot.timeline import PlannedStep, SessionPlan, StepKind
@@ -64,22 +62,23 @@ class PostRow:
 
 
 class Store:
-    """One SQLite file in WAL mode; open with :meth:`open`, close with :meth:`close`."""
+    """One database (an SQLite file or PostgreSQL); open with :meth:`open`, close with
+    :meth:`close`."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, db: Database, path: Location) -> None:
         self.db = db
         self.path = path
         self.audit = AuditLog(db)
 
     @classmethod
-    async def open(cls, path: Path) -> Store:
-        db = await connect(path)
+    async def open(cls, where: Location, *, password: str | None = None) -> Store:
+        db = await open_database(where, password=password)
         try:
             await migrate(db)
         except BaseException:
             await db.close()  # its worker thread would keep the process alive
             raise
-        return cls(db, path)
+        return cls(db, where)
 
     async def close(self) -> None:
         await self.db.close()
@@ -104,7 +103,7 @@ class Store:
             return int(row[0])
         plan = replace(plan, slug=await self._free_slug(plan.slug))
         async with transaction(self.db):
-            cur = await self.db.execute(
+            session_id = await self.db.insert_id(
                 "INSERT INTO sessions (community, series, slug, starts_at, ends_at, plan_json,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -117,7 +116,6 @@ class Store:
                     ts(now),
                 ),
             )
-            session_id = int(cur.lastrowid or 0)
             await self.db.executemany(
                 "INSERT INTO steps (session_id, key, kind, question, seq, due_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -137,7 +135,7 @@ class Store:
             n += 1
             candidate = f"{slug}-{n}"
 
-    def _session(self, row: aiosqlite.Row | tuple[object, ...]) -> SessionRow:
+    def _session(self, row: tuple[object, ...]) -> SessionRow:
         sid, plan_json, state, created, url, paused = row
         return SessionRow(
             int(str(sid)),

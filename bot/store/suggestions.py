@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
+from bot.store.backend import Database
 from bot.store.codec import parse_ts, ts
 from bot.store.connection import transaction
 from bot.store.questions import insert_question, step_times
@@ -36,7 +35,7 @@ _COLUMNS = (
 )
 
 
-def _suggestion(row: aiosqlite.Row | tuple[object, ...]) -> Suggestion:
+def _suggestion(row: tuple[object, ...]) -> Suggestion:
     sid, community, author, name, text, state, votes, merged, session, created = row
     return Suggestion(
         id=int(str(sid)),
@@ -64,19 +63,19 @@ def midpoint(earlier: datetime, later: datetime) -> datetime:
 
 
 class SuggestionStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     async def add(
         self, community: str, author: str, author_name: str, text: str, at: datetime
     ) -> Suggestion:
         async with transaction(self._db):
-            cur = await self._db.execute(
+            new_id = await self._db.insert_id(
                 "INSERT INTO suggestions (community, author, author_name, text, created_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (community, author, author_name, text, ts(at)),
             )
-        added = await self.get(int(cur.lastrowid or 0))
+        added = await self.get(new_id)
         assert added is not None
         return added
 

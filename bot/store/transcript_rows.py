@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiosqlite
-
 from bot.domain import ChannelRef
+from bot.store.backend import Database
 from bot.store.codec import decode_questions, parse_ts, parse_ts_or_none
 from bot.transcript.model import MessageRecord
 
@@ -25,7 +24,7 @@ MESSAGE_COLUMNS = (
 )
 
 
-async def question_posts(db: aiosqlite.Connection, session_id: int) -> QuestionPosts:
+async def question_posts(db: Database, session_id: int) -> QuestionPosts:
     async with db.execute(
         "SELECT s.question, p.channel, p.message_id FROM steps s JOIN posts p"
         " ON p.session_id = s.session_id AND p.step_key = s.key"
@@ -41,7 +40,7 @@ async def question_posts(db: aiosqlite.Connection, session_id: int) -> QuestionP
     return posts
 
 
-def message_record(row: aiosqlite.Row | tuple[Any, ...], posts: QuestionPosts) -> MessageRecord:
+def message_record(row: tuple[Any, ...], posts: QuestionPosts) -> MessageRecord:
     mid, platform, channel, thread, author_key, author_name, text, sent, edited, url, qs, reply = (
         row
     )

@@ -18,13 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 
-import aiosqlite
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
-from bot.store.connection import connect
 
 log = logging.getLogger(__name__)
 
@@ -154,16 +152,18 @@ class MessageWriter:
 
     def __init__(
         self,
-        path: Path,
+        path: Location,
         *,
+        password: str | None = None,
         max_batch: int = 500,
         max_delay: float = 0.005,
         attempts: int = 5,
         on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._path = path
+        self._password = password
         self._on_commit = on_commit  # told how many writes each committed batch held
-        self._db: aiosqlite.Connection | None = None
+        self._db: Database | None = None
         self._max_batch = max_batch
         self._max_delay = max_delay
         self._attempts = attempts
@@ -174,7 +174,7 @@ class MessageWriter:
 
     async def start(self) -> None:
         """Open a connection of its own, so no other commit can split a batch."""
-        self._db = await connect(self._path, autocommit=True)
+        self._db = await open_database(self._path, autocommit=True, password=self._password)
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
     async def close(self) -> None:
@@ -259,7 +259,8 @@ class MessageWriter:
             if writes or cursors:
                 await self._commit(writes, cursors)
         except Exception as exc:
-            if len(writes) > 1 and not isinstance(exc, aiosqlite.OperationalError):
+            assert self._db is not None
+            if len(writes) > 1 and not isinstance(exc, self._db.transient_errors):
                 self._keep(cursors)
                 for item in batch:
                     await self._commit_batch([item])
@@ -292,7 +293,7 @@ class MessageWriter:
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self._attempts),
             wait=wait_exponential(multiplier=0.05, max=2),
-            retry=retry_if_exception_type(aiosqlite.OperationalError),
+            retry=retry_if_exception_type(db.transient_errors),
             reraise=True,
         ):
             with attempt:
@@ -300,7 +301,8 @@ class MessageWriter:
                 values = [v for (platform, key), value in cursors.items()
                           for v in (platform, key, value)]  # fmt: skip
                 if len(rows) == len(writes) <= _ROWS_PER_STATEMENT:
-                    # The common batch: one statement, atomic on its own in autocommit mode,
+                    # The common batch: one statement, atomic on its own in autocommit mode
+                    # (and on PostgreSQL, whose pool connections autocommit),
                     # so one trip to the database thread instead of three (each trip can
                     # wait a whole GIL switch interval while the event loop is busy).
                     if rows:
@@ -311,18 +313,13 @@ class MessageWriter:
                         # transaction, and one trip instead of three.
                         await db.execute(cursors_sql(len(cursors)), values)
                     return
-                await db.execute("BEGIN IMMEDIATE")
-                try:
+                async with db.transaction():
                     await self._apply(db, writes)
                     if values:
                         await db.execute(cursors_sql(len(cursors)), values)
-                    await db.execute("COMMIT")
-                except BaseException:
-                    await db.execute("ROLLBACK")
-                    raise
 
     @staticmethod
-    async def _apply(db: aiosqlite.Connection, writes: list[tuple[Write, Row | None]]) -> None:
+    async def _apply(db: Database, writes: list[tuple[Write, Row | None]]) -> None:
         inserts: list[Row] = []
         for w, row in writes:
             if isinstance(w, StoredMessage):
@@ -368,7 +365,7 @@ def _confirm(batch: list[Pending]) -> None:
         sink(items)
 
 
-async def _insert(db: aiosqlite.Connection, rows: list[Row]) -> None:
+async def _insert(db: Database, rows: list[Row]) -> None:
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
         await db.execute(insert_sql(len(chunk)), [value for row in chunk for value in row])

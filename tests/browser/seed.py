@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.publishing import Publisher
 from bot.store import MessageWriter, PostState, Store, StoredMessage
+from bot.store.backend import Location
 from bot.timeline import QuestionPlan, SessionPlan, StepKind, plan_steps
 
 
@@ -62,7 +63,9 @@ class PastChat:
         )
 
 
-async def seed(database: Path, root: Path, public_url: str, chats: Sequence[PastChat]) -> list[str]:
+async def seed(
+    database: Location, root: Path, public_url: str, chats: Sequence[PastChat]
+) -> list[str]:
     """Store and publish ``chats``; returns their transcript URLs."""
     store = await Store.open(database)
     writer = MessageWriter(store.path)
