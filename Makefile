@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench chaos check catalogs clean
+.PHONY: demo test lint bench chaos check catalogs clean verify-deploy
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
@@ -15,10 +15,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
+# The browser tests (tests/browser) drive Debian's chromium through Playwright (no browser
+# download) and check pages with axe-core from npm (package-lock.json, offline-safe).
+CHROMIUM ?= /usr/bin/chromium
+NODE_STAMP := node_modules/.installed
+
+$(CHROMIUM):
+	@echo "chromium is missing; installing it with apt-get"
+	apt-get update -q && apt-get install -y -q chromium
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "npm is missing; installing it with apt-get"; \
+	  apt-get update -q && apt-get install -y -q npm; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/hashchat demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -42,4 +58,8 @@ catalogs: $(STAMP)
 	  --ignore-obsolete --no-fuzzy-matching --width 100
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules test-output
+
+# The systemd unit in deploy/, checked by systemd-analyze where it exists (CI runs it).
+verify-deploy: $(STAMP)
+	bash deploy/verify-unit

@@ -22,6 +22,8 @@ from bot.i18n import Messages
 from bot.live import LiveIndex
 from bot.moderation import Moderation
 from bot.notices import moderator_targets
+from bot.ops.endpoints import OpsMount
+from bot.ops.metrics import Metrics
 from bot.participation import HOST_REMINDER_BEFORE, deliver_reminders, host_for, remind_host
 from bot.planning import Upcoming, session_plan, upcoming
 from bot.platform_host import PlatformHost
@@ -62,6 +64,7 @@ class App:
         self.alarm = alarm
         self.serve_web = serve_web and config.bot.public_url is not None
         self.live = LiveIndex()
+        self.metrics = Metrics()
         self._tasks: list[asyncio.Task[None]] = []
         self.web: WebServer | None = None
         # The parts of the site with routes of their own, added before the server starts.
@@ -85,7 +88,9 @@ class App:
         db_path, password = self.config.database, database_password(settings)
         self.store = await Store.open(db_path, password=password)
         self._exit.push_async_callback(self.store.close)
-        self.writer = MessageWriter(db_path, password=password)
+        self.writer = MessageWriter(
+            db_path, password=password, on_commit=self.metrics.messages_stored
+        )
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)
@@ -109,6 +114,7 @@ class App:
             on_closed=self._closed,
             on_reminder=self._remind_signups,
             caught_up=self._caught_up,
+            metrics=self.metrics,
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
@@ -158,6 +164,7 @@ class App:
             p for p in self.platforms.values() if isinstance(p, WebhookReceiver) and p.webhook_path
         ]
         if self.serve_web or webhooks:
+            self.web_mounts.append(OpsMount(self.metrics, self.store.ping, lambda: "leader"))
             self.web = WebServer(
                 self.transcripts_root,
                 settings.listen_host,
@@ -169,23 +176,31 @@ class App:
             self._exit.push_async_callback(self.web.close)
             log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
 
-    async def plan_upcoming(self) -> None:
+    async def plan_upcoming(self, community: str | None = None) -> None:
         """Store the next session of every series and set its alarms; a chat that has
         not started is planned again from the files as they are now (bot/replanning.py).
 
-        Runs at start-up, after each chat, every hour and on a reload, so an agenda
-        edited or fixed after a problem was reported is picked up in time.
+        Runs at start-up, every hour and on a reload, so an agenda edited or fixed after
+        a problem was reported is picked up in time; after a chat, for its community
+        only: a pass over every community at each close made a thousand communities'
+        closes a million plannings, and delayed the chats still running.
         """
         async with self._planning:
-            await self._plan_upcoming()
+            await self._plan_upcoming(community)
 
-    async def _plan_upcoming(self) -> None:
+    async def _plan_upcoming(self, community: str | None) -> None:
         listed: list[tuple[int, SessionPlan]] = []
         now = self.clock.now()
         replanner = Replanner(self.store, self.runner, now)
-        wanted = upcoming(self.config, now, per_series=2)  # the next but one: a margin
-        await replanner.drop_stale({(u.community.id, u.series_id, u.starts_at) for u in wanted})
-        for item in upcoming(self.config, now):
+
+        def ours(items: list[Upcoming]) -> list[Upcoming]:
+            return [u for u in items if community in (None, u.community.id)]
+
+        wanted = ours(upcoming(self.config, now, per_series=2))  # the next but one: a margin
+        await replanner.drop_stale(
+            {(u.community.id, u.series_id, u.starts_at) for u in wanted}, community
+        )
+        for item in ours(upcoming(self.config, now)):
             try:
                 plan = await replanner.replan(session_plan(self.config, item))
             except ConfigError as exc:
@@ -194,7 +209,9 @@ class App:
             session_id = await self.runner.add(plan, plan_steps(plan))
             await self._plan_host(item, plan, session_id)
             listed.append((session_id, plan))
-        await self._sync_events(listed)
+        await self._sync_events(listed, community)
+        if community is not None:
+            return  # the hourly pass does the rest
         await purge_expired(self.config, self.store, self.transcripts_root, self.clock.now())
         await self.runner.notices.prune()
         self.alarm.wake_at("planner", self.clock.now() + REPLAN_EVERY, self.plan_upcoming)
@@ -213,11 +230,16 @@ class App:
     async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
         return await self.moderation.admit(platform, message)  # the one of the latest reload
 
-    async def _sync_events(self, plans: list[tuple[int, SessionPlan]]) -> None:
+    async def _sync_events(
+        self, plans: list[tuple[int, SessionPlan]], only: str | None = None
+    ) -> None:
         """List the chats not yet over in each channel's platform event listing, where
-        it has one; a chat dropped from the plan (a skipped date) is cancelled there."""
+        it has one; a chat dropped from the plan (a skipped date) is cancelled there.
+        ``only``: the channels of that community alone."""
         now = self.clock.now()
         for community in self.config.communities:
+            if only is not None and community.id != only:
+                continue
             for channel in community.channels:
                 ref = ChannelRef.parse(channel)
                 platform = self.platforms.get(ref.platform)
@@ -293,7 +315,7 @@ class App:
         await self.writer.flush()
 
     async def _closed(self, plan: SessionPlan) -> None:
-        await self.plan_upcoming()
+        await self.plan_upcoming(plan.community)
 
     async def _drain_readers(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)

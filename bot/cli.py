@@ -26,6 +26,8 @@ from bot.config import (
     load_config,
 )
 from bot.errors import ConfigError, Problem, StartError
+from bot.ops.backup import run_backup
+from bot.ops.logs import FORMATS, TEXT, use_format
 from bot.planning import check_all_agendas, load_session_agenda, next_sessions, schedule_of
 from bot.platforms.base import PlatformError
 from bot.reload import reload_on_sighup
@@ -60,6 +62,21 @@ VERBOSE_OPTION = click.option(
 )
 
 
+def _log_format(_: click.Context, __: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        use_format(value)
+
+
+# Like -v, accepted before the subcommand and after it.
+LOG_FORMAT_OPTION = click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    expose_value=False,
+    callback=_log_format,
+    help="How log lines look: text, or one JSON object per line for log collectors.",
+)
+
+
 def _load(path: Path) -> Config:
     try:
         return load_config(path)
@@ -76,10 +93,12 @@ def _fail(exc: ConfigError) -> NoReturn:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @VERBOSE_OPTION
+@LOG_FORMAT_OPTION
 def main() -> None:
     """hashchat runs scheduled, moderated question-and-answer chats."""
     # No level here: -v before the subcommand has already set it (WARNING otherwise).
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A no-op when --log-format has already set up the handler.
+    logging.basicConfig(format=TEXT)
 
 
 @main.command()
@@ -239,6 +258,7 @@ async def _recent_actions(config: Config, community: str | None, count: int) -> 
 @main.command()
 @CONFIG_OPTION
 @VERBOSE_OPTION
+@LOG_FORMAT_OPTION
 def run(config_path: Path) -> None:
     """Run the bot: announce, remind, post questions, track answers, publish transcripts."""
     config = _load(config_path)
@@ -283,6 +303,19 @@ async def _run(config: Config, config_path: Path) -> None:
     finally:
         alarm.shutdown()
         await app.stop()
+
+
+@main.command("backup")
+@CONFIG_OPTION
+@VERBOSE_OPTION
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The copy to write (default: beside the database, with the time in its name).",
+)
+def backup_command(config_path: Path, out: Path | None) -> None:
+    """Copy the database while the bot runs (SQLite's online backup), checked."""
+    run_backup(_load(config_path), out)
 
 
 @main.command("local-server")

@@ -137,13 +137,17 @@ class Replanner:
         self.runner = runner
         self.now = now
 
-    async def drop_stale(self, wanted: set[tuple[str, str, datetime]]) -> None:
+    async def drop_stale(
+        self, wanted: set[tuple[str, str, datetime]], community: str | None = None
+    ) -> None:
         """Forget the chats not started that the files no longer plan: a date now skipped,
-        a time moved, a series removed. ``wanted`` holds (community, series, start)."""
+        a time moved, a series removed. ``wanted`` holds (community, series, start), of
+        ``community`` alone when one is named."""
         for row in await planned_sessions(self.store.db):
             plan = row.plan
             if (
-                plan.starts_at <= self.now
+                community not in (None, plan.community)
+                or plan.starts_at <= self.now
                 or (plan.community, plan.series, plan.starts_at) in wanted
             ):
                 continue

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.domain import ChannelRef
 from bot.live import LATE_WINDOW, LiveIndex, LiveSession, replay_posts
 from bot.notices import Notices, moderator_targets
+from bot.ops.metrics import Metrics
 from bot.platforms.base import DeliveryUncertain, Platform, PlatformError
 from bot.progress import done_everywhere, settled, undone
 from bot.publishing import files_of, public_link
@@ -47,6 +48,7 @@ class Runner:
         on_closed: Callable[[SessionPlan], Awaitable[None]] | None = None,
         on_reminder: Callable[[SessionRow, StepRow], Awaitable[None]] | None = None,
         caught_up: Callable[[], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.platforms = platforms
@@ -59,6 +61,7 @@ class Runner:
         self.on_reminder = on_reminder  # e.g. mention the people who signed up
         # Returns once the platforms' backlog is read and committed (within a bound).
         self.caught_up = caught_up
+        self.metrics = metrics or Metrics()
         self._locks: dict[int, asyncio.Lock] = {}
         self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
 
@@ -277,6 +280,7 @@ class Runner:
             )
         except DeliveryUncertain as exc:
             log.error("%s: %s in %s may not be posted: %s", row.plan.slug, step.key, channel, exc)
+            self.metrics.platform_error(ref.platform, "uncertain")
             if platform is not None and platform.capabilities.idempotent_send:
                 # The same key cannot post twice, so trying again settles the doubt; the
                 # claim stays, with the first attempt's time.
@@ -287,6 +291,7 @@ class Runner:
         except PlatformError as exc:
             # The platform said no, so nothing was posted.
             log.error("%s: could not post %s in %s: %s", row.plan.slug, step.key, channel, exc)
+            self.metrics.platform_error(ref.platform, "refused")
             await self.store.release_post(row.id, step.key, channel)
             if step.question is not None:
                 self.live.question_settled(row.id, step.question, channel, shown=False)
@@ -302,6 +307,7 @@ class Runner:
             url=sent.url,
             late=late,
         )
+        self.metrics.step_posted(ref.platform, (self.clock.now() - step.due_at).total_seconds())
         if step.question is not None:
             self.live.question_settled(row.id, step.question, channel, shown=True, ref=sent)
 

@@ -83,6 +83,11 @@ class Store:
     async def close(self) -> None:
         await self.db.close()
 
+    async def ping(self) -> None:
+        """Raise if the database does not answer: what ``/ready`` reports."""
+        async with self.db.execute("SELECT 1") as cur:
+            await cur.fetchone()
+
     # sessions -------------------------------------------------------------------------
 
     async def ensure_session(

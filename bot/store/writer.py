@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -136,9 +137,11 @@ class MessageWriter:
         max_batch: int = 500,
         max_delay: float = 0.005,
         attempts: int = 5,
+        on_commit: Callable[[int], None] | None = None,
     ) -> None:
         self._path = path
         self._password = password
+        self._on_commit = on_commit  # told how many writes each committed batch held
         self._db: Database | None = None
         self._max_batch = max_batch
         self._max_delay = max_delay
@@ -208,6 +211,8 @@ class MessageWriter:
                 if not future.done():
                     future.set_exception(exc)
             return
+        if self._on_commit is not None:
+            self._on_commit(len(batch))
         for *_, future in batch:
             if not future.done():
                 future.set_result(None)

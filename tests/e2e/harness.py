@@ -153,11 +153,17 @@ class Chat:
         parts = (bot_section(self.port), self.driver.config(), trial)
         self.config.write_text("\n".join(parts), encoding="utf-8")
 
-    async def launch(self, *, verbose: bool = True, env: dict[str, str] | None = None) -> None:
-        """Start ``hashchat -v run`` (again, after a kill) against the same files, with
-        the driver's environment (``env`` added over it)."""
+    async def launch(
+        self,
+        *,
+        verbose: bool = True,
+        env: dict[str, str] | None = None,
+        options: Sequence[str] = (),
+    ) -> None:
+        """Start ``hashchat -v run [options]`` (again, after a kill) against the same
+        files, with the driver's environment (``env`` added over it)."""
         args = python_module(
-            "bot", *(["-v"] if verbose else []), "run", "--config", str(self.config)
+            "bot", *(["-v"] if verbose else []), "run", "--config", str(self.config), *options
         )
         self.bot = Child(args, self.log, env={**self.driver.env(), **(env or {})})
         await self.bot.start()

@@ -1,0 +1,198 @@
+"""Scale benchmark: many communities' chats in the same hour on one instance.
+
+The production wiring, as the demo runs it: one ``App`` with the real APScheduler alarm on
+a clock ``--speed`` times faster than the wall clock, the built-in local platform, and a
+store (SQLite by default). ``--communities`` chats (1,000 by default) start spread over one
+hour; each has a reminder, a welcome, five questions, a closing and its transcript link,
+and five participants answer every question as soon as it appears. Time is compressed, so
+the load per wall second is ``--speed`` times what a real hour brings.
+
+Printed: p50/p95/p99/max lateness of every post (posted time minus due time on the
+chat's clock, and the same in wall seconds), steps posted and expected, messages stored,
+CPU seconds, peak RSS, wall time; then one JSON line.
+
+    python bench/scale.py                       # 1,000 communities at 30x
+    python bench/scale.py --communities 100 --speed 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.alarm import SchedulerAlarm
+from bot.app import App
+from bot.clock import ScaledClock, SystemClock
+from bot.config import parse_config
+from bot.domain import ChannelRef, MessageRef, UserRef
+from bot.platforms.local.platform import LocalPlatform
+
+QUESTIONS = 5
+ANSWERS_PER_QUESTION = 5
+CHAT = timedelta(minutes=30)
+LEAD = timedelta(minutes=2)  # from start-up to the first chat: reminders included
+
+
+class Participants(LocalPlatform):
+    """The local platform with five participants per chat who answer each question a
+    moment (wall time) after it appears."""
+
+    def __init__(self, clock: ScaledClock) -> None:
+        super().__init__(clock, admins=[UserRef("local", "moderator")])
+        self.people = [
+            UserRef("local", f"p{i}", f"Person {i}") for i in range(ANSWERS_PER_QUESTION)
+        ]
+
+    async def send(self, channel: ChannelRef, text: str, **kwargs: object) -> MessageRef:
+        sent = await super().send(channel, text, **kwargs)  # type: ignore[arg-type]
+        if text.startswith("Q") and text[1:2].isdigit():
+            n = text[1 : text.index(":")]
+            loop = asyncio.get_running_loop()
+            for k, person in enumerate(self.people):
+                loop.call_later(0.02 * (k + 1), self.say, person, channel, f"A{n}: answer {k}")
+        return sent
+
+
+def write_files(folder: Path, communities: int, first: datetime, database: str) -> str:
+    questions = "".join(
+        f'\n[[questions]]\ntext = "Question {n}: what did you learn?"\nat = "{5 * n}m"\n'
+        for n in range(1, QUESTIONS + 1)
+    )
+    (folder / "agenda.toml").write_text(
+        f'title = "Scale trial"\nwelcome = "Welcome."\nclosing = "Thanks."\n{questions}',
+        encoding="utf-8",
+    )
+    spread = 3600 / communities
+    parts = [
+        f'[bot]\ndatabase = "{database}"\ntranscripts_dir = "{folder / "transcripts"}"\n'
+        'grace = "30m"\n'
+    ]
+    for i in range(communities):
+        start = (first + timedelta(seconds=round(i * spread))).replace(tzinfo=None)
+        parts.append(
+            f'[[communities]]\nid = "c{i:04d}"\nhashtag = "#c{i:04d}"\ntimezone = "UTC"\n'
+            f'channels = ["local:c{i:04d}"]\n\n[[communities.sessions]]\nid = "trial"\n'
+            f'at = {start.isoformat()}\nduration = "{int(CHAT.total_seconds() // 60)}m"\n'
+            f'agenda = "{folder / "agenda.toml"}"\nreminders = ["1m"]\n'
+        )
+    return "\n".join(parts)
+
+
+def lateness(database: Path) -> list[float]:
+    """Seconds between each post's due time and its posting, on the chat's clock."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        rows = db.execute(
+            "SELECT s.due_at, p.posted_at FROM posts p JOIN steps s"
+            " ON s.session_id = p.session_id AND s.key = p.step_key"
+            " WHERE p.state = 'sent' AND p.posted_at IS NOT NULL"
+        ).fetchall()
+    return [
+        (datetime.fromisoformat(posted) - datetime.fromisoformat(due)).total_seconds()
+        for due, posted in rows
+    ]
+
+
+def counts(database: Path) -> tuple[int, int, int]:
+    """Steps planned, posts sent, messages stored."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        steps = db.execute("SELECT count(*) FROM steps").fetchone()[0]
+        posts = db.execute("SELECT count(*) FROM posts WHERE state = 'sent'").fetchone()[0]
+        messages = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    return int(steps), int(posts), int(messages)
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def run(communities: int, speed: float, folder: Path) -> dict[str, object]:
+    now = SystemClock().now().replace(microsecond=0)
+    clock = ScaledClock(now, speed)
+    first = now + LEAD
+    database = folder / "hashchat.db"
+    config = parse_config(write_files(folder, communities, first, str(database)), source="<scale>")
+    local = Participants(clock)
+    alarm = SchedulerAlarm(clock)
+    app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter()
+    alarm.start()
+    try:
+        await app.start()
+        started = time.perf_counter() - wall
+        last_end = first + timedelta(seconds=3600) + CHAT
+        deadline = time.monotonic() + clock.wall_delay(last_end) + 120
+        while await app.store.open_sessions():
+            if time.monotonic() > deadline:
+                print("gave up waiting for the chats to close", file=sys.stderr)
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        alarm.shutdown()
+        await app.stop()
+    elapsed = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    late = lateness(database)
+    steps, posts, messages = counts(database)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    return {
+        "bench": "scale",
+        "store": "sqlite",
+        "communities": communities,
+        "speed": speed,
+        "start_up_s": round(started, 2),
+        "steps_posted": posts,
+        "steps_planned": steps,
+        "messages_stored": messages,
+        "messages_expected": communities * QUESTIONS * ANSWERS_PER_QUESTION,
+        "lateness_p50_s": round(quantile(late, 0.50), 3),
+        "lateness_p95_s": round(quantile(late, 0.95), 3),
+        "lateness_p99_s": round(quantile(late, 0.99), 3),
+        "lateness_max_s": round(max(late, default=float("nan")), 3),
+        "lateness_p99_wall_s": round(quantile(late, 0.99) / speed, 4),
+        "cpu_s": round(cpu, 1),
+        "wall_s": round(elapsed, 1),
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
+    parser.add_argument("--communities", type=int, default=1000)
+    parser.add_argument("--speed", type=float, default=30.0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="hashchat-scale-") as tmp:
+        result = asyncio.run(run(args.communities, args.speed, Path(tmp)))
+    print(
+        f"{result['communities']} communities, one chat each within an hour, at {result['speed']}x"
+    )
+    print(f"  start-up                {result['start_up_s']} s")
+    planned = result["steps_planned"]
+    print(f"  steps posted            {result['steps_posted']} of {planned} planned")
+    print(f"  messages stored         {result['messages_stored']} of {result['messages_expected']}")
+    print(
+        f"  lateness (chat clock)   p50 {result['lateness_p50_s']} s,"
+        f" p95 {result['lateness_p95_s']} s, p99 {result['lateness_p99_s']} s (target <= 1 s),"
+        f" max {result['lateness_max_s']} s"
+    )
+    print(f"  lateness p99 (wall)     {result['lateness_p99_wall_s']} s")
+    print(f"  CPU                     {result['cpu_s']} s in {result['wall_s']} s")
+    print(f"  peak RSS                {result['peak_rss_mb']} MB")
+    print(json.dumps(result, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

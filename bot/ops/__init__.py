@@ -1,0 +1,1 @@
+"""What an operator needs to run hashchat: health, readiness, metrics, logs, backups."""
