@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.replanning import Replanner
 from bot.runner import Runner
+from bot.standby import Standby
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
 from bot.store.moderation import MuteStore
@@ -72,28 +73,73 @@ class App:
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
         self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload
+        self.leads = False  # set once lead() has started everything
+        # With several instances, Leadership.may_post: still within the lease.
+        self.may_post: Callable[[], bool] = lambda: True
 
     async def start(self) -> None:
-        """Start everything; if any part fails, what was already started is stopped again."""
+        """Serve, then lead: what one instance alone does (the demo, the tests)."""
+        await self.serve()
+        await self.lead()
+
+    async def serve(self) -> None:
+        """The part every instance runs, leader or standby: the store and the web pages.
+
+        Split from :meth:`lead` because several ``hashchat run`` processes may share one
+        database (bot/leadership.py): all of them answer /health, /ready and the pages,
+        but only the one holding the lease may read the platforms and post. A standby's
+        webhook routes answer 503 until it leads, so the platform delivers them again.
+        If any part fails, what was already started is stopped again.
+        """
         try:
-            await self._start()
+            await self._serve()
         except BaseException:
             await self.stop()
             raise
 
-    async def _start(self) -> None:
+    async def lead(self) -> None:
+        """The leader's part: platforms, tracker, runner, alarms and planning."""
+        try:
+            await self._lead()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _serve(self) -> None:
         # Each resource registers its own shutdown as soon as it exists; stop() runs them
-        # in reverse: web server, platforms, event readers, writer (commits), store.
+        # in reverse: platforms, event readers, writer (commits), web server, store.
         settings = self.config.bot
         db_path, password = self.config.database, database_password(settings)
         self.store = await Store.open(db_path, password=password)
         self._exit.push_async_callback(self.store.close)
+        self.transcripts_root = self.config.resolve(settings.transcripts_dir)
+        self.metrics.leader(False)
+        webhooks = [
+            Standby(p, self.leading)
+            for p in self.platforms.values()
+            if isinstance(p, WebhookReceiver) and p.webhook_path
+        ]
+        if self.serve_web or webhooks:
+            self.web_mounts.append(OpsMount(self.metrics, self.store.ping, self.role))
+            self.web = WebServer(
+                self.transcripts_root,
+                settings.listen_host,
+                settings.listen_port,
+                webhooks,
+                self.web_mounts,
+            )
+            await self.web.start()
+            self._exit.push_async_callback(self.web.close)
+            log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
+
+    async def _lead(self) -> None:
+        settings = self.config.bot
+        db_path, password = self.config.database, database_password(settings)
         self.writer = MessageWriter(
             db_path, password=password, on_commit=self.metrics.messages_stored
         )
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
-        self.transcripts_root = self.config.resolve(settings.transcripts_dir)
         publisher = Publisher(
             store=self.store,
             writer=self.writer,
@@ -115,6 +161,7 @@ class App:
             on_reminder=self._remind_signups,
             caught_up=self._caught_up,
             metrics=self.metrics,
+            may_post=self.may_post,
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
@@ -160,21 +207,15 @@ class App:
             )
         await self.runner.resume()
         await self.plan_upcoming()
-        webhooks = [
-            p for p in self.platforms.values() if isinstance(p, WebhookReceiver) and p.webhook_path
-        ]
-        if self.serve_web or webhooks:
-            self.web_mounts.append(OpsMount(self.metrics, self.store.ping, lambda: "leader"))
-            self.web = WebServer(
-                self.transcripts_root,
-                settings.listen_host,
-                settings.listen_port,
-                webhooks,
-                self.web_mounts,
-            )
-            await self.web.start()
-            self._exit.push_async_callback(self.web.close)
-            log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
+        self.leads = True
+        self.metrics.leader(True)
+
+    def leading(self) -> bool:
+        """Leads now: has started leading, and (with a lease) is still within it."""
+        return self.leads and self.may_post()
+
+    def role(self) -> str:
+        return "leader" if self.leading() else "standby"
 
     async def plan_upcoming(self, community: str | None = None) -> None:
         """Store the next session of every series and set its alarms; a chat that has
@@ -220,6 +261,8 @@ class App:
         """Run with an edited config that bot/reload.py has checked: same database,
         platforms and channels; schedules, agendas, moderators and rules may differ."""
         self.config = config
+        if not self.leads:
+            return  # a standby: lead() starts with this config
         for host in self._hosts:
             host.config = config
         self.moderation = Moderation(

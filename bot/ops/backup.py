@@ -27,11 +27,10 @@ def default_name(database: Path) -> Path:
 
 def run_backup(config: Config, out: Path | None) -> None:
     """Back up the configured database to ``out`` (default: beside it, timestamped)."""
-    setting = str(config.bot.database)
-    if setting.startswith(("postgresql://", "postgres://")):
+    database = config.database
+    if not isinstance(database, Path):  # a postgresql:// URL
         click.echo(f"hashchat backup: {POSTGRES_ADVICE}", err=True)
         sys.exit(2)
-    database = config.resolve(config.bot.database)
     if not database.is_file():
         click.secho(
             f"hashchat backup: there is no database at {database} (bot.database) yet",

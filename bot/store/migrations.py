@@ -167,6 +167,18 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     );
     CREATE INDEX notices_pending ON notices (state, next_at);
     """,
+    # 6: the leadership lease (bot/leadership.py): one row, the instance that runs the
+    # chats, its fencing token (raised at each takeover) and when its lease runs out,
+    # in milliseconds since the epoch by the database's clock.
+    """
+    CREATE TABLE leadership (
+        id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+        holder TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    INSERT INTO leadership (id, holder, token, expires_at) VALUES (1, '', 0, 0);
+    """,
 )
 
 
