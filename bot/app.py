@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.actions import Mutes
@@ -78,42 +79,48 @@ class App:
         self.may_post: Callable[[], bool] = lambda: True
 
     async def start(self) -> None:
-        """Serve, then lead: what one instance alone does (the demo, the tests)."""
-        await self.serve()
+        """Open, lead, serve: what one instance alone does (the demo, the tests)."""
+        await self.open()
         await self.lead()
+        await self.serve()
 
-    async def serve(self) -> None:
-        """The part every instance runs, leader or standby: the store and the web pages.
+    # Three parts, because several ``hashchat run`` processes may share one database
+    # (bot/instance.py, bot/leadership.py): every one opens the store and serves the web
+    # pages (/health, /ready, the site), but only the one holding the lease may read the
+    # platforms and post, so only it runs lead(). A standby's webhook routes answer 503
+    # until it leads, so the platform delivers those updates again. If any part fails,
+    # what was already started is stopped again.
 
-        Split from :meth:`lead` because several ``hashchat run`` processes may share one
-        database (bot/leadership.py): all of them answer /health, /ready and the pages,
-        but only the one holding the lease may read the platforms and post. A standby's
-        webhook routes answer 503 until it leads, so the platform delivers them again.
-        If any part fails, what was already started is stopped again.
-        """
-        try:
-            await self._serve()
-        except BaseException:
-            await self.stop()
-            raise
+    async def open(self) -> None:
+        await self._guarded(self._open())
 
     async def lead(self) -> None:
         """The leader's part: platforms, tracker, runner, alarms and planning."""
+        await self._guarded(self._lead())
+
+    async def serve(self) -> None:
+        """The web server, with every mount; on a leader, after it has started leading."""
+        await self._guarded(self._serve())
+
+    async def _guarded(self, part: Coroutine[Any, Any, None]) -> None:
         try:
-            await self._lead()
+            await part
         except BaseException:
             await self.stop()
             raise
 
-    async def _serve(self) -> None:
+    async def _open(self) -> None:
         # Each resource registers its own shutdown as soon as it exists; stop() runs them
-        # in reverse: platforms, event readers, writer (commits), web server, store.
+        # in reverse (platforms before the writer commits, the store last).
         settings = self.config.bot
         db_path, password = self.config.database, database_password(settings)
         self.store = await Store.open(db_path, password=password)
         self._exit.push_async_callback(self.store.close)
         self.transcripts_root = self.config.resolve(settings.transcripts_dir)
-        self.metrics.leader(False)
+
+    async def _serve(self) -> None:
+        settings = self.config.bot
+        self.metrics.leader(self.leading())
         webhooks = [
             Standby(p, self.leading)
             for p in self.platforms.values()

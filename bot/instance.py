@@ -32,26 +32,39 @@ class Instance:
     def __init__(self, app: App) -> None:
         self.app = app
         self._task: asyncio.Task[None] | None = None
-        self._failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._failed: asyncio.Future[None] = loop.create_future()
+        self._settled: asyncio.Future[None] = loop.create_future()  # leads, or stands by
         self.leadership: Leadership | None = None
 
     async def start(self) -> None:
-        """Serve; then stand by or lead, as the lease decides (in the background)."""
-        await self.app.serve()
+        """Lead or stand by, as the lease decides, then serve the pages. Returns once
+        it leads (everything started, as a lone instance always did) or stands by; the
+        lease is kept, or waited for, in the background."""
+        await self.app.open()
         self.leadership = Leadership(LeaseStore(self.app.store.db))
         self.app.may_post = self.leadership.may_post
         self._task = asyncio.create_task(
-            self.leadership.run(self._lead, self._lost), name="leadership"
+            self.leadership.run(self._lead, self._lost, self._standing_by), name="leadership"
         )
+        await asyncio.shield(self._settled)
+        await self.app.serve()  # /ready answers once the role is known
+
+    def _standing_by(self) -> None:
+        if not self._settled.done():
+            self._settled.set_result(None)
 
     async def _lead(self, token: int) -> None:
         self.app.store.fence = token
         try:
             await self.app.lead()
         except BaseException as exc:
-            if not self._failed.done():
-                self._failed.set_exception(exc)
+            for future in (self._settled, self._failed):
+                if not future.done():
+                    future.set_exception(exc)
+                    future.exception()  # retrieved: only one of them is awaited
             raise
+        self._standing_by()  # settled: leading
 
     def _lost(self) -> None:
         self.app.metrics.leader(False)

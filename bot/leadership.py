@@ -110,11 +110,15 @@ class Leadership:
         return True
 
     async def run(
-        self, on_lead: Callable[[int], Coroutine[Any, Any, None]], on_lost: Callable[[], None]
+        self,
+        on_lead: Callable[[int], Coroutine[Any, Any, None]],
+        on_lost: Callable[[], None],
+        on_standby: Callable[[], None] = lambda: None,
     ) -> None:
         """Stand by until the lease is ours, then start leading (``on_lead`` runs as a
         task, so renewals go on while it starts); renew until cancelled. ``on_lost``
-        is called once the lease runs out unrenewed, and this returns."""
+        is called once the lease runs out unrenewed, and this returns; ``on_standby``
+        once another instance is found leading."""
         leading: asyncio.Task[None] | None = None
         said_standby = False
         try:
@@ -129,6 +133,7 @@ class Leadership:
                 elif leading is None and not said_standby:
                     log.info("standing by: another instance leads; asking every %g s", self.renew)
                     said_standby = True
+                    on_standby()
                 if not self._still_ours(on_lost):
                     return
                 await asyncio.sleep(self._pause(ok))
