@@ -5,7 +5,6 @@ and the decisions of bot/leadership.py (when a leader must stop posting)."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -53,7 +52,9 @@ async def test_one_holder_at_a_time_until_its_lease_runs_out(
     assert taken == token + 1, "a takeover must raise the token"
     assert await a.acquire("host:1:a", 5) is None, "the old leader took it back"
     current = await a.current()
-    assert current is not None and current.holder == "host:2:b" and current.remaining_ms > 0
+    assert current is not None
+    assert current.holder == "host:2:b"
+    assert current.remaining_ms > 0
 
 
 async def test_a_released_lease_is_free_at_once_with_a_higher_token(
@@ -81,13 +82,9 @@ async def test_a_dead_holder_on_this_host_is_taken_over_at_once(
     stores: tuple[Store, Store],
 ) -> None:
     """A restarted instance need not wait for its predecessor's lease to run out."""
-    child = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    dead = holder_id().rsplit(":", 2)[0] + f":{child.stdout.strip()}:x"
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await child.wait()  # reaped: its pid names no process any more
+    dead = holder_id().rsplit(":", 2)[0] + f":{child.pid}:x"
     token = await LeaseStore(stores[0].db).acquire(dead, 60)
     assert token is not None
     successor = Leadership(LeaseStore(stores[1].db))
@@ -111,11 +108,13 @@ async def test_a_leader_past_its_lease_may_not_post_and_gives_up(
     clock = FakeTime()
     leader = Leadership(LeaseStore(stores[0].db), "host:1:a", monotonic=clock)
     assert await leader.attempt() is True
-    assert leader.may_post() and leader.role == "leader"
+    assert leader.may_post()
+    assert leader.role == "leader"
     clock.now += leader.lease - 0.01
     assert leader.may_post()
     clock.now += 0.02
-    assert not leader.may_post() and leader.role == "standby"
+    assert not leader.may_post()
+    assert leader.role == "standby"
     lost: list[bool] = []
     led: list[int] = []
 
@@ -123,7 +122,8 @@ async def test_a_leader_past_its_lease_may_not_post_and_gives_up(
         led.append(token)
 
     await asyncio.wait_for(leader.run(lead, lambda: lost.append(True)), 5)
-    assert lost == [True] and led == [], "a leader past its lease went on leading"
+    assert lost == [True]
+    assert led == [], "a leader past its lease went on leading"
 
 
 async def test_a_standby_leads_when_the_lease_is_free(stores: tuple[Store, Store]) -> None:
