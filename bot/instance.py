@@ -58,12 +58,14 @@ class Instance:
         self.app.store.fence = token
         try:
             await self.app.lead()
-        except BaseException as exc:
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # told to start() or wait(), which report it and exit
             for future in (self._settled, self._failed):
                 if not future.done():
                     future.set_exception(exc)
                     future.exception()  # retrieved: only one of them is awaited
-            raise
+            return
         self._standing_by()  # settled: leading
 
     def _lost(self) -> None:
