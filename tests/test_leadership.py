@@ -147,3 +147,35 @@ async def test_a_standby_leads_when_the_lease_is_free(stores: tuple[Store, Store
     assert (name, token) == ("b", first.token + 1 if first.token else 0)
     b.cancel()
     await asyncio.gather(a, b, return_exceptions=True)
+
+
+class CutOff(LeaseStore):
+    """The lease's SQL, until the connection is cut: then every statement fails."""
+
+    cut = False
+
+    async def acquire(
+        self, holder: str, lease_seconds: float, *, dead: str | None = None
+    ) -> int | None:
+        if self.cut:
+            raise OSError("connection to the database lost")
+        return await super().acquire(holder, lease_seconds, dead=dead)
+
+
+async def test_a_leader_cut_off_from_its_database_gives_up_when_its_lease_ends(
+    stores: tuple[Store, Store],
+) -> None:
+    leases = CutOff(stores[0].db)
+    leader = Leadership(leases, "host:1:a", lease=0.6, renew=0.1)
+    led = asyncio.Event()
+    lost = asyncio.Event()
+
+    async def lead(token: int) -> None:
+        led.set()
+
+    running = asyncio.create_task(leader.run(lead, lost.set))
+    await asyncio.wait_for(led.wait(), 5)
+    leases.cut = True
+    await asyncio.wait_for(lost.wait(), 5)
+    assert not leader.may_post()
+    await asyncio.wait_for(running, 5)  # it stopped trying

@@ -75,6 +75,11 @@ class LeaseStore:
                 "UPDATE leadership SET expires_at = 0 WHERE id = 1 AND holder = ?", (holder,)
             )
 
+    async def carries(self, token: int) -> bool:
+        """The lease is still under ``token``: no other instance has taken over since."""
+        lease = await self.current()
+        return lease is not None and lease.token == token
+
     async def current(self) -> Lease | None:
         row = await self.db.fetchone(
             f"SELECT holder, token, expires_at - {now_sql(self.db)} FROM leadership WHERE id = 1"

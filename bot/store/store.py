@@ -234,10 +234,8 @@ class Store:
         """Record the intent to post before sending; False if another attempt got there first.
 
         The claim's time is the post's time unless the platform refuses it: a resend
-        after a crash may only settle whether this attempt got through.
-
-        With a :attr:`fence`, the claim is made only while the lease still carries that
-        token: a leader that lost its lease (frozen, cut off) claims nothing more.
+        after a crash may only settle whether this attempt got through. With a
+        :attr:`fence`, only while the lease carries that token (bot/store/leadership.py).
         """
         values = (session_id, step, channel, ts(now), ts(now))
         async with transaction(self.db):
@@ -249,13 +247,10 @@ class Store:
                 )
             else:
                 cur = await self.db.execute(fenced_claim_sql(self.db), (*values, self.fence))
-        if cur.rowcount != 1 and self.fence is not None and await self._fenced_off():
+        claimed = cur.rowcount == 1
+        if not claimed and self.fence and not await LeaseStore(self.db).carries(self.fence):
             log.error("not posting %s in %s: the lease is no longer ours", step, channel)
-        return cur.rowcount == 1
-
-    async def _fenced_off(self) -> bool:
-        lease = await LeaseStore(self.db).current()
-        return lease is None or lease.token != self.fence
+        return claimed
 
     async def latest_post(
         self, session_id: int, channel: str, *, exclude_prefix: str = ""
