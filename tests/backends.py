@@ -26,9 +26,13 @@ def postgres() -> Iterator[pg_server.PgServer]:
     except RuntimeError as exc:
         pytest.fail(f"PostgreSQL tests need their own server, which did not start: {exc}")
     # Migrated once; each test empties it first.
-    shared = DatabaseUrl(server.create_database(SHARED))
-    with ThreadPoolExecutor(1) as thread:  # an event loop may be running in this one
-        thread.submit(asyncio.run, _migrated(shared)).result()
+    try:
+        shared = DatabaseUrl(server.create_database(SHARED))
+        with ThreadPoolExecutor(1) as thread:  # an event loop may be running in this one
+            thread.submit(asyncio.run, _migrated(shared)).result()
+    except BaseException:
+        server.stop()  # never a server left running behind a failed set-up
+        raise
     yield server
     server.stop()
 

@@ -55,19 +55,19 @@ class PgServer:
         return self.url(name)
 
     def empty(self, database: str) -> str:
-        """Delete every row and restart the ids: a fresh database, ten times quicker to
-        get than ``CREATE DATABASE`` (which copies files and checkpoints)."""
-        with psycopg.connect(self.url(database), autocommit=True) as conn:
-            names = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                    " AND tablename != 'hashchat_schema'"
-                )
-            ]
-            if names:
-                tables = ", ".join(f'"{n}"' for n in names)
-                conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        """Delete every row and restart the ids: a fresh database, far quicker to get than
+        ``CREATE DATABASE`` (which copies files) or ``TRUNCATE`` (new files per table)."""
+        with psycopg.connect(self.url(database), autocommit=True) as conn, conn.transaction():
+            conn.execute("SET LOCAL session_replication_role = replica")  # no key checks
+            for (name,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename != 'hashchat_schema'"
+            ).fetchall():
+                conn.execute(f'DELETE FROM "{name}"')
+            for (seq,) in conn.execute(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            ).fetchall():
+                conn.execute(f'ALTER SEQUENCE "{seq}" RESTART')
         return self.url(database)
 
     def stop(self) -> None:

@@ -22,12 +22,19 @@ pytestmark = [
     pytest.mark.parametrize("driver", ["local"], indirect=True),
 ]
 _names = itertools.count(1)
+EXTRA_LEAD = timedelta(seconds=4)
 
 
 class PostgresChat(Chat):
     """The harness's chat with its ``database`` line pointing at ``url``."""
 
     url: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # A longer lead than the harness's: the bot also imports psycopg and opens its
+        # pools before it plans, and a loaded CI machine must not make it miss the reminder.
+        self.start += EXTRA_LEAD
 
     def write(self) -> None:
         super().write()

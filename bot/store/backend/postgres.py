@@ -55,7 +55,7 @@ class PostgresDatabase(Database):
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             conninfo, kwargs=kwargs, min_size=1, max_size=max_size, open=False, timeout=15
         )
-        await pool.open(wait=True, timeout=15)
+        await pool.open()  # its first connection is made in the background meanwhile
         return cls(pool, where)
 
     @asynccontextmanager
