@@ -33,7 +33,7 @@ from bot.privacy import OptOuts, purge_expired
 from bot.publishing import Publisher
 from bot.replanning import Replanner
 from bot.runner import Runner
-from bot.standby import Standby
+from bot.standby import LEADER_ONLY, LeaderOnlyPages, Standby
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
 from bot.store.moderation import MuteStore
@@ -128,6 +128,7 @@ class App:
         ]
         if self.serve_web or webhooks:
             self.web_mounts.append(OpsMount(self.metrics, self.store.ping, self.role))
+            self.web_mounts.append(LeaderOnlyPages(self.leading, self._locale, LEADER_ONLY))
             self.web = WebServer(
                 self.transcripts_root,
                 settings.listen_host,
@@ -220,6 +221,9 @@ class App:
     def leading(self) -> bool:
         """Leads now: has started leading, and (with a lease) is still within it."""
         return self.leads and self.may_post()
+
+    def _locale(self) -> str:
+        return self.config.communities[0].locale if self.config.communities else "en"
 
     def role(self) -> str:
         return "leader" if self.leading() else "standby"

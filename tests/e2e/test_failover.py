@@ -79,6 +79,16 @@ class Pair:
 
         await wait_for(says, within=15, what=f"/ready on port {port} says {role}")
 
+    async def check_standby_pages(self) -> None:
+        """A standby serves the pages, but not those that act through the leader."""
+        base = f"http://127.0.0.1:{self.second_port}"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/health") as response:
+                assert response.status == 200
+            async with http.get(f"{base}/console/") as response:
+                assert response.status == 503
+                assert "standing by" in await response.text()
+
     async def role(self, port: int) -> str:
         async with (
             aiohttp.ClientSession() as http,
@@ -104,6 +114,7 @@ async def pair_running(driver: Driver, tmp_path: Path, postgres: PgServer) -> As
             await pair.wait_log("second", "hashchat is running", within=30)
             assert await pair.role(chat.port) == "leader"
             assert await pair.role(pair.second_port) == "standby"
+            await pair.check_standby_pages()
             yield pair
     finally:
         await chat.stop()
