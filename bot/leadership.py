@@ -32,6 +32,8 @@ from typing import Any
 from bot.store.leadership import LeaseStore
 
 log = logging.getLogger(__name__)
+# Role changes are logged as warnings: shown without -v, since an operator running
+# several instances needs to see which one leads.
 
 LEASE = 6.0  # seconds a renewal holds the lease
 RENEW = 2.0  # seconds between renewals (and between a standby's attempts)
@@ -101,7 +103,7 @@ class Leadership:
         if token is None and self.token is None:
             current = await self.leases.current()
             if current is not None and gone(current.holder):
-                log.info("the leader %s is gone from this host: taking over", current.holder)
+                log.warning("the leader %s is gone from this host: taking over", current.holder)
                 token = await self.leases.acquire(self.holder, self.lease, dead=current.holder)
         if token is None or (self.token is not None and token != self.token):
             return False  # someone else's; or ours again after another one led between
@@ -128,10 +130,12 @@ class Leadership:
                 ok = await self._attempt_bounded()
                 if leading is None and ok:
                     assert self.token is not None
-                    log.info("leading (token %d) as %s", self.token, self.holder)
+                    log.warning("leading (token %d) as %s", self.token, self.holder)
                     leading = asyncio.create_task(on_lead(self.token), name="leading")
                 elif leading is None and not said_standby:
-                    log.info("standing by: another instance leads; asking every %g s", self.renew)
+                    log.warning(
+                        "standing by: another instance leads; asking every %g s", self.renew
+                    )
                     said_standby = True
                     on_standby()
                 if not self._still_ours(on_lost):
