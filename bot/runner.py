@@ -69,6 +69,7 @@ class Runner:
         self.may_post = may_post
         self._locks: dict[int, asyncio.Lock] = {}
         self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
+        self.notices.may_post = may_post
 
     async def add(self, plan: SessionPlan, steps: list[PlannedStep]) -> int:
         """Store a session (once) and set its alarm; steps already past at creation are
