@@ -52,7 +52,8 @@ class LeaseStore:
         """
         now = now_sql(self.db)
         async with self.db.transaction():
-            # The row exists from the migration on; a database emptied by hand gets it back.
+            # The first instance to ask writes the row (the migration leaves the table
+            # empty, so a fresh database counts as empty for `hashchat migrate`).
             await self.db.execute(
                 "INSERT OR IGNORE INTO leadership (id, holder, token, expires_at)"
                 " VALUES (1, '', 0, 0)"

@@ -169,7 +169,8 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     """,
     # 6: the leadership lease (bot/leadership.py): one row, the instance that runs the
     # chats, its fencing token (raised at each takeover) and when its lease runs out,
-    # in milliseconds since the epoch by the database's clock.
+    # in milliseconds since the epoch by the database's clock. Its one row is written by
+    # the first instance to ask (an empty table keeps `hashchat migrate`'s target empty).
     """
     CREATE TABLE leadership (
         id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
@@ -177,7 +178,6 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         token INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
     );
-    INSERT INTO leadership (id, holder, token, expires_at) VALUES (1, '', 0, 0);
     """,
 )
 
