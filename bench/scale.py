@@ -13,6 +13,11 @@ CPU seconds, peak RSS, wall time; then one JSON line.
 
     python bench/scale.py                       # 1,000 communities at 30x
     python bench/scale.py --communities 100 --speed 10
+    python bench/scale.py --postgres            # the same on the tests' PostgreSQL server
+    python bench/scale.py --communities 0 --postgres --failover-kills 10 [--failover-mode stop]
+
+``--failover-kills N``: two ``hashchat run`` processes on one database, the leader killed
+N times; the takeover time of each (bench/failover.py). A JSON line ends the output.
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import failover
 
 from bot.alarm import SchedulerAlarm
 from bot.app import App
@@ -89,26 +97,36 @@ def write_files(folder: Path, communities: int, first: datetime, database: str) 
     return "\n".join(parts)
 
 
-def lateness(database: Path) -> list[float]:
-    """Seconds between each post's due time and its posting, on the chat's clock."""
+def rows(database: str, sql: str) -> list[tuple[Any, ...]]:
+    """A query's rows, from the SQLite file or the PostgreSQL database."""
+    if database.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(database) as pg:
+            return list(pg.execute(sql).fetchall())
     with contextlib.closing(sqlite3.connect(database)) as db:
-        rows = db.execute(
-            "SELECT s.due_at, p.posted_at FROM posts p JOIN steps s"
-            " ON s.session_id = p.session_id AND s.key = p.step_key"
-            " WHERE p.state = 'sent' AND p.posted_at IS NOT NULL"
-        ).fetchall()
+        return list(db.execute(sql).fetchall())
+
+
+def lateness(database: str) -> list[float]:
+    """Seconds between each post's due time and its posting, on the chat's clock."""
+    found = rows(
+        database,
+        "SELECT s.due_at, p.posted_at FROM posts p JOIN steps s"
+        " ON s.session_id = p.session_id AND s.key = p.step_key"
+        " WHERE p.state = 'sent' AND p.posted_at IS NOT NULL",
+    )
     return [
         (datetime.fromisoformat(posted) - datetime.fromisoformat(due)).total_seconds()
-        for due, posted in rows
+        for due, posted in found
     ]
 
 
-def counts(database: Path) -> tuple[int, int, int]:
+def counts(database: str) -> tuple[int, int, int]:
     """Steps planned, posts sent, messages stored."""
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        steps = db.execute("SELECT count(*) FROM steps").fetchone()[0]
-        posts = db.execute("SELECT count(*) FROM posts WHERE state = 'sent'").fetchone()[0]
-        messages = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    (steps,) = rows(database, "SELECT count(*) FROM steps")[0]
+    (posts,) = rows(database, "SELECT count(*) FROM posts WHERE state = 'sent'")[0]
+    (messages,) = rows(database, "SELECT count(*) FROM messages")[0]
     return int(steps), int(posts), int(messages)
 
 
@@ -117,12 +135,11 @@ def quantile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def run(communities: int, speed: float, folder: Path) -> dict[str, object]:
+async def run(communities: int, speed: float, folder: Path, database: str) -> dict[str, object]:
     now = SystemClock().now().replace(microsecond=0)
     clock = ScaledClock(now, speed)
     first = now + LEAD
-    database = folder / "hashchat.db"
-    config = parse_config(write_files(folder, communities, first, str(database)), source="<scale>")
+    config = parse_config(write_files(folder, communities, first, database), source="<scale>")
     local = Participants(clock)
     alarm = SchedulerAlarm(clock)
     app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
@@ -149,7 +166,7 @@ async def run(communities: int, speed: float, folder: Path) -> dict[str, object]
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     return {
         "bench": "scale",
-        "store": "sqlite",
+        "store": "postgresql" if database.startswith("postgresql://") else "sqlite",
         "communities": communities,
         "speed": speed,
         "start_up_s": round(started, 2),
@@ -168,14 +185,60 @@ async def run(communities: int, speed: float, folder: Path) -> dict[str, object]
     }
 
 
+@contextlib.contextmanager
+def databases(given: str | None, postgres: bool, folder: Path) -> Iterator[Callable[[str], str]]:
+    """Names a fresh database per use: a file in ``folder``, a database created on the
+    test PostgreSQL server this starts (``--postgres``), or the ``--database`` given."""
+    if not postgres:
+        yield lambda name: given or str(folder / f"{name}.db")
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests
+    from tests import pg_server
+
+    server = pg_server.start()
+    try:
+        yield lambda name: server.create_database(name)
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
-    parser.add_argument("--communities", type=int, default=1000)
+    parser.add_argument("--communities", type=int, default=1000, help="0: no scale run")
     parser.add_argument("--speed", type=float, default=30.0)
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database", help="a postgresql:// URL (an empty database)")
+    where.add_argument(
+        "--postgres", action="store_true", help="start the tests' PostgreSQL server and use it"
+    )
+    parser.add_argument("--failover-kills", type=int, default=0, metavar="N")
+    parser.add_argument("--failover-mode", choices=("kill", "stop"), default="kill")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="hashchat-scale-") as tmp:
-        result = asyncio.run(run(args.communities, args.speed, Path(tmp)))
+    result: dict[str, object] = {"bench": "scale"}
+    with (
+        tempfile.TemporaryDirectory(prefix="hashchat-scale-") as tmp,
+        databases(args.database, args.postgres, Path(tmp)) as fresh,
+    ):
+        if args.communities:
+            result |= asyncio.run(run(args.communities, args.speed, Path(tmp), fresh("scale")))
+            report(result)
+        if args.failover_kills:
+            folder = Path(tmp) / "failover"
+            folder.mkdir()
+            figures = asyncio.run(
+                failover.measure(fresh("failover"), args.failover_kills, args.failover_mode, folder)
+            )
+            result |= figures
+            print(
+                f"failover ({args.failover_mode}), {figures['failover_kills']} times:"
+                f" takeover max {figures['failover_max_s']} s (target <= 10 s),"
+                f" mean {figures['failover_mean_s']} s; each {figures['failover_takeover_s']}"
+            )
+    print(json.dumps(result, sort_keys=True))
+
+
+def report(result: dict[str, object]) -> None:
     print(
         f"{result['communities']} communities, one chat each within an hour, at {result['speed']}x"
     )
@@ -191,7 +254,6 @@ def main() -> None:
     print(f"  lateness p99 (wall)     {result['lateness_p99_wall_s']} s")
     print(f"  CPU                     {result['cpu_s']} s in {result['wall_s']} s")
     print(f"  peak RSS                {result['peak_rss_mb']} MB")
-    print(json.dumps(result, sort_keys=True))
 
 
 if __name__ == "__main__":

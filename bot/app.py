@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.actions import Mutes
@@ -36,6 +37,7 @@ from bot.replanning import Replanner
 from bot.runner import Runner
 from bot.schedule_exceptions import upcoming_chats
 from bot.site.mount import SiteMount
+from bot.standby import LEADER_ONLY, LeaderOnlyPages, Standby
 from bot.steering import Steering
 from bot.store import MessageWriter, PostState, SessionRow, StepRow, Store
 from bot.store.moderation import MuteStore
@@ -79,28 +81,80 @@ class App:
         self._exit = AsyncExitStack()
         self._hosts: list[PlatformHost] = []
         self._planning = asyncio.Lock()  # the hourly pass, a chat's close and a reload
+        self.leads = False  # set once lead() has started everything
+        # With several instances, Leadership.may_post: still within the lease.
+        self.may_post: Callable[[], bool] = lambda: True
 
     async def start(self) -> None:
-        """Start everything; if any part fails, what was already started is stopped again."""
+        """Open, lead, serve: what one instance alone does (the demo, the tests)."""
+        await self.open()
+        await self.lead()
+        await self.serve()
+
+    # Three parts, because several ``hashchat run`` processes may share one database
+    # (bot/instance.py, bot/leadership.py): every one opens the store and serves the web
+    # pages (/health, /ready, the site), but only the one holding the lease may read the
+    # platforms and post, so only it runs lead(). A standby's webhook routes answer 503
+    # until it leads, so the platform delivers those updates again. If any part fails,
+    # what was already started is stopped again.
+
+    async def open(self) -> None:
+        await self._guarded(self._open())
+
+    async def lead(self) -> None:
+        """The leader's part: platforms, tracker, runner, alarms and planning."""
+        await self._guarded(self._lead())
+
+    async def serve(self) -> None:
+        """The web server, with every mount; on a leader, after it has started leading."""
+        await self._guarded(self._serve())
+
+    async def _guarded(self, part: Coroutine[Any, Any, None]) -> None:
         try:
-            await self._start()
+            await part
         except BaseException:
             await self.stop()
             raise
 
-    async def _start(self) -> None:
+    async def _open(self) -> None:
         # Each resource registers its own shutdown as soon as it exists; stop() runs them
-        # in reverse: web server, platforms, event readers, writer (commits), store.
+        # in reverse (platforms before the writer commits, the store last).
         settings = self.config.bot
         db_path, password = self.config.database, database_password(settings)
         self.store = await Store.open(db_path, password=password)
         self._exit.push_async_callback(self.store.close)
+        self.transcripts_root = self.config.resolve(settings.transcripts_dir)
+
+    async def _serve(self) -> None:
+        settings = self.config.bot
+        self.metrics.leader(self.leading())
+        webhooks = [
+            Standby(p, self.leading)
+            for p in self.platforms.values()
+            if isinstance(p, WebhookReceiver) and p.webhook_path
+        ]
+        if self.serve_web or webhooks:
+            self.web_mounts.append(OpsMount(self.metrics, self.store.ping, self.role))
+            self.web_mounts.append(LeaderOnlyPages(self.leading, self._locale, LEADER_ONLY))
+            self.web = WebServer(
+                self.transcripts_root,
+                settings.listen_host,
+                settings.listen_port,
+                webhooks,
+                self.web_mounts,
+            )
+            await self.web.start()
+            self._exit.push_async_callback(self.web.close)
+            log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
+
+    async def _lead(self) -> None:
+        settings = self.config.bot
+        db_path, password = self.config.database, database_password(settings)
         self.writer = MessageWriter(
             db_path, password=password, on_commit=self.metrics.messages_stored
         )
         await self.writer.start()
         self._exit.push_async_callback(self.writer.close)
-        self.transcripts_root = self.config.resolve(settings.transcripts_dir)
         publisher = Publisher(
             store=self.store,
             writer=self.writer,
@@ -122,6 +176,7 @@ class App:
             on_reminder=self._remind_signups,
             caught_up=self._caught_up,
             metrics=self.metrics,
+            may_post=self.may_post,
         )
         mutes = Mutes(MuteStore(self.store.db), self.clock)
         await mutes.load()
@@ -172,21 +227,18 @@ class App:
             )
         await self.runner.resume()
         await self.plan_upcoming()
-        webhooks = [
-            p for p in self.platforms.values() if isinstance(p, WebhookReceiver) and p.webhook_path
-        ]
-        if self.serve_web or webhooks:
-            self.web_mounts.append(OpsMount(self.metrics, self.store.ping, lambda: "leader"))
-            self.web = WebServer(
-                self.transcripts_root,
-                settings.listen_host,
-                settings.listen_port,
-                webhooks,
-                self.web_mounts,
-            )
-            await self.web.start()
-            self._exit.push_async_callback(self.web.close)
-            log.info("serving transcripts on http://%s:%d/", self.web.host, self.web.port)
+        self.leads = True
+        self.metrics.leader(True)
+
+    def leading(self) -> bool:
+        """Leads now: has started leading, and (with a lease) is still within it."""
+        return self.leads and self.may_post()
+
+    def _locale(self) -> str:
+        return self.config.communities[0].locale if self.config.communities else "en"
+
+    def role(self) -> str:
+        return "leader" if self.leading() else "standby"
 
     async def plan_upcoming(self, community: str | None = None) -> None:
         """Store the next session of every series and set its alarms; a chat that has
@@ -233,6 +285,8 @@ class App:
         """Run with an edited config that bot/reload.py has checked: same database,
         platforms and channels; schedules, agendas, moderators and rules may differ."""
         self.config = config
+        if not self.leads:
+            return  # a standby: lead() starts with this config
         for host in self._hosts:
             host.config = config
         self.moderation = Moderation(

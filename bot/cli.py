@@ -26,6 +26,7 @@ from bot.config import (
     load_config,
 )
 from bot.errors import ConfigError, Problem, StartError
+from bot.instance import Instance
 from bot.ops.backup import run_backup
 from bot.ops.logs import FORMATS, TEXT, use_format
 from bot.planning import check_all_agendas, load_session_agenda, next_sessions, schedule_of
@@ -334,8 +335,9 @@ async def _run(config: Config, config_path: Path) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     alarm.start()
+    instance = Instance(app)  # serves now; leads when the lease is its (bot/leadership.py)
     try:
-        await app.start()
+        await instance.start()
     except (PlatformError, StartError, OSError) as exc:
         alarm.shutdown()
         click.secho(f"hashchat could not start: {exc}", fg="red", err=True)
@@ -352,10 +354,13 @@ async def _run(config: Config, config_path: Path) -> None:
     reload_on_sighup(app, config_path)
     click.echo("hashchat is running; press Ctrl+C to stop.")
     try:
-        await stop.wait()
+        await instance.wait(stop)
+    except (PlatformError, StartError, OSError) as exc:
+        click.secho(f"hashchat could not start leading: {exc}", fg="red", err=True)
+        sys.exit(1)
     finally:
         alarm.shutdown()
-        await app.stop()
+        await instance.stop()
 
 
 @main.command("backup")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.alarm import Alarm
@@ -53,6 +53,7 @@ class Notices:
         self.clock = clock
         self._store = NoticeStore(store.db)
         self._held = False
+        self.may_post: Callable[[], bool] = lambda: True  # the runner's: within the lease
         self._lock = asyncio.Lock()
 
     def hold(self) -> None:
@@ -102,6 +103,8 @@ class Notices:
         try:
             if platform is None:
                 raise PlatformError(f"platform {ref.platform!r} is not configured")
+            if not self.may_post():
+                return None  # the lease ran out: the new leader sends it
             await platform.send(ref, notice.text, idempotency_key=f"notice:{notice.id}")
         except PlatformError as exc:
             retry = self.clock.now() + min(RETRY_FIRST * (1 << min(notice.attempts, 8)), RETRY_MAX)

@@ -93,6 +93,8 @@ def reload_on_sighup(app: App, path: Path) -> None:
 async def _refuse(app: App, problems: list[Problem]) -> None:
     listed = "; ".join(str(p) for p in problems)
     log.error("the edited configuration is refused, the running one stays: %s", listed)
+    if not app.leads:
+        return  # a standby: the leader, reloaded too, tells the moderators
     for community in app.config.communities:
         text = Messages(community.locale).gettext(
             "To the moderators of {hashtag}: the edited configuration was not loaded, so"

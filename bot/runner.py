@@ -49,6 +49,7 @@ class Runner:
         on_reminder: Callable[[SessionRow, StepRow], Awaitable[None]] | None = None,
         caught_up: Callable[[], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
+        may_post: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
         self.platforms = platforms
@@ -62,8 +63,13 @@ class Runner:
         # Returns once the platforms' backlog is read and committed (within a bound).
         self.caught_up = caught_up
         self.metrics = metrics or Metrics()
+        # False once this instance's lease has run out (bot/leadership.py): asked right
+        # before each send, since a leader stopped between its claim and its send may
+        # wake up after another instance took over.
+        self.may_post = may_post
         self._locks: dict[int, asyncio.Lock] = {}
         self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
+        self.notices.may_post = may_post
 
     async def add(self, plan: SessionPlan, steps: list[PlannedStep]) -> int:
         """Store a session (once) and set its alarm; steps already past at creation are
@@ -263,6 +269,11 @@ class Runner:
         try:
             if platform is None:
                 raise PlatformError(f"platform {ref.platform!r} is not configured")
+            if not self.may_post():
+                log.error(
+                    "%s: not posting %s in %s: the lease ran out", row.plan.slug, step.key, channel
+                )
+                return  # the claim stays: the new leader settles it by the restart rules
             sent = await platform.send(
                 ref,
                 text,

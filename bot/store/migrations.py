@@ -373,6 +373,18 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     );
     CREATE INDEX schedule_exceptions_by_community ON schedule_exceptions (community);
     """,
+    # 11: the leadership lease (bot/leadership.py): one row, the instance that runs the
+    # chats, its fencing token (raised at each takeover) and when its lease runs out,
+    # in milliseconds since the epoch by the database's clock. Its one row is written by
+    # the first instance to ask (an empty table keeps `hashchat migrate`'s target empty).
+    """
+    CREATE TABLE leadership (
+        id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+        holder TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    """,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +15,7 @@ from bot.store.codec import (
     ts,
 )
 from bot.store.connection import transaction
+from bot.store.leadership import LeaseStore, fenced_claim_sql
 from bot.store.migrations import migrate
 from bot.store.transcript_rows import MESSAGE_COLUMNS, message_record, question_posts
 from bot.timeline import PlannedStep, SessionPlan, StepKind
@@ -22,6 +24,8 @@ from bot.transcript.model import (
     SessionRecord,
     TranscriptSource,
 )
+
+log = logging.getLogger(__name__)
 
 
 class PostState(StrEnum):
@@ -69,6 +73,9 @@ class Store:
         self.db = db
         self.path = path
         self.audit = AuditLog(db)
+        # The leadership token this instance posts under (bot/leadership.py); None when
+        # it runs alone without a lease (the demo, the tests).
+        self.fence: int | None = None
 
     @classmethod
     async def open(cls, where: Location, *, password: str | None = None) -> Store:
@@ -227,15 +234,23 @@ class Store:
         """Record the intent to post before sending; False if another attempt got there first.
 
         The claim's time is the post's time unless the platform refuses it: a resend
-        after a crash may only settle whether this attempt got through.
+        after a crash may only settle whether this attempt got through. With a
+        :attr:`fence`, only while the lease carries that token (bot/store/leadership.py).
         """
+        values = (session_id, step, channel, ts(now), ts(now))
         async with transaction(self.db):
-            cur = await self.db.execute(
-                "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state, posted_at,"
-                " updated_at) VALUES (?, ?, ?, 'sending', ?, ?)",
-                (session_id, step, channel, ts(now), ts(now)),
-            )
-        return cur.rowcount == 1
+            if self.fence is None:
+                cur = await self.db.execute(
+                    "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state,"
+                    " posted_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?)",
+                    values,
+                )
+            else:
+                cur = await self.db.execute(fenced_claim_sql(self.db), (*values, self.fence))
+        claimed = cur.rowcount == 1
+        if not claimed and self.fence and not await LeaseStore(self.db).carries(self.fence):
+            log.error("not posting %s in %s: the lease is no longer ours", step, channel)
+        return claimed
 
     async def latest_post(
         self, session_id: int, channel: str, *, exclude_prefix: str = ""
