@@ -145,6 +145,11 @@ _Cached = dict[tuple[str, int], tuple[tuple[int, int], "CommunityFigures"]]
 _CACHE: weakref.WeakKeyDictionary[aiosqlite.Connection, _Cached] = weakref.WeakKeyDictionary()
 
 
+def forget_figures(db: aiosqlite.Connection) -> None:
+    """Drops the figures cached for this connection (the benchmark's cold render)."""
+    _CACHE.pop(db, None)
+
+
 class SiteStatsStore:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
