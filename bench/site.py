@@ -1,10 +1,11 @@
 """Site benchmark: a community of 500 chats x 800 messages (400,000 messages).
 
 It writes the community into a temporary SQLite store through the store's own SQL (the
-writer's multi-row insert, so the search triggers run as in production), then prints
-search p50/p95 over a fixed set of queries, the home and numbers pages' render times (for
-the pages the site registers), the full static build time with its Pagefind index, and
-peak RSS; the last line is JSON.
+writer's multi-row insert, so the search triggers run as in production), publishes every
+transcript page as the bot leaves them (untimed: the build copies the current ones), then
+prints search p50/p95 over a fixed set of queries, the home and numbers pages' render
+times (the numbers page warm and cold), the full static build time with its Pagefind
+index, and peak RSS; the last line is JSON.
 
     python -m bench.site [--chats 500] [--messages 800]
 """
