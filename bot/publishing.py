@@ -13,6 +13,7 @@ from bot.site.chatnav import ChatNav, chat_nav
 from bot.store import MessageWriter, Store
 from bot.transcript.build import build_transcript
 from bot.transcript.publish import transcript_url, write_transcript
+from bot.transcript.stamp import page_stamp
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ async def write_page(
     site = public_url is not None
     nav = await chat_nav(store, session_id, site=site, publishing=publishing)
     # Rendering a large chat takes most of a second: keep the event loop free.
-    folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav)
+    stamp = page_stamp(source, nav)  # the static export copies the page while it holds
+    folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav, stamp=stamp)
     log.info("%s: transcript written to %s", source.session.slug, folder)
     return source.session.slug, nav
 

@@ -4,20 +4,19 @@ written as files any static host can serve (``hashchat site build --out DIR``)."
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config, database_password
-from bot.i18n import Messages
-from bot.site.chatnav import chat_nav
 from bot.site.context import SiteContext
+from bot.site.export_transcripts import export_transcripts
 from bot.site.mount import asset, asset_names
 from bot.site.pages import PAGES, path_of
 from bot.store import Store
 from bot.store.backend import Location
-from bot.store.site import SiteStore
-from bot.transcript.build import build_transcript
-from bot.transcript.publish import write_transcript
+
+log = logging.getLogger(__name__)
 
 
 class BuildError(Exception):
@@ -80,16 +79,18 @@ async def _pages(config: Config, store: Store, out: Path, now: datetime) -> list
 
 
 async def _transcripts(config: Config, store: Store, out: Path) -> list[Path]:
-    """Rendered again from the store, so the export is complete and current wherever the
-    published folder is."""
+    """Complete and current wherever the published folder is: each published page is
+    copied when its stamp says it is current, rendered from the store otherwise."""
     written: list[Path] = []
-    site = SiteStore(store.db)
+    published = config.resolve(config.bot.transcripts_dir)
     for community in config.communities:
-        for row in await site.past(community.id):
-            source = await store.transcript_source(row.session_id)
-            transcript = build_transcript(source)
-            messages = Messages(source.session.locale)
-            nav = await chat_nav(store, row.session_id, site=True)
-            folder = await asyncio.to_thread(write_transcript, out, transcript, messages, nav)
-            written.append(folder / "index.html")
+        done = await export_transcripts(store, community.id, published, out)
+        log.info(
+            "%s: %d transcripts copied from %s, %d rendered",
+            community.id,
+            done.copied,
+            published,
+            done.rendered,
+        )
+        written += done.pages
     return written

@@ -71,16 +71,32 @@ class SiteStore:
             row = await cur.fetchone()
         return 0 if row is None else int(row[0])
 
-    async def past(self, community: str, *, offset: int = 0, limit: int = -1) -> list[PastRow]:
-        """Published chats newest first; ``limit`` -1 is all of them."""
+    async def published_ids(self, community: str) -> list[int]:
+        """The published chats' ids, newest first, as :meth:`past` lists them."""
         async with self._db.execute(
-            "SELECT s.id, s.plan_json, s.starts_at,"
-            " COUNT(DISTINCT m.author_key), COUNT(m.id),"
-            " COUNT(CASE WHEN m.questions != '' THEN 1 END)"
-            " FROM sessions s LEFT JOIN messages m ON m.session_id = s.id"
-            " AND m.deleted_at IS NULL AND m.hidden_at IS NULL"
-            " WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
-            " GROUP BY s.id ORDER BY s.starts_at DESC, s.id DESC LIMIT ? OFFSET ?",
+            "SELECT id FROM sessions"
+            " WHERE community = ? AND state = 'closed' AND transcript_url IS NOT NULL"
+            " ORDER BY starts_at DESC, id DESC",
+            (community,),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    async def past(self, community: str, *, offset: int = 0, limit: int = -1) -> list[PastRow]:
+        """Published chats newest first; ``limit`` -1 is all of them.
+
+        The counts come from the per-chat tallies of migration 7 (``chat_people``, kept by
+        triggers), and only for the chats of this page: a page costs the same with 500
+        chats of 800 messages as with one (it used to count every message, 1.8 s).
+        """
+        async with self._db.execute(
+            "WITH page AS (SELECT id, plan_json, starts_at FROM sessions"
+            " WHERE community = ? AND state = 'closed' AND transcript_url IS NOT NULL"
+            " ORDER BY starts_at DESC, id DESC LIMIT ? OFFSET ?)"
+            " SELECT page.id, page.plan_json, page.starts_at,"
+            " COUNT(DISTINCT p.author_key), COALESCE(SUM(p.messages), 0),"
+            " COALESCE(SUM(p.answers), 0)"
+            " FROM page LEFT JOIN chat_people p ON p.session_id = page.id AND p.messages > 0"
+            " GROUP BY page.id ORDER BY page.starts_at DESC, page.id DESC",
             (community, limit if limit >= 0 else _ALL_ROWS, offset),
         ) as cur:
             rows = await cur.fetchall()

@@ -145,6 +145,11 @@ _Cached = dict[tuple[str, int], tuple[object, "CommunityFigures"]]
 _CACHE: weakref.WeakKeyDictionary[Database, _Cached] = weakref.WeakKeyDictionary()
 
 
+def forget_figures(db: Database) -> None:
+    """Drops the figures cached for this connection (the benchmark's cold render)."""
+    _CACHE.pop(db, None)
+
+
 class SiteStatsStore:
     def __init__(self, db: Database) -> None:
         self._db = db

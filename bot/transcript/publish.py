@@ -13,6 +13,7 @@ from bot.i18n import Messages
 from bot.site.chatnav import ChatNav
 from bot.transcript.build import Transcript
 from bot.transcript.render import render_html, render_json, render_markdown
+from bot.transcript.stamp import STAMP_FILE
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*/\d{4}-\d{2}-\d{2}(-\d+)?", re.ASCII)
 
@@ -40,19 +41,41 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+FILES = ("transcript.md", "transcript.json", "index.html")  # what a chat's folder holds
+
+
 def write_transcript(
-    root: Path, t: Transcript, messages: Messages, nav: ChatNav | None = None
+    root: Path,
+    t: Transcript,
+    messages: Messages,
+    nav: ChatNav | None = None,
+    *,
+    stamp: str | None = None,
+    durable: bool = True,
 ) -> Path:
-    """Renders everything before writing anything, so a rendering bug leaves no partial set."""
+    """Renders everything before writing anything, so a rendering bug leaves no partial set.
+
+    ``stamp`` (bot/transcript/stamp.py) is written last, after the old one is removed, so
+    a stamp never vouches for files it does not describe, even after a crash midway.
+    ``durable`` False skips the fsyncs: the static export is rebuilt whole if interrupted.
+    """
     directory = root / check_slug(t.session.slug)
-    files = {
-        "transcript.md": render_markdown(t, messages),
-        "transcript.json": render_json(t),
-        "index.html": render_html(t, messages, nav),
-    }
+    files = dict(
+        zip(
+            FILES,
+            (render_markdown(t, messages), render_json(t), render_html(t, messages, nav)),
+            strict=True,
+        )
+    )
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / STAMP_FILE).unlink(missing_ok=True)
     for name, text in files.items():
-        _write_atomically(directory / name, text)
+        if durable:
+            _write_atomically(directory / name, text)
+        else:
+            (directory / name).write_text(text, encoding="utf-8", newline="\n")
+    if stamp is not None:
+        _write_atomically(directory / STAMP_FILE, stamp)
     return directory
 
 
