@@ -72,6 +72,11 @@ class Participants(LocalPlatform):
         return sent
 
 
+# The posts of the chats' steps; the sign-up and host reminders claim rows of their own
+# (channels "signups" and "host"), which are not posts in a channel.
+CHAT_POSTS = "channel NOT IN ('signups', 'host')"
+
+
 def write_files(folder: Path, communities: int, first: datetime, database: str) -> str:
     questions = "".join(
         f'\n[[questions]]\ntext = "Question {n}: what did you learn?"\nat = "{5 * n}m"\n'
@@ -114,7 +119,7 @@ def lateness(database: str) -> list[float]:
         database,
         "SELECT s.due_at, p.posted_at FROM posts p JOIN steps s"
         " ON s.session_id = p.session_id AND s.key = p.step_key"
-        " WHERE p.state = 'sent' AND p.posted_at IS NOT NULL",
+        " WHERE p.state = 'sent' AND p.posted_at IS NOT NULL AND p." + CHAT_POSTS,
     )
     return [
         (datetime.fromisoformat(posted) - datetime.fromisoformat(due)).total_seconds()
@@ -125,7 +130,8 @@ def lateness(database: str) -> list[float]:
 def counts(database: str) -> tuple[int, int, int]:
     """Steps planned, posts sent, messages stored."""
     (steps,) = rows(database, "SELECT count(*) FROM steps")[0]
-    (posts,) = rows(database, "SELECT count(*) FROM posts WHERE state = 'sent'")[0]
+    sent = f"SELECT count(*) FROM posts WHERE state = 'sent' AND {CHAT_POSTS}"
+    (posts,) = rows(database, sent)[0]
     (messages,) = rows(database, "SELECT count(*) FROM messages")[0]
     return int(steps), int(posts), int(messages)
 
