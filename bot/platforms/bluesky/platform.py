@@ -39,16 +39,9 @@ from bot.platforms.bluesky.reading import Reading
 from bot.platforms.bluesky.resend import OwnPosts
 from bot.platforms.bluesky.session import sign_in
 from bot.platforms.bluesky.text import MAX_GRAPHEMES, fits, record_tags, rich_text, split_to_fit
+from bot.platforms.event_queue import EventQueue
 
 log = logging.getLogger(__name__)
-
-
-class _BacklogRead:
-    """Queued after the events of the first replay: reached by ``events`` once the core
-    has handled them all."""
-
-
-_BACKLOG_READ = _BacklogRead()
 
 
 class BlueskyPlatform:
@@ -85,8 +78,7 @@ class BlueskyPlatform:
         self.own_posts = OwnPosts(self.feed, clock.now, backoff)
         self.reading = Reading(self)
         self._profiles: dict[str, tuple[str, str]] = {}
-        self._events: asyncio.Queue[PlatformEvent | _BacklogRead | None] = asyncio.Queue()
-        self._caught_up = asyncio.Event()
+        self._events = EventQueue()
         self._closed = False
         self.host: Host | None = None
 
@@ -138,26 +130,21 @@ class BlueskyPlatform:
         self._closed = True
         await self.reading.close()
         await self.client.request.close()
-        self._events.put_nowait(None)
-        self._caught_up.set()
+        self._events.close()
 
-    async def events(self) -> AsyncIterator[PlatformEvent]:
-        while (event := await self._events.get()) is not None:
-            if isinstance(event, _BacklogRead):
-                self._caught_up.set()  # asked for more: every event before it is handled
-                continue
-            yield event
+    def events(self) -> AsyncIterator[PlatformEvent]:
+        return self._events.events()
 
     def emit(self, event: PlatformEvent) -> None:
-        self._events.put_nowait(event)
+        self._events.put(event)
 
     def backlog_read(self) -> None:
-        self._events.put_nowait(_BACKLOG_READ)
+        self._events.backlog_read()
 
     async def caught_up(self) -> None:
         """Return once what Jetstream replayed from the stored cursor (and any search
         backfill) is handled by the core."""
-        await self._caught_up.wait()
+        await self._events.caught_up()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         if isinstance(event, IncomingMessage):

@@ -32,6 +32,7 @@ from bot.platforms.base import (
     PlatformError,
     ScheduledChat,
 )
+from bot.platforms.event_queue import EventQueue
 from bot.platforms.mastodon.api import Api, client, status_code, streaming_client
 from bot.platforms.mastodon.config import (
     MastodonOptions,
@@ -47,14 +48,6 @@ from bot.platforms.mastodon.statuses import Statuses, aware, stricter
 from bot.platforms.mastodon.text import has_tag, inert, split_to_fit, weighted_length
 
 log = logging.getLogger(__name__)
-
-
-class _BacklogRead:
-    """Queued after the events of each source's first read: reached by ``events`` once
-    the core has handled them all."""
-
-
-_BACKLOG_READ = _BacklogRead()
 
 
 def _commands() -> Collection[str]:
@@ -99,8 +92,7 @@ class MastodonPlatform:
         self.api = Api(connect(), Budget(monotonic=monotonic, sleep=backoff))
         self.own_posts = OwnPosts(self.api, clock.now, backoff)
         self.statuses = Statuses(channels, commands=_commands, fetch=self._fetch, now=clock.now)
-        self._events: asyncio.Queue[PlatformEvent | _BacklogRead | None] = asyncio.Queue()
-        self._caught_up = asyncio.Event()
+        self._events = EventQueue()
         streamer = partial(streaming_client, options.api_base_url, token, options.request_timeout)
         self.reading = Reading(self, sleep=sleep, streamer=streamer)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -158,28 +150,23 @@ class MastodonPlatform:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.api.close()
-        self._events.put_nowait(None)
-        self._caught_up.set()  # nothing more will be read
+        self._events.close()
 
-    async def events(self) -> AsyncIterator[PlatformEvent]:
-        while (event := await self._events.get()) is not None:
-            if isinstance(event, _BacklogRead):
-                self._caught_up.set()  # asked for more: every event before it is handled
-                continue
-            yield event
+    def events(self) -> AsyncIterator[PlatformEvent]:
+        return self._events.events()
 
     def emit(self, event: PlatformEvent) -> None:
-        self._events.put_nowait(event)
+        self._events.put(event)
 
     def backlog_read(self) -> None:
         """Each source read from the start has had its first read (``Reading`` says so):
         what it brought is queued, so the core has handled it when it reaches the mark."""
-        self._events.put_nowait(_BACKLOG_READ)
+        self._events.backlog_read()
 
     async def caught_up(self) -> None:
         """Return once what waited on the server at start (the hashtag's and the
         notifications' first reads from their stored cursors) is handled by the core."""
-        await self._caught_up.wait()
+        await self._events.caught_up()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         if not isinstance(event, IncomingMessage):
