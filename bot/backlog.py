@@ -28,7 +28,8 @@ async def caught_up(platforms: Iterable[Platform], bound: timedelta | None = Non
     if not waits:
         return
     try:
-        await asyncio.wait_for(asyncio.gather(*waits), bound.total_seconds())
+        async with asyncio.timeout(bound.total_seconds()):
+            await asyncio.gather(*waits)
     except TimeoutError:
         log.warning("the platforms' backlog is not read after %s; closing anyway", bound)
 

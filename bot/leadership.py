@@ -166,7 +166,8 @@ class Leadership:
         stopped answering must not hold the leader past its deadline)."""
         limit = self.renew if self.token is None else self._deadline - self._monotonic()
         try:
-            return await asyncio.wait_for(self.attempt(), timeout=max(limit, 0.05))
+            async with asyncio.timeout(max(limit, 0.05)):
+                return await self.attempt()
         except TimeoutError:
             log.warning("the lease could not be renewed: the database did not answer in time")
         except Exception as exc:  # the database refused or the connection dropped

@@ -137,7 +137,8 @@ class DiscordPlatform:
             client = await self._login(read_content=False)
         self._runner = asyncio.create_task(self._run(), name="discord-gateway")
         try:
-            await asyncio.wait_for(self._ready.wait(), self.ready_timeout)
+            async with asyncio.timeout(self.ready_timeout):
+                await self._ready.wait()
         except TimeoutError:
             log.warning("Discord has not sent the servers yet; going on without waiting")
 

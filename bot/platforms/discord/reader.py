@@ -220,7 +220,8 @@ class Reader:
 
     async def _catch_up(self) -> AsyncIterator[IncomingMessage]:
         try:
-            await asyncio.wait_for(self._ready.wait(), self._ready_timeout)
+            async with asyncio.timeout(self._ready_timeout):
+                await self._ready.wait()
         except TimeoutError:
             log.warning("Discord is not ready; catching up with what is known")
         self._caught = set()

@@ -168,7 +168,8 @@ class LocalServer:
         updates = self.world.updates_from(offset)
         if not updates and timeout > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wait_change(offset), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wait_change(offset)
             updates = self.world.updates_from(offset)
         return web.json_response({"updates": [u.to_json() for u in updates[:1000]]})
 

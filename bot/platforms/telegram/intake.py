@@ -95,7 +95,8 @@ class Intake:
         self._queue.put_nowait(None)
         if self._reading:
             try:
-                await asyncio.wait_for(self._reader_done.wait(), timeout=10)
+                async with asyncio.timeout(10):
+                    await self._reader_done.wait()
             except TimeoutError:
                 log.warning("the core did not finish its last Telegram message in time")
 
@@ -148,7 +149,8 @@ class Intake:
             delivery = asyncio.get_running_loop().create_future()
             self._deliveries[ident] = delivery
         try:
-            stored = await asyncio.wait_for(asyncio.shield(delivery), self._webhook_wait)
+            async with asyncio.timeout(self._webhook_wait):
+                stored = await asyncio.shield(delivery)
         except TimeoutError:
             self._deliveries.pop(ident, None)
             self._inflight.discard(ident)
@@ -228,7 +230,8 @@ class Intake:
             acks = self._inflight.acks
             self._progress.clear()
             try:
-                await asyncio.wait_for(self._progress.wait(), self._redeliver_after)
+                async with asyncio.timeout(self._redeliver_after):
+                    await self._progress.wait()
                 continue
             except TimeoutError:
                 if self._inflight.acks != acks or not self._queue.empty():
