@@ -263,6 +263,26 @@ def test_check_warns_when_a_real_platform_has_no_public_url(tmp_path: Path) -> N
     assert str(tmp_path / "transcripts") in result.stderr
 
 
+def test_a_question_too_long_for_bluesky_is_refused_where_bluesky_is_used(
+    tmp_path: Path,
+) -> None:
+    """Bluesky takes 300 graphemes a post: an agenda that fits Mastodon's 500 does not."""
+    path = write(
+        tmp_path,
+        bot='[platforms.bluesky]\ntoken_env = "BSKY_PASSWORD"\nhandle = "bot.bsky.social"',
+    )
+    long = "Which " + "very " * 60 + "long question?"  # 320 characters
+    agenda = tmp_path / "agenda.toml"
+    agenda.write_text(AGENDA.replace("Which tool helped most?", long), encoding="utf-8")
+    env = {"BSKY_PASSWORD": "x"}
+    assert invoke("check", "--config", str(path), env=env).exit_code == 0  # local only
+    path.write_text(path.read_text().replace('["local:main"]', '["local:main", "bluesky:hcsmeu"]'))
+    errors = refused(path, env=env)
+    assert f"{agenda}" in errors
+    assert "Q2" in errors
+    assert "limit is 300" in errors
+
+
 def test_check_does_not_warn_on_the_local_platform_alone(tmp_path: Path) -> None:
     result = invoke("check", "--config", str(write(tmp_path)))
     assert result.exit_code == 0, result.output

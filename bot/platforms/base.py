@@ -11,7 +11,15 @@ from typing import Protocol, runtime_checkable
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
 
 # Static limits so agendas can be validated before any adapter is started.
-TEXT_LIMITS: dict[str, int] = {"telegram": 4096, "discord": 2000, "mastodon": 500, "local": 4000}
+# Bluesky counts graphemes; a text's length in code points is never below its graphemes,
+# so checking code points against 300 never lets through a post Bluesky would refuse.
+TEXT_LIMITS: dict[str, int] = {
+    "telegram": 4096,
+    "discord": 2000,
+    "mastodon": 500,
+    "bluesky": 300,
+    "local": 4000,
+}
 
 
 @dataclass(frozen=True, slots=True)
