@@ -385,6 +385,41 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         expires_at INTEGER NOT NULL
     );
     """,
+    # 12: the numbers page's figures kept per published chat (bot/store/site_figures.py):
+    # each chat's tallies as published, per person their totals and first chat, per chat
+    # its first-timers and who came back; filled on the first read after this migration.
+    """
+    CREATE TABLE site_chats (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        community TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        participants INTEGER NOT NULL,
+        first_timers INTEGER NOT NULL,
+        returned INTEGER NOT NULL,
+        PRIMARY KEY (session_id)
+    );
+    CREATE INDEX site_chats_by_rank ON site_chats (community, n);
+    CREATE TABLE site_attendance (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        author_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        PRIMARY KEY (session_id, author_key, platform)
+    );
+    CREATE INDEX site_attendance_by_author ON site_attendance (author_key);
+    CREATE TABLE site_people (
+        community TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        chats INTEGER NOT NULL,
+        first_n INTEGER NOT NULL,
+        PRIMARY KEY (community, author_key, platform)
+    );
+    """,
 )
 
 

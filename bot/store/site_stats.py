@@ -9,8 +9,9 @@ their links are not listed. People who sent ``forgetme`` are gone from the store
 
 A person is one ``(platform, user id)``: the same human on two platforms counts twice.
 
-The counting is done in SQL over per-chat tallies that triggers keep in step with the
-messages (migration 7), so the page reads a few thousand rows, not 400,000 messages.
+The first-timers, who came back, the platforms and the people are kept per published chat
+when it is published or changes (bot/store/site_figures.py), so the page reads a few
+hundred rows; the answers per question come from the per-chat tallies of migration 7.
 """
 
 from __future__ import annotations
@@ -23,46 +24,21 @@ from datetime import datetime
 
 from bot.store.backend import Database
 from bot.store.codec import decode_questions, parse_ts
+from bot.store.site_figures import WINDOW, SiteFigures
 
-RETENTION_WINDOW = 4  # "came back": at one of the next four chats of the community
+RETENTION_WINDOW = WINDOW  # "came back": at one of the next four chats of the community
 
 _SHOWN = "m.deleted_at IS NULL AND m.hidden_at IS NULL"
 
-# Chats in order; ``pa`` is one row per (chat, person) with their messages and answers.
-_BASE = """
-WITH chats AS (
-    SELECT id, ROW_NUMBER() OVER (ORDER BY starts_at, id) AS n FROM sessions
-    WHERE community = ? AND state = 'closed' AND transcript_url IS NOT NULL
-),
-pa AS MATERIALIZED (
-    SELECT c.n, p.author_key, p.platform, p.messages AS msgs, p.answers
-    FROM chats c JOIN chat_people p ON p.session_id = c.id
-    WHERE p.messages > 0
+# Kept per published chat by bot/store/site_figures.py: a few hundred rows per community.
+_PLATFORMS = (
+    "SELECT platform, SUM(messages), COUNT(DISTINCT author_key) FROM site_people"
+    " WHERE community = ? GROUP BY platform"
 )
-"""
-
-_FIGURES = (
-    _BASE
-    + """,
-marked AS (
-    SELECT n, msgs,
-        CASE WHEN n = MIN(n) OVER (PARTITION BY author_key) THEN 1 ELSE 0 END AS first_time,
-        CASE WHEN LEAD(n) OVER (PARTITION BY author_key ORDER BY n) - n <= ? THEN 1 ELSE 0 END
-            AS came_back
-    FROM pa
-)
-SELECT 'chat', CAST(n AS TEXT), SUM(msgs), COUNT(*), SUM(first_time), SUM(came_back)
-    FROM marked GROUP BY n
-UNION ALL
-SELECT 'platform', platform, SUM(msgs), COUNT(DISTINCT author_key), 0, 0
-    FROM pa GROUP BY platform
-UNION ALL
-SELECT 'person', * FROM (
-    SELECT author_key, SUM(msgs), SUM(answers), COUNT(*), 0 FROM pa
-    WHERE author_key NOT IN (SELECT user FROM optouts)
-    GROUP BY author_key ORDER BY SUM(msgs) DESC, SUM(answers) DESC, author_key LIMIT ?
-) AS people
-"""
+_PEOPLE = (
+    "SELECT author_key, SUM(messages), SUM(answers), SUM(chats) FROM site_people"
+    " WHERE community = ? AND author_key NOT IN (SELECT user FROM optouts)"
+    " GROUP BY author_key ORDER BY SUM(messages) DESC, SUM(answers) DESC, author_key LIMIT ?"
 )
 
 
@@ -195,21 +171,31 @@ class SiteStatsStore:
             for i, slug, title, start, qs in rows
         ]
 
+    async def _per_chat(self, community: str, ids: list[int]) -> dict[int, tuple[int, ...]]:
+        """(messages, participants, first-timers, returned) per published chat, by rank;
+        chats published or taken down without the figures following are taken in first
+        (and the first read after migration 12 fills the tables)."""
+        sql = (
+            "SELECT n, session_id, messages, participants, first_timers, returned"
+            " FROM site_chats WHERE community = ?"
+        )
+        rows = await self._db.fetchall(sql, (community,))
+        if sorted((int(r[0]), int(r[1])) for r in rows) != list(enumerate(ids, start=1)):
+            await SiteFigures(self._db).sync(community)
+            rows = await self._db.fetchall(sql, (community,))
+        return {int(r[0]): tuple(int(v) for v in r[2:]) for r in rows}
+
     async def _figures(self, community: str, top: int) -> CommunityFigures:
         chats = await self._chats(community)
-        per_chat: dict[int, tuple[int, int, int, int]] = {}
-        platforms: list[PlatformShare] = []
-        people: list[tuple[str, int, int, int]] = []
-        async with self._db.execute(_FIGURES, (community, RETENTION_WINDOW, top)) as cur:
-            for kind, key, a, b, c, d in await cur.fetchall():
-                if kind == "chat":
-                    per_chat[int(key)] = (int(a), int(b), int(c), int(d))
-                elif kind == "platform":
-                    platforms.append(
-                        PlatformShare(platform=str(key), messages=int(a), participants=int(b))
-                    )
-                else:
-                    people.append((str(key), int(a), int(b), int(c)))
+        per_chat = await self._per_chat(community, [c[0] for c in chats])
+        platforms = [
+            PlatformShare(platform=str(p), messages=int(m), participants=int(n))
+            for p, m, n in await self._db.fetchall(_PLATFORMS, (community,))
+        ]
+        people = [
+            (str(k), int(m), int(a), int(c))
+            for k, m, a, c in await self._db.fetchall(_PEOPLE, (community, top))
+        ]
         names = await self._names([p[0] for p in people])
         figures = []
         for n, (_, slug, title, start, _qs) in enumerate(chats, start=1):
