@@ -387,7 +387,8 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     """,
     # 12: the numbers page's figures kept per published chat (bot/store/site_figures.py):
     # each chat's tallies as published, per person their totals and first chat, per chat
-    # its first-timers and who came back; filled on the first read after this migration.
+    # its first-timers and who came back; and the links shared in each published chat
+    # (bot/store/site_links.py). Filled on the first read after this migration.
     """
     CREATE TABLE site_chats (
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -419,6 +420,17 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         first_n INTEGER NOT NULL,
         PRIMARY KEY (community, author_key, platform)
     );
+    CREATE TABLE site_links (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        questions TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        PRIMARY KEY (message_id, url)
+    );
+    CREATE INDEX site_links_by_chat ON site_links (session_id);
+    CREATE INDEX site_links_by_url ON site_links (url);
     """,
 )
 

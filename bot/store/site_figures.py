@@ -16,7 +16,8 @@ They are brought up to date when a chat's publication changes (:meth:`SiteFigure
 from ``Store.set_state``/``set_transcript_url`` through :func:`set_publication`, and from
 ``PrivacyStore.purge``) and when a published chat's messages change, which rewrites its
 page (late messages, edits, hiding, deleting, ``forgetme``: ``bot.publishing.write_page``
-and ``PrivacyStore.forget``): the numbers show what the pages show.
+and ``PrivacyStore.forget``): the numbers show what the pages show. The links shared
+in a chat are found again at the same moments (bot/store/site_links.py).
 A change in one chat touches only that chat, the four before it (their "came back"), and
 the chats that were or are the first of the people whose tallies changed. A chat published
 between others, or one taken down, shifts every rank after it: the community's figures are
@@ -33,6 +34,7 @@ from collections.abc import Iterable
 
 from bot.store.backend import Database
 from bot.store.connection import transaction
+from bot.store.site_links import extract_chat, forget_chats
 
 WINDOW = 4  # "came back": at one of the next four chats (bot/store/site_stats.py)
 _NEVER = 1 << 40  # a rank no chat has: "not this person's first chat"
@@ -94,6 +96,17 @@ async def set_publication(db: Database, session_id: int, column: str, value: str
     await SiteFigures(db).follow(session_id)
 
 
+async def ensure(db: Database, community: str) -> None:
+    """Before a read: takes in chats published or taken down without the figures
+    following (an older hashchat, a copied database); reads only when all is in step."""
+    published = [int(r[0]) for r in await db.fetchall(_PUBLISHED, (community,))]
+    stored = await db.fetchall(
+        "SELECT n, session_id FROM site_chats WHERE community = ? ORDER BY n", (community,)
+    )
+    if [(int(n), int(i)) for n, i in stored] != list(enumerate(published, start=1)):
+        await SiteFigures(db).sync(community)
+
+
 class SiteFigures:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -126,10 +139,13 @@ class SiteFigures:
                 "SELECT session_id, n FROM site_chats WHERE community = ?", (community,)
             )
         }
-        if any(ranks.get(i) != n for i, n in stored.items()):
-            await self._rebuild(community, published)
-            return
         new = [i for i in published if i not in stored]
+        if any(ranks.get(i) != n for i, n in stored.items()) or (new and not stored):
+            await self._rebuild(community, published)  # ranks moved, or never counted
+            await forget_chats(self._db, community)
+            for session_id in [*new, *sorted(changed & stored.keys())]:
+                await extract_chat(self._db, session_id)
+            return
         await self._db.executemany(
             "INSERT INTO site_chats (session_id, community, n, messages, participants,"
             " first_timers, returned) VALUES (?, ?, ?, 0, 0, 0, 0)",
@@ -137,6 +153,7 @@ class SiteFigures:
         )
         for session_id in [*new, *sorted(changed & stored.keys())]:
             await self._chat(community, session_id, ranks[session_id])
+            await extract_chat(self._db, session_id)  # an edit may change only the text
 
     async def _chat(self, community: str, session_id: int, n: int) -> None:
         """Takes in one chat's current tallies, and recounts the chats they touch."""

@@ -1,4 +1,4 @@
-"""A community's numbers across its chats, and the messages that shared links, for the site.
+"""A community's numbers across its chats, for the site's numbers page.
 
 What counts: the community's published chats (closed, with a transcript page), and in
 them the messages a transcript shows (hidden and deleted ones never count, so the totals
@@ -24,11 +24,9 @@ from datetime import datetime
 
 from bot.store.backend import Database
 from bot.store.codec import decode_questions, parse_ts
-from bot.store.site_figures import WINDOW, SiteFigures
+from bot.store.site_figures import WINDOW, ensure
 
 RETENTION_WINDOW = WINDOW  # "came back": at one of the next four chats of the community
-
-_SHOWN = "m.deleted_at IS NULL AND m.hidden_at IS NULL"
 
 # Kept per published chat by bot/store/site_figures.py: a few hundred rows per community.
 _PLATFORMS = (
@@ -104,18 +102,6 @@ class CommunityFigures:
         return sum(c.messages for c in self.chats)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SharedMessage:
-    """A shown message whose text holds a link, with where it was said."""
-
-    slug: str
-    chat_title: str
-    starts_at: datetime
-    questions: frozenset[int]
-    question_texts: dict[int, str]
-    text: str
-
-
 # The last figures of each community per connection, with the stamp they were read at.
 _Cached = dict[tuple[str, int], tuple[object, "CommunityFigures"]]
 _CACHE: weakref.WeakKeyDictionary[Database, _Cached] = weakref.WeakKeyDictionary()
@@ -149,7 +135,7 @@ class SiteStatsStore:
         known[(community, top)] = (stamp, figures)
         return figures
 
-    async def _chats(self, community: str) -> list[tuple[int, str, str, datetime, dict[int, str]]]:
+    async def chats(self, community: str) -> list[tuple[int, str, str, datetime, dict[int, str]]]:
         """(id, slug, title, start, question texts) of the closed chats, oldest first."""
         async with self._db.execute(
             "SELECT s.id, s.slug, json_extract(s.plan_json, '$.title'),"
@@ -171,23 +157,19 @@ class SiteStatsStore:
             for i, slug, title, start, qs in rows
         ]
 
-    async def _per_chat(self, community: str, ids: list[int]) -> dict[int, tuple[int, ...]]:
-        """(messages, participants, first-timers, returned) per published chat, by rank;
-        chats published or taken down without the figures following are taken in first
-        (and the first read after migration 12 fills the tables)."""
-        sql = (
-            "SELECT n, session_id, messages, participants, first_timers, returned"
-            " FROM site_chats WHERE community = ?"
+    async def _per_chat(self, community: str) -> dict[int, tuple[int, ...]]:
+        """(messages, participants, first-timers, returned) per published chat, by rank."""
+        await ensure(self._db, community)
+        rows = await self._db.fetchall(
+            "SELECT n, messages, participants, first_timers, returned FROM site_chats"
+            " WHERE community = ?",
+            (community,),
         )
-        rows = await self._db.fetchall(sql, (community,))
-        if sorted((int(r[0]), int(r[1])) for r in rows) != list(enumerate(ids, start=1)):
-            await SiteFigures(self._db).sync(community)
-            rows = await self._db.fetchall(sql, (community,))
-        return {int(r[0]): tuple(int(v) for v in r[2:]) for r in rows}
+        return {int(r[0]): tuple(int(v) for v in r[1:]) for r in rows}
 
     async def _figures(self, community: str, top: int) -> CommunityFigures:
-        chats = await self._chats(community)
-        per_chat = await self._per_chat(community, [c[0] for c in chats])
+        chats = await self.chats(community)
+        per_chat = await self._per_chat(community)
         platforms = [
             PlatformShare(platform=str(p), messages=int(m), participants=int(n))
             for p, m, n in await self._db.fetchall(_PLATFORMS, (community,))
@@ -267,30 +249,3 @@ class SiteStatsStore:
             )
             for (sid, number), n in ranked[:top]
         )
-
-    async def shared_links(self, community: str) -> list[SharedMessage]:
-        """Shown messages of people who have not opted out whose text may hold a link."""
-        chats = {c[0]: c for c in await self._chats(community)}
-        async with self._db.execute(
-            "SELECT m.session_id, m.questions, m.text FROM messages m"
-            " JOIN sessions s ON s.id = m.session_id"
-            f" WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
-            f" AND {_SHOWN}"
-            " AND m.author_key NOT IN (SELECT user FROM optouts)"
-            " AND (instr(m.text, 'http') > 0 OR instr(m.text, 'HTTP') > 0"
-            " OR instr(m.text, 'www.') > 0)"
-            " ORDER BY s.starts_at, m.sent_at, m.id",
-            (community,),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [
-            SharedMessage(
-                slug=chats[int(sid)][1],
-                chat_title=chats[int(sid)][2],
-                starts_at=chats[int(sid)][3],
-                questions=decode_questions(str(qs)),
-                question_texts=chats[int(sid)][4],
-                text=str(text),
-            )
-            for sid, qs, text in rows
-        ]
