@@ -233,5 +233,7 @@ async def test_the_links_come_fifty_a_page_most_shared_first(tmp_path: Path) -> 
     assert re.findall(r'class="url" href="https://ex.org/(\d+)"', second) == [
         str(i) for i in range(49, 59)
     ]
-    assert 'href="2/"' in first and 'rel="next"' in first
-    assert '<ol class="links" start="51">' in second and 'rel="prev"' in second
+    assert 'href="2/"' in first
+    assert 'rel="next"' in first
+    assert '<ol class="links" start="51">' in second
+    assert 'rel="prev"' in second
