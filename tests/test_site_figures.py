@@ -147,3 +147,18 @@ async def test_hiding_someone_s_only_message_of_their_first_chat_makes_the_next_
     )
     await SiteFigures(store.db).follow(first)
     assert (await same(store))[0] == [(1, 1, 1, 0), (2, 2, 2, 0)]
+
+
+async def test_a_count_that_fails_never_undoes_a_publication_and_is_redone_when_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed_chat(store, "c", 0, [Said("local:ann"), Said("local:bob")])
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a fault while counting")
+
+    with monkeypatch.context() as m:
+        m.setattr(SiteFigures, "_chat", broken)
+        session = await seed_chat(store, "c", 1, [Said("local:ann")])  # no error raised
+    assert (await store.session(session)).transcript_url is not None
+    assert (await same(store))[0] == [(2, 2, 2, 1), (1, 1, 0, 0)]

@@ -30,14 +30,18 @@ count in the totals) and are left out when the page reads its most active people
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from bot.store.backend import Database
 from bot.store.connection import transaction
 from bot.store.site_links import extract_chat, forget_chats
 
+log = logging.getLogger(__name__)
+
 WINDOW = 4  # "came back": at one of the next four chats (bot/store/site_stats.py)
 _NEVER = 1 << 40  # a rank no chat has: "not this person's first chat"
+_LOCK = 0x73697465  # PostgreSQL advisory lock class of the site's counts ("site")
 
 _PUBLISHED = (
     "SELECT id FROM sessions WHERE community = ? AND state = 'closed'"
@@ -122,8 +126,17 @@ class SiteFigures:
             if row is not None:
                 by_community.setdefault(str(row[0]), set()).add(session_id)
         for community, changed in by_community.items():
-            async with transaction(self._db):
-                await self._sync(community, changed)
+            try:
+                async with transaction(self._db):
+                    await self._sync(community, changed)
+            except Exception:
+                # The chat is published already: its figures must not undo that. Forgotten,
+                # they are counted again from the tallies on the next read (ensure()).
+                log.exception("%s: could not count the site's numbers; recounting later", community)
+                async with transaction(self._db):
+                    await self._db.execute(
+                        "DELETE FROM site_chats WHERE community = ?", (community,)
+                    )
 
     async def sync(self, community: str) -> None:
         """Takes in chats published (or taken down) without :meth:`follow`."""
@@ -131,6 +144,9 @@ class SiteFigures:
             await self._sync(community, set())
 
     async def _sync(self, community: str, changed: set[int]) -> None:
+        if self._db.dialect == "postgresql":  # one count at a time, across instances too
+            await self._db.execute("SELECT pg_advisory_xact_lock(?, hashtext(?))",
+                                   (_LOCK, community))  # fmt: skip
         published = [int(r[0]) for r in await self._db.fetchall(_PUBLISHED, (community,))]
         ranks = {session_id: n for n, session_id in enumerate(published, start=1)}
         stored = {
