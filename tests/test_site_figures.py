@@ -162,3 +162,18 @@ async def test_a_count_that_fails_never_undoes_a_publication_and_is_redone_when_
         session = await seed_chat(store, "c", 1, [Said("local:ann")])  # no error raised
     assert (await store.session(session)).transcript_url is not None
     assert (await same(store))[0] == [(2, 2, 2, 1), (1, 1, 0, 0)]
+
+
+async def test_people_are_named_as_the_latest_published_transcript_shows_them(
+    store: Store,
+) -> None:
+    await seed_chat(store, "c", 0, [Said("local:ann", name="Ann")])
+    second = await seed_chat(store, "c", 1, [Said("local:ann", name="Ann B."), Said("local:bob")])
+    f = await SiteStatsStore(store.db).figures("c", cached=False)
+    assert [p.name for p in f.most_active] == ["Ann B.", "Bob"]
+    await _writes(
+        store, MessageHide(platform="local", channel="main", platform_id="1-0", hidden_at=NOW)
+    )
+    await SiteFigures(store.db).follow(second)
+    f = await SiteStatsStore(store.db).figures("c", cached=False)
+    assert [p.name for p in f.most_active] == ["Ann", "Bob"]

@@ -387,8 +387,9 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     """,
     # 12: the numbers page's figures kept per published chat (bot/store/site_figures.py):
     # each chat's tallies as published, per person their totals and first chat, per chat
-    # its first-timers and who came back; and the links shared in each published chat
-    # (bot/store/site_links.py). Filled on the first read after this migration.
+    # its first-timers and who came back; and the links shared in each published chat and
+    # the names people last used in it (bot/store/site_links.py). Filled on the first read
+    # after this migration.
     """
     CREATE TABLE site_chats (
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -431,6 +432,14 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     );
     CREATE INDEX site_links_by_chat ON site_links (session_id);
     CREATE INDEX site_links_by_url ON site_links (url);
+    CREATE TABLE site_names (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        author_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        said_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, author_key)
+    );
+    CREATE INDEX site_names_by_author ON site_names (author_key, said_at);
     """,
 )
 

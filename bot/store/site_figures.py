@@ -35,7 +35,7 @@ from collections.abc import Iterable
 
 from bot.store.backend import Database
 from bot.store.connection import transaction
-from bot.store.site_links import extract_chat, forget_chats
+from bot.store.site_links import extract_chat, forget_chats, note_names
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,7 @@ class SiteFigures:
             await forget_chats(self._db, community)
             for session_id in [*new, *sorted(changed & stored.keys())]:
                 await extract_chat(self._db, session_id)
+                await note_names(self._db, session_id)
             return
         await self._db.executemany(
             "INSERT INTO site_chats (session_id, community, n, messages, participants,"
@@ -170,6 +171,7 @@ class SiteFigures:
         for session_id in [*new, *sorted(changed & stored.keys())]:
             await self._chat(community, session_id, ranks[session_id])
             await extract_chat(self._db, session_id)  # an edit may change only the text
+            await note_names(self._db, session_id)
 
     async def _chat(self, community: str, session_id: int, n: int) -> None:
         """Takes in one chat's current tallies, and recounts the chats they touch."""

@@ -1,6 +1,7 @@
 """The links shared in a community's published chats, found once per chat when it is
 published or its page is rewritten (bot/store/site_figures.py calls :func:`extract_chat`),
-so the links page reads one row per (message, link) instead of every message's text.
+so the links page reads one row per (message, link) instead of every message's text; and
+at the same moments the names people last used in each chat (:func:`note_names`).
 
 Only shown messages count (not hidden or deleted), as on the transcript pages; people who
 opted out are left out when the page reads them, so opting out needs no rewrite. The
@@ -39,13 +40,34 @@ async def extract_chat(db: Database, session_id: int) -> None:
     await db.executemany("INSERT INTO site_links VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
-async def forget_chats(db: Database, community: str) -> None:
-    """Drops the links of the community's chats that are no longer published."""
-    await db.execute(
-        "DELETE FROM site_links WHERE session_id IN (SELECT id FROM sessions WHERE community = ?)"
-        " AND session_id NOT IN (SELECT session_id FROM site_chats)",
-        (community,),
+async def note_names(db: Database, session_id: int) -> None:
+    """Each person's last non-blank name in one published chat, as its transcript shows
+    it: the numbers page names people by the latest of these (a seek per person, where
+    the latest of all their messages took reading every one of them)."""
+    last: dict[str, tuple[str, str]] = {}
+    for key, name, sent, mid in await db.fetchall(
+        "SELECT author_key, author_name, sent_at, id FROM messages WHERE session_id = ?"
+        " AND deleted_at IS NULL AND hidden_at IS NULL AND trim(author_name) != ''"
+        " ORDER BY sent_at, id",
+        (session_id,),
+    ):
+        last[str(key)] = (str(name), f"{sent} {int(mid):015d}")
+    await db.execute("DELETE FROM site_names WHERE session_id = ?", (session_id,))
+    await db.executemany(
+        "INSERT INTO site_names VALUES (?, ?, ?, ?)",
+        [(session_id, key, name, at) for key, (name, at) in last.items()],
     )
+
+
+async def forget_chats(db: Database, community: str) -> None:
+    """Drops the links and names of the community's chats that are no longer published."""
+    for table in ("site_links", "site_names"):
+        await db.execute(
+            f"DELETE FROM {table} WHERE session_id IN"
+            " (SELECT id FROM sessions WHERE community = ?)"
+            " AND session_id NOT IN (SELECT session_id FROM site_chats)",
+            (community,),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,15 +205,13 @@ class SiteStatsStore:
         )
 
     async def _names(self, keys: list[str]) -> dict[str, str]:
-        """The latest non-blank display name of each person, as transcripts show them."""
+        """The latest non-blank name of each person in the published transcripts."""
         names: dict[str, str] = {}
         for key in keys:
-            async with self._db.execute(
-                "SELECT author_name FROM messages WHERE author_key = ? AND trim(author_name) != ''"
-                " ORDER BY sent_at DESC, id DESC LIMIT 1",
+            row = await self._db.fetchone(
+                "SELECT name FROM site_names WHERE author_key = ? ORDER BY said_at DESC LIMIT 1",
                 (key,),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row is not None:
                 names[key] = str(row[0])
         return names
