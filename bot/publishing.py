@@ -11,6 +11,7 @@ from urllib.request import url2pathname
 from bot.i18n import Messages
 from bot.site.chatnav import ChatNav, chat_nav
 from bot.store import MessageWriter, Store
+from bot.store.site_figures import SiteFigures
 from bot.transcript.build import build_transcript
 from bot.transcript.publish import transcript_url, write_transcript
 from bot.transcript.stamp import page_stamp
@@ -58,6 +59,7 @@ async def write_page(
     stamp = page_stamp(source, nav)  # the static export copies the page while it holds
     folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav, stamp=stamp)
     log.info("%s: transcript written to %s", source.session.slug, folder)
+    await SiteFigures(store.db).follow(session_id)  # the numbers show what the page shows
     return source.session.slug, nav
 
 

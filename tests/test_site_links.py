@@ -13,12 +13,12 @@ import aiohttp
 import pytest
 
 from bot.site.context import SiteContext
-from bot.site.links import collect, links
+from bot.site.links import links, links_view
 from bot.site.mount import CSP, SiteMount
 from bot.site.urlnorm import extract, normalise
 from bot.store import MessageWriter, Store
 from bot.store.privacy import PrivacyStore
-from bot.store.site_stats import SiteStatsStore
+from bot.store.site_figures import SiteFigures
 from bot.store.writer import MessageHide, MessageRemoval
 from bot.web import WebServer
 from tests.site_data import Source, site_config
@@ -86,7 +86,7 @@ async def seeded(tmp: Path) -> Store:
     """hcsmeu's chats: one link shared three ways, and links that must not be listed."""
     config = site_config(tmp)
     store = await Store.open(config.resolve(config.bot.database))
-    await seed_chat(
+    first = await seed_chat(
         store,
         "hcsmeu",
         0,
@@ -109,8 +109,20 @@ async def seeded(tmp: Path) -> Store:
     )
     await writer.flush()
     await writer.close()
+    await SiteFigures(store.db).follow(first)  # as rewriting its page does (write_page)
     await PrivacyStore(store.db).opt_out("local:zed", NOW)
     return store
+
+
+def context(tmp: Path, store: Store) -> SiteContext:
+    config = site_config(tmp)
+    return SiteContext(
+        config=config,
+        community=config.communities[0],
+        store=store,
+        now=NOW,
+        transcripts_root=tmp / "pages",
+    )
 
 
 async def test_a_link_shared_three_ways_is_listed_once_with_its_chats_and_questions(
@@ -118,9 +130,11 @@ async def test_a_link_shared_three_ways_is_listed_once_with_its_chats_and_questi
 ) -> None:
     store = await seeded(tmp_path)
     try:
-        found = collect(await SiteStatsStore(store.db).shared_links("hcsmeu"))
+        view = await links_view(context(tmp_path, store), 1)
     finally:
         await store.close()
+    assert view is not None
+    found = view.links
     assert [(link.url, link.shared) for link in found] == [
         ("https://example.org/guide", 3),
         ("https://other.net/", 1),
@@ -134,16 +148,8 @@ async def test_the_page_lists_links_without_ever_fetching_one(
     tmp_path: Path, no_network: list[Any]
 ) -> None:
     store = await seeded(tmp_path)
-    config = site_config(tmp_path)
-    ctx = SiteContext(
-        config=config,
-        community=config.communities[0],
-        store=store,
-        now=NOW,
-        transcripts_root=tmp_path / "pages",
-    )
     try:
-        page = await links(ctx, {})
+        page = await links(context(tmp_path, store), {})
     finally:
         await store.close()
     assert no_network == []
@@ -198,3 +204,36 @@ async def test_links_and_texts_from_participants_stay_inert(tmp_path: Path) -> N
     for href in re.findall(r'href="([^"]*)"', body):
         assert href.startswith(("https://", "http://", "../", "./", "#")) or "/" not in href[:1]
     assert re.search(r"""<a [^>]*on\w+=""", body) is None
+
+
+async def test_the_links_come_fifty_a_page_most_shared_first(tmp_path: Path) -> None:
+    config = site_config(tmp_path)
+    store = await Store.open(config.resolve(config.bot.database))
+    said = [Said("local:ann", f"see https://ex.org/{i}") for i in range(60)]
+    await seed_chat(store, "hcsmeu", 0, said)
+    await seed_chat(store, "hcsmeu", 1, [Said("local:bob", "again https://ex.org/59")])
+    server = WebServer(
+        tmp_path / "pages", "127.0.0.1", 0, mounts=[SiteMount(Source(config, store))]
+    )
+    await server.start()
+    base = f"http://127.0.0.1:{server.port}/hcsmeu/links/"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base) as r:
+                first = await r.text()
+            async with http.get(f"{base}2/") as r:
+                second = await r.text()
+            async with http.get(f"{base}3/") as r:
+                assert r.status == 404
+    finally:
+        await server.close()
+        await store.close()
+    listed = re.findall(r'class="url" href="https://ex.org/(\d+)"', first)
+    assert listed == ["59", *map(str, range(49))]  # shared twice, then in order shared
+    assert re.findall(r'class="url" href="https://ex.org/(\d+)"', second) == [
+        str(i) for i in range(49, 59)
+    ]
+    assert 'href="2/"' in first
+    assert 'rel="next"' in first
+    assert '<ol class="links" start="51">' in second
+    assert 'rel="prev"' in second

@@ -18,6 +18,7 @@ from bot.store.backend import Location
 from bot.store.backend.sqlite import SqliteDatabase
 from bot.store.migrations import MIGRATIONS, script
 from bot.store.privacy import PrivacyStore
+from bot.store.site_figures import SiteFigures
 from bot.store.site_stats import CommunityFigures, SiteStatsStore
 from bot.store.writer import MessageEdit, MessageHide, MessageRemoval
 from tests.site_seed import Said, seed_chat
@@ -53,8 +54,7 @@ def community(locale: str = "en") -> CommunityConfig:
 async def store(db_location: Location) -> AsyncIterator[Store]:
     """On each backend: SQLite, and PostgreSQL's tallies kept by its own triggers."""
     store = await Store.open(db_location)
-    for n, said in enumerate(CHATS):
-        await seed_chat(store, "c", n, said)
+    ids = [await seed_chat(store, "c", n, said) for n, said in enumerate(CHATS)]
     await seed_chat(store, "c", 9, [Said("local:ann", "not closed yet")], closed=False)
     await seed_chat(store, "other", 0, [Said("local:ann", "another community")])
     writer = MessageWriter(store.path)
@@ -66,6 +66,7 @@ async def store(db_location: Location) -> AsyncIterator[Store]:
         writer.submit(w)
     await writer.flush()
     await writer.close()
+    await SiteFigures(store.db).follow(ids[2])  # as rewriting its page does (write_page)
     await PrivacyStore(store.db).opt_out("local:zed", NOW)
     try:
         yield store
@@ -227,14 +228,20 @@ async def test_names_titles_and_questions_from_outside_stay_text(tmp_path: Path)
 async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
     tmp_path: Path,
 ) -> None:
-    """Migration 6 counts the messages already stored; the triggers count the rest."""
+    """Migration 6 counts the messages already stored; the triggers count the rest; the
+    first read after migration 12 keeps the figures of the chats published before it."""
     path = tmp_path / "old.db"
     db = await SqliteDatabase.open(path)  # a database of the hashchat before migration 6
     for number, migration in enumerate(MIGRATIONS[:5], start=1):
         body = script(migration, "sqlite")
         await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
     store = Store(db, path)
-    await seed_chat(store, "c", 0, CHATS[0])
+    old = await seed_chat(store, "c", 0, CHATS[0], closed=False)
+    await db.execute(  # published by that hashchat: no figures kept yet (migration 12)
+        "UPDATE sessions SET state = 'closed', transcript_url = 'http://127.0.0.1/c/' WHERE id = ?",
+        (old,),
+    )
+    await db.commit()
     await store.close()
     store = await Store.open(path)  # migrates from 5 on
     try:

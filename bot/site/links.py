@@ -1,9 +1,10 @@
 """The resources page: every link shared in the community's chats, once, with how often
-it was shared, in which chats and under which questions.
+it was shared, in which chats and under which questions; most shared first, fifty a page.
 
-Links come from the text of the messages a transcript shows, of people who have not
-opted out (bot/store/site_stats.py); they are normalised (bot/site/urlnorm.py) and only
-ever written into the page, escaped: hashchat never requests them.
+Links are found once per chat when it is published or its page is rewritten, in the text
+of the messages a transcript shows (bot/store/site_links.py, normalised by
+bot/site/urlnorm.py); people who opted out are left out. They are only ever written into
+the page, escaped: hashchat never requests them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from bot.i18n import Messages
 from bot.site import urls
 from bot.site.context import Rendered, SiteContext
 from bot.site.render import render_page
-from bot.site.urlnorm import extract, normalise
-from bot.store.site_stats import SharedMessage, SiteStatsStore
+from bot.store.site_figures import ensure
+from bot.store.site_links import LinkShare, SiteLinksStore
+from bot.store.site_stats import SiteStatsStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +53,31 @@ class _Tally:
     questions: dict[tuple[str, int], QuestionRef] = field(default_factory=dict)
 
 
-def collect(messages: Sequence[SharedMessage]) -> list[SharedLink]:
+@dataclass(frozen=True, slots=True)
+class LinksView:
+    community: CommunityConfig
+    links: tuple[SharedLink, ...]
+    page: int  # from 1
+    pages: int
+
+
+ChatInfo = tuple[str, str, datetime, dict[int, str]]  # slug, title, start, question texts
+
+
+def collect(shares: Sequence[LinkShare], chats: Mapping[int, ChatInfo]) -> list[SharedLink]:
     """Most shared first, then in the order they were first shared."""
     tallies: dict[str, _Tally] = {}
-    for m in messages:
-        found = {u for u in map(normalise, extract(m.text)) if u is not None}
-        chat = ChatRef(m.slug, m.chat_title, m.starts_at)
-        for url in sorted(found):
-            t = tallies.get(url)
-            if t is None:
-                t = tallies[url] = _Tally(first=len(tallies))
-            t.shared += 1
-            t.chats.setdefault(m.slug, chat)
-            for n in sorted(m.questions):
-                if n in m.question_texts:
-                    t.questions.setdefault((m.slug, n), QuestionRef(chat, n, m.question_texts[n]))
+    for s in shares:
+        slug, title, start, texts = chats[s.session_id]
+        chat = ChatRef(slug, title, start)
+        t = tallies.get(s.url)
+        if t is None:
+            t = tallies[s.url] = _Tally(first=len(tallies))
+        t.shared += 1
+        t.chats.setdefault(slug, chat)
+        for n in sorted(s.questions):
+            if n in texts:  # a stray "A7" is general discussion
+                t.questions.setdefault((slug, n), QuestionRef(chat, n, texts[n]))
     ranked = sorted(tallies.items(), key=lambda kv: (-kv[1].shared, kv[1].first))
     return [
         SharedLink(
@@ -78,15 +90,48 @@ def collect(messages: Sequence[SharedMessage]) -> list[SharedLink]:
     ]
 
 
-def render_links(community: CommunityConfig, links: Sequence[SharedLink]) -> str:
+def render_links(view: LinksView) -> str:
     """Pure: the collected links in, the page out."""
-    here = urls.links(community.id)
-    label = Messages(community.locale).gettext("Links")
-    return render_page(
-        "site/links.html", community=community, here=here, crumbs=((label, here),), links=links
+    c = view.community
+    here = urls.links(c.id, view.page)
+    label = Messages(c.locale).gettext("Links")
+    crumbs: tuple[tuple[str, str], ...] = ((label, urls.links(c.id)),)
+    if view.page > 1:
+        crumbs = (*crumbs, (str(view.page), here))
+    return render_page("site/links.html", community=c, here=here, crumbs=crumbs, view=view)
+
+
+async def links_view(ctx: SiteContext, page: int) -> LinksView | None:
+    """None for a page past the last: the mount answers 404."""
+    c = ctx.community
+    await ensure(ctx.store.db, c.id)
+    store = SiteLinksStore(ctx.store.db)
+    pages = max(1, -(-(await store.count(c.id)) // urls.LINKS_PER_PAGE))
+    if not 1 <= page <= pages:
+        return None
+    shares = await store.page(
+        c.id, offset=(page - 1) * urls.LINKS_PER_PAGE, limit=urls.LINKS_PER_PAGE
     )
+    chats = {i: (slug, title, start, qs) for i, slug, title, start, qs in
+             await SiteStatsStore(ctx.store.db).chats(c.id)}  # fmt: skip
+    return LinksView(c, tuple(collect(shares, chats)), page, pages)
 
 
 async def links(ctx: SiteContext, params: Mapping[str, str]) -> Rendered | None:
-    shared = await SiteStatsStore(ctx.store.db).shared_links(ctx.community.id)
-    return Rendered(render_links(ctx.community, collect(shared)))
+    view = await links_view(ctx, 1)
+    return None if view is None else Rendered(render_links(view))
+
+
+async def more_links(ctx: SiteContext, params: Mapping[str, str]) -> Rendered | None:
+    n = params.get("n", "")
+    if not n.isdecimal() or int(n) < 2 or n != str(int(n)):
+        return None  # page 1 is links/ itself; "02" would be a second address for page 2
+    view = await links_view(ctx, int(n))
+    return None if view is None else Rendered(render_links(view))
+
+
+async def more_links_pages(ctx: SiteContext) -> list[dict[str, str]]:
+    await ensure(ctx.store.db, ctx.community.id)
+    total = await SiteLinksStore(ctx.store.db).count(ctx.community.id)
+    pages = max(1, -(-total // urls.LINKS_PER_PAGE))
+    return [{"n": str(n)} for n in range(2, pages + 1)]

@@ -37,6 +37,7 @@ PAGES: tuple[Page, ...] = (
     Page("search/", search.search_page),
     Page("stats/", stats.stats),
     Page("links/", links.links),
+    Page("links/{n}/", links.more_links, links.more_links_pages),
     Page("calendar.ics", feed_pages.calendar_feed),
     Page("calendar/{uid}.ics", feed_pages.calendar_file, feed_pages.calendar_files),
     Page("feed.atom", feed_pages.atom_page),

@@ -13,6 +13,7 @@ ASSETS = "/_site/"
 CSS = "/_site/site.css"
 JS = "/_site/site.js"
 PER_PAGE = 20  # past chats per page of the home and its older pages
+LINKS_PER_PAGE = 50  # links per page of the links page
 
 
 def home(community: str) -> str:
@@ -37,8 +38,9 @@ def stats(community: str) -> str:
     return f"/{community}/stats/"
 
 
-def links(community: str) -> str:
-    return f"/{community}/links/"
+def links(community: str, page: int = 1) -> str:
+    """Page 1 lists the most shared links; the next ones are ``links/2/``, ``links/3/``..."""
+    return f"/{community}/links/" if page <= 1 else f"/{community}/links/{page}/"
 
 
 def calendar(community: str) -> str:

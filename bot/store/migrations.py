@@ -385,6 +385,62 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         expires_at INTEGER NOT NULL
     );
     """,
+    # 12: the numbers page's figures kept per published chat (bot/store/site_figures.py):
+    # each chat's tallies as published, per person their totals and first chat, per chat
+    # its first-timers and who came back; and the links shared in each published chat and
+    # the names people last used in it (bot/store/site_links.py). Filled on the first read
+    # after this migration.
+    """
+    CREATE TABLE site_chats (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        community TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        participants INTEGER NOT NULL,
+        first_timers INTEGER NOT NULL,
+        returned INTEGER NOT NULL,
+        PRIMARY KEY (session_id)
+    );
+    CREATE INDEX site_chats_by_rank ON site_chats (community, n);
+    CREATE TABLE site_attendance (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        author_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        PRIMARY KEY (session_id, author_key, platform)
+    );
+    CREATE INDEX site_attendance_by_author ON site_attendance (author_key);
+    CREATE TABLE site_people (
+        community TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        messages INTEGER NOT NULL,
+        answers INTEGER NOT NULL,
+        chats INTEGER NOT NULL,
+        first_n INTEGER NOT NULL,
+        PRIMARY KEY (community, author_key, platform)
+    );
+    CREATE TABLE site_links (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        author_key TEXT NOT NULL,
+        questions TEXT NOT NULL,
+        sort_key TEXT NOT NULL,
+        PRIMARY KEY (message_id, url)
+    );
+    CREATE INDEX site_links_by_chat ON site_links (session_id);
+    CREATE INDEX site_links_by_url ON site_links (url);
+    CREATE TABLE site_names (
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        author_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        said_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, author_key)
+    );
+    CREATE INDEX site_names_by_author ON site_names (author_key, said_at);
+    """,
 )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.store.backend import Database
 from bot.store.codec import ts
 from bot.store.connection import transaction
+from bot.store.site_figures import SiteFigures
 
 FORGOTTEN = "(forgotten)"
 
@@ -45,6 +46,7 @@ class PrivacyStore:
             deleted = cur.rowcount
             for sql, args in statements[1:]:
                 await self._db.execute(sql, args)
+        await SiteFigures(self._db).follow(*published)  # the numbers without them at once
         return deleted, published
 
     async def opt_out(self, user: str, at: datetime) -> bool:
@@ -80,3 +82,4 @@ class PrivacyStore:
             await self._db.execute(
                 "UPDATE sessions SET transcript_url = NULL WHERE id = ?", (session_id,)
             )
+        await SiteFigures(self._db).follow(session_id)  # taken down: the ranks after it move

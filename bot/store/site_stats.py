@@ -1,4 +1,4 @@
-"""A community's numbers across its chats, and the messages that shared links, for the site.
+"""A community's numbers across its chats, for the site's numbers page.
 
 What counts: the community's published chats (closed, with a transcript page), and in
 them the messages a transcript shows (hidden and deleted ones never count, so the totals
@@ -9,8 +9,9 @@ their links are not listed. People who sent ``forgetme`` are gone from the store
 
 A person is one ``(platform, user id)``: the same human on two platforms counts twice.
 
-The counting is done in SQL over per-chat tallies that triggers keep in step with the
-messages (migration 7), so the page reads a few thousand rows, not 400,000 messages.
+The first-timers, who came back, the platforms and the people are kept per published chat
+when it is published or changes (bot/store/site_figures.py), so the page reads a few
+hundred rows; the answers per question come from the per-chat tallies of migration 7.
 """
 
 from __future__ import annotations
@@ -23,46 +24,19 @@ from datetime import datetime
 
 from bot.store.backend import Database
 from bot.store.codec import decode_questions, parse_ts
+from bot.store.site_figures import WINDOW, ensure
 
-RETENTION_WINDOW = 4  # "came back": at one of the next four chats of the community
+RETENTION_WINDOW = WINDOW  # "came back": at one of the next four chats of the community
 
-_SHOWN = "m.deleted_at IS NULL AND m.hidden_at IS NULL"
-
-# Chats in order; ``pa`` is one row per (chat, person) with their messages and answers.
-_BASE = """
-WITH chats AS (
-    SELECT id, ROW_NUMBER() OVER (ORDER BY starts_at, id) AS n FROM sessions
-    WHERE community = ? AND state = 'closed' AND transcript_url IS NOT NULL
-),
-pa AS MATERIALIZED (
-    SELECT c.n, p.author_key, p.platform, p.messages AS msgs, p.answers
-    FROM chats c JOIN chat_people p ON p.session_id = c.id
-    WHERE p.messages > 0
+# Kept per published chat by bot/store/site_figures.py: a few hundred rows per community.
+_PLATFORMS = (
+    "SELECT platform, SUM(messages), COUNT(DISTINCT author_key) FROM site_people"
+    " WHERE community = ? GROUP BY platform"
 )
-"""
-
-_FIGURES = (
-    _BASE
-    + """,
-marked AS (
-    SELECT n, msgs,
-        CASE WHEN n = MIN(n) OVER (PARTITION BY author_key) THEN 1 ELSE 0 END AS first_time,
-        CASE WHEN LEAD(n) OVER (PARTITION BY author_key ORDER BY n) - n <= ? THEN 1 ELSE 0 END
-            AS came_back
-    FROM pa
-)
-SELECT 'chat', CAST(n AS TEXT), SUM(msgs), COUNT(*), SUM(first_time), SUM(came_back)
-    FROM marked GROUP BY n
-UNION ALL
-SELECT 'platform', platform, SUM(msgs), COUNT(DISTINCT author_key), 0, 0
-    FROM pa GROUP BY platform
-UNION ALL
-SELECT 'person', * FROM (
-    SELECT author_key, SUM(msgs), SUM(answers), COUNT(*), 0 FROM pa
-    WHERE author_key NOT IN (SELECT user FROM optouts)
-    GROUP BY author_key ORDER BY SUM(msgs) DESC, SUM(answers) DESC, author_key LIMIT ?
-) AS people
-"""
+_PEOPLE = (
+    "SELECT author_key, SUM(messages), SUM(answers), SUM(chats) FROM site_people"
+    " WHERE community = ? AND author_key NOT IN (SELECT user FROM optouts)"
+    " GROUP BY author_key ORDER BY SUM(messages) DESC, SUM(answers) DESC, author_key LIMIT ?"
 )
 
 
@@ -128,18 +102,6 @@ class CommunityFigures:
         return sum(c.messages for c in self.chats)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SharedMessage:
-    """A shown message whose text holds a link, with where it was said."""
-
-    slug: str
-    chat_title: str
-    starts_at: datetime
-    questions: frozenset[int]
-    question_texts: dict[int, str]
-    text: str
-
-
 # The last figures of each community per connection, with the stamp they were read at.
 _Cached = dict[tuple[str, int], tuple[object, "CommunityFigures"]]
 _CACHE: weakref.WeakKeyDictionary[Database, _Cached] = weakref.WeakKeyDictionary()
@@ -173,7 +135,7 @@ class SiteStatsStore:
         known[(community, top)] = (stamp, figures)
         return figures
 
-    async def _chats(self, community: str) -> list[tuple[int, str, str, datetime, dict[int, str]]]:
+    async def chats(self, community: str) -> list[tuple[int, str, str, datetime, dict[int, str]]]:
         """(id, slug, title, start, question texts) of the closed chats, oldest first."""
         async with self._db.execute(
             "SELECT s.id, s.slug, json_extract(s.plan_json, '$.title'),"
@@ -195,21 +157,27 @@ class SiteStatsStore:
             for i, slug, title, start, qs in rows
         ]
 
+    async def _per_chat(self, community: str) -> dict[int, tuple[int, ...]]:
+        """(messages, participants, first-timers, returned) per published chat, by rank."""
+        await ensure(self._db, community)
+        rows = await self._db.fetchall(
+            "SELECT n, messages, participants, first_timers, returned FROM site_chats"
+            " WHERE community = ?",
+            (community,),
+        )
+        return {int(r[0]): tuple(int(v) for v in r[1:]) for r in rows}
+
     async def _figures(self, community: str, top: int) -> CommunityFigures:
-        chats = await self._chats(community)
-        per_chat: dict[int, tuple[int, int, int, int]] = {}
-        platforms: list[PlatformShare] = []
-        people: list[tuple[str, int, int, int]] = []
-        async with self._db.execute(_FIGURES, (community, RETENTION_WINDOW, top)) as cur:
-            for kind, key, a, b, c, d in await cur.fetchall():
-                if kind == "chat":
-                    per_chat[int(key)] = (int(a), int(b), int(c), int(d))
-                elif kind == "platform":
-                    platforms.append(
-                        PlatformShare(platform=str(key), messages=int(a), participants=int(b))
-                    )
-                else:
-                    people.append((str(key), int(a), int(b), int(c)))
+        chats = await self.chats(community)
+        per_chat = await self._per_chat(community)
+        platforms = [
+            PlatformShare(platform=str(p), messages=int(m), participants=int(n))
+            for p, m, n in await self._db.fetchall(_PLATFORMS, (community,))
+        ]
+        people = [
+            (str(k), int(m), int(a), int(c))
+            for k, m, a, c in await self._db.fetchall(_PEOPLE, (community, top))
+        ]
         names = await self._names([p[0] for p in people])
         figures = []
         for n, (_, slug, title, start, _qs) in enumerate(chats, start=1):
@@ -237,15 +205,13 @@ class SiteStatsStore:
         )
 
     async def _names(self, keys: list[str]) -> dict[str, str]:
-        """The latest non-blank display name of each person, as transcripts show them."""
+        """The latest non-blank name of each person in the published transcripts."""
         names: dict[str, str] = {}
         for key in keys:
-            async with self._db.execute(
-                "SELECT author_name FROM messages WHERE author_key = ? AND trim(author_name) != ''"
-                " ORDER BY sent_at DESC, id DESC LIMIT 1",
+            row = await self._db.fetchone(
+                "SELECT name FROM site_names WHERE author_key = ? ORDER BY said_at DESC LIMIT 1",
                 (key,),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row is not None:
                 names[key] = str(row[0])
         return names
@@ -281,30 +247,3 @@ class SiteStatsStore:
             )
             for (sid, number), n in ranked[:top]
         )
-
-    async def shared_links(self, community: str) -> list[SharedMessage]:
-        """Shown messages of people who have not opted out whose text may hold a link."""
-        chats = {c[0]: c for c in await self._chats(community)}
-        async with self._db.execute(
-            "SELECT m.session_id, m.questions, m.text FROM messages m"
-            " JOIN sessions s ON s.id = m.session_id"
-            f" WHERE s.community = ? AND s.state = 'closed' AND s.transcript_url IS NOT NULL"
-            f" AND {_SHOWN}"
-            " AND m.author_key NOT IN (SELECT user FROM optouts)"
-            " AND (instr(m.text, 'http') > 0 OR instr(m.text, 'HTTP') > 0"
-            " OR instr(m.text, 'www.') > 0)"
-            " ORDER BY s.starts_at, m.sent_at, m.id",
-            (community,),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [
-            SharedMessage(
-                slug=chats[int(sid)][1],
-                chat_title=chats[int(sid)][2],
-                starts_at=chats[int(sid)][3],
-                questions=decode_questions(str(qs)),
-                question_texts=chats[int(sid)][4],
-                text=str(text),
-            )
-            for sid, qs, text in rows
-        ]

@@ -17,6 +17,7 @@ from bot.store.codec import (
 from bot.store.connection import transaction
 from bot.store.leadership import LeaseStore, fenced_claim_sql
 from bot.store.migrations import migrate
+from bot.store.site_figures import set_publication
 from bot.store.transcript_rows import MESSAGE_COLUMNS, message_record, question_posts
 from bot.timeline import PlannedStep, SessionPlan, StepKind
 from bot.transcript.model import (
@@ -181,8 +182,7 @@ class Store:
             return [self._session(r) for r in await cur.fetchall()]
 
     async def set_state(self, session_id: int, state: str) -> None:
-        async with transaction(self.db):
-            await self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (state, session_id))
+        await set_publication(self.db, session_id, "state", state)
 
     async def set_paused(self, session_id: int, when: datetime | None) -> None:
         async with transaction(self.db):
@@ -192,10 +192,7 @@ class Store:
             )
 
     async def set_transcript_url(self, session_id: int, url: str) -> None:
-        async with transaction(self.db):
-            await self.db.execute(
-                "UPDATE sessions SET transcript_url = ? WHERE id = ?", (url, session_id)
-            )
+        await set_publication(self.db, session_id, "transcript_url", url)
 
     # steps and posts ------------------------------------------------------------------
 

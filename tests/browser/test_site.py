@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from bot.site.pages import PAGES
 from tests.browser.conftest import COMMUNITY, PARIS, SUMMER, OpenPage, Site
-from tests.browser.pages import assert_accessible, assert_inert, screenshot
+from tests.browser.pages import assert_accessible, assert_inert, axe_violations, screenshot
 
 # Every HTML page of the registry without parameters (home, search, numbers, links as
 # they join it), and a published transcript.
@@ -112,3 +112,32 @@ def test_hostile_text_never_widens_a_page_past_a_phone(
     page = open_page(page_url(site, name), width=390)
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= 390, f"{name} is {overflow} px wide in a 390 px window"
+
+
+@pytest.mark.parametrize(
+    ("name", "regions"),
+    [
+        ("home", ["Past chats"]),
+        (
+            "stats",
+            [
+                "Every chat in numbers",
+                "Questions that drew most answers",
+                "Messages per platform",
+                "Most active participants",
+            ],
+        ),
+    ],
+)
+def test_scrolling_tables_are_named_and_reached_by_keyboard_on_a_phone(
+    site: Site, open_page: OpenPage, name: str, regions: list[str]
+) -> None:
+    """axe's scrollable-region-focusable: a table wider than a phone scrolls in a box a
+    keyboard can reach (and scroll with its arrows), named for screen readers."""
+    page = open_page(page_url(site, name), width=390, bypass_csp=True)
+    for region in regions:
+        box = page.get_by_role("region", name=region, exact=True)
+        box.focus()
+        expect(box).to_be_focused()
+    found = [v["id"] for v in axe_violations(page, ("minor", "moderate", "serious", "critical"))]
+    assert "scrollable-region-focusable" not in found
