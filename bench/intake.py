@@ -269,6 +269,16 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             acks[0] = 0
             await _post(info, "/_control/preload", stand.preload(info, n))
             marks["t0"], marks["cpu0"] = time.perf_counter(), _cpu()
+            import gc
+            gcs = [0.0, 0, 0.0]
+            def cb(phase, info):
+                if phase == "start": gcs[2] = time.perf_counter()
+                else:
+                    gcs[0] += time.perf_counter() - gcs[2]; gcs[1] += info["generation"] == 2
+            gc.callbacks.append(cb)
+            if os.environ.get("BENCH_NOGC"): gc.disable()
+            if "freeze" in os.environ.get("BENCH_GC", ""): gc.freeze()
+            if "thr" in os.environ.get("BENCH_GC", ""): gc.set_threshold(20000, 50, 100)
             profile = _profiler()
             stand.nudge(platform)
             await asyncio.wait_for(all_acked.wait(), timeout=600)
@@ -284,6 +294,7 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
         "cpu": cpu,
         "ack_lag_ms": (marks["ack"] - marks.get("commit", marks["ack"])) * 1000,
         "commit_seconds": marks.get("commit", marks["ack"]) - marks["t0"],
+        "gc": gcs[:2],
     }
 
 
@@ -359,7 +370,7 @@ def bench_platform(name: str, n: int, pairs: int, tmp: Path) -> dict[str, Any]:
             print(
                 f"  {name} pair {pair + 1}: bare {n / b['seconds']:8.0f} msg/s,"
                 f" hashchat {n / h['seconds']:8.0f} msg/s, ratio"
-                f" {b['seconds'] / h['seconds']:.2f}, ack lag {h['ack_lag_ms']:.1f} ms",
+                f" {b['seconds'] / h['seconds']:.2f}, ack lag {h['ack_lag_ms']:.1f} ms {h['gc']}",
                 flush=True,
             )
     finally:
