@@ -42,7 +42,7 @@ def plain_message(update: Mapping[str, Any]) -> IncomingMessage | None:
         # to the library, for the text of the bot's post it answers.
         if type(replied) is not dict:
             return None
-        if "forum_topic_created" not in replied and (
+        if replied.get("forum_topic_created") is None and (
             topic is None or replied.get("message_id") != topic
         ):
             return None
