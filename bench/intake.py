@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import resource
@@ -180,6 +181,23 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+class _CollectorTime:
+    """Time spent in Python's cycle collector from now to ``stop`` (bot/collector.py)."""
+
+    def __init__(self) -> None:
+        self.seconds, self._began = 0.0, 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._note)
+
+
 def _profiler() -> cProfile.Profile | None:
     """With BENCH_PROFILE=FILE, the hashchat side profiles its event-loop thread from the
     preload to the N-th acknowledgement into FILE (pstats)."""
@@ -269,10 +287,12 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
             acks[0] = 0
             await _post(info, "/_control/preload", stand.preload(info, n))
             marks["t0"], marks["cpu0"] = time.perf_counter(), _cpu()
+            collecting = _CollectorTime()
             profile = _profiler()
             stand.nudge(platform)
             await asyncio.wait_for(all_acked.wait(), timeout=600)
             cpu = _cpu() - marks["cpu0"]
+            collecting.stop()
             if profile is not None:
                 profile.disable()
                 profile.dump_stats(os.environ["BENCH_PROFILE"])
@@ -284,6 +304,7 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
         "cpu": cpu,
         "ack_lag_ms": (marks["ack"] - marks.get("commit", marks["ack"])) * 1000,
         "commit_seconds": marks.get("commit", marks["ack"]) - marks["t0"],
+        "gc_ms": collecting.seconds * 1000,
     }
 
 
@@ -359,7 +380,8 @@ def bench_platform(name: str, n: int, pairs: int, tmp: Path) -> dict[str, Any]:
             print(
                 f"  {name} pair {pair + 1}: bare {n / b['seconds']:8.0f} msg/s,"
                 f" hashchat {n / h['seconds']:8.0f} msg/s, ratio"
-                f" {b['seconds'] / h['seconds']:.2f}, ack lag {h['ack_lag_ms']:.1f} ms",
+                f" {b['seconds'] / h['seconds']:.2f}, ack lag {h['ack_lag_ms']:.1f} ms,"
+                f" GC {h['gc_ms']:.0f} ms",
                 flush=True,
             )
     finally:
@@ -374,6 +396,7 @@ def bench_platform(name: str, n: int, pairs: int, tmp: Path) -> dict[str, Any]:
         "bare_cpu_us": statistics.median(r["cpu"] / n * 1e6 for r in bare),
         "hashchat_cpu_us": statistics.median(r["cpu"] / n * 1e6 for r in ours),
         "ack_lag_ms": max(r["ack_lag_ms"] for r in ours),
+        "hashchat_gc_ms": statistics.median(r["gc_ms"] for r in ours),
         "ack_rate": statistics.median(n / r["seconds"] for r in ours),
         "commit_rate": statistics.median(n / r["commit_seconds"] for r in ours),
         "bare_rss_mb": max(r["rss_mb"] for r in bare),

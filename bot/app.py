@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import collector
 from bot.actions import Mutes
 from bot.agenda_overrides import plan_for
 from bot.alarm import Alarm
@@ -221,6 +222,7 @@ class App:
             self._exit.push_async_callback(platform.close)
         await self.runner.notices.release()
         await self.runner.restore()
+        collector.tune()  # before the messages come in bursts
         for platform in self.platforms.values():
             self._tasks.append(
                 asyncio.create_task(self.tracker.consume(platform), name=f"events:{platform.name}")

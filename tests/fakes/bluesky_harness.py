@@ -46,6 +46,9 @@ class Host:
     async def set_cursor(self, key: str, value: str) -> None:
         self.cursors[key] = value
 
+    async def move_cursor(self, key: str, value: str) -> None:
+        await self.set_cursor(key, value)
+
     async def alert(self, alert: Alert) -> None:
         self.alerts.append(alert)
 

@@ -46,6 +46,7 @@ class Reading:
         self.cursor = Cursor(None)
         self._emitted: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._moving: asyncio.Task[None] | None = None  # the batch's position, once
         self._http: aiohttp.ClientSession | None = None
         self._start_us = 0
         self._backlog_told = False
@@ -76,20 +77,32 @@ class Reading:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._moving is not None:  # the last batch's position still goes
+            await asyncio.gather(self._moving, return_exceptions=True)
         if self._http is not None:
             await self._http.close()
 
     async def acknowledged(self, key: str) -> None:
-        if self.cursor.acknowledged(key):
+        """Acknowledgements come a committed batch at a time: the position (and what is
+        stored past it) is moved once for the batch, after its last one, and saved
+        with the core's next commit, never in a transaction per post."""
+        if self.cursor.acknowledged(key) and self._moving is None:
+            self._moving = asyncio.get_running_loop().create_task(self._move())
+
+    async def _move(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the rest of the batch's acknowledgements first
             await self._save(urgent=True)
+        finally:
+            self._moving = None
 
     async def _save(self, *, urgent: bool) -> None:
         value = self.cursor.to_save(urgent=urgent)
         if value is not None and self.host is not None:
-            await self.host.set_cursor(CURSOR_KEY, str(value))
+            await self.host.move_cursor(CURSOR_KEY, str(value))
         if urgent and self.host is not None:
             ahead = sorted(k for k in self.cursor.stored_ahead if not k.startswith("deleted:"))
-            await self.host.set_cursor(AHEAD_KEY, json.dumps(ahead))
+            await self.host.move_cursor(AHEAD_KEY, json.dumps(ahead))
 
     # the stream -------------------------------------------------------------------------
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from bot.platforms.discord.lib import discord
 
 
 class Listener(Protocol):
+    def take_raw(self, data: dict[str, Any]) -> bool:
+        """A MESSAGE_CREATE payload; True when taken as it is (the common message),
+        False to have discord.py build its ``discord.Message`` for ``received``."""
+        ...
+
     def received(
         self,
         item: discord.Message | discord.RawMessageUpdateEvent | discord.RawMessageDeleteEvent,
@@ -23,6 +29,9 @@ class Listener(Protocol):
     def guild_available(self) -> None: ...
 
     def resumed(self) -> None: ...
+
+
+_ITEMS = frozenset({"message", "raw_message_edit", "raw_message_delete"})
 
 
 def intents(*, read_content: bool) -> discord.Intents:
@@ -57,6 +66,7 @@ class Gateway(discord.Client):
         self.listener = listener
         self.read_content = read_content
         self.identify_delay = identify_delay
+        self._take_plain_messages()
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """discord.py waits 5 seconds before identifying again, to keep within Discord's
@@ -64,24 +74,39 @@ class Gateway(discord.Client):
         if not initial:
             await asyncio.sleep(self.identify_delay)
 
-    # discord.py runs each handler as its own task, in the order the events came.
-    async def on_message(self, message: discord.Message) -> None:
-        self.listener.received(message)
+    # Gateway events in order ---------------------------------------------------------
+    # discord.py runs a task per event for each on_... handler; messages, edits,
+    # deletions and the start of a session (after which what was missed is read) are
+    # passed on inline instead, in the order the gateway parsed them, with no task each.
 
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        self.listener.received(payload)
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        listener = self.listener
+        if event in _ITEMS:
+            listener.received(args[0])
+        elif event == "connect":
+            listener.connected()
+        elif event == "resumed":
+            listener.resumed()
+        super().dispatch(event, *args, **kwargs)  # wait_for() and any other listener
 
-    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        self.listener.received(payload)
+    def _take_plain_messages(self) -> None:
+        """Hand the common MESSAGE_CREATE payload to the listener before discord.py
+        builds its objects for it. discord.py has no public hook at this level: its
+        connection state's table of parsers (``ConnectionState.parsers``, stable
+        since 1.0) is the one internal relied on, pinned with the version range in
+        pyproject.toml, and the adapter's tests run through it."""
+        parsers: dict[str, Callable[[Any], None]] = self._connection.parsers
+        build = parsers["MESSAGE_CREATE"]
+        take = self.listener.take_raw
+
+        def parse_message_create(data: Any) -> None:
+            if not take(data):
+                build(data)
+
+        parsers["MESSAGE_CREATE"] = parse_message_create
 
     async def on_thread_create(self, thread: discord.Thread) -> None:
         self.listener.thread_seen(thread)
 
-    async def on_connect(self) -> None:
-        self.listener.connected()
-
     async def on_guild_available(self, guild: discord.Guild) -> None:
         self.listener.guild_available()
-
-    async def on_resumed(self) -> None:
-        self.listener.resumed()

@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -205,6 +205,9 @@ class DiscordPlatform:
         return self._client
 
     # gateway listener ------------------------------------------------------------------
+
+    def take_raw(self, data: dict[str, Any]) -> bool:
+        return self._reader.take_raw(data)
 
     def received(
         self,

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain import (
@@ -21,6 +22,7 @@ from bot.domain import (
 )
 from bot.platforms.base import Alert, AlertKind, Host
 from bot.platforms.discord.lib import discord
+from bot.platforms.discord.payload import common_message
 from bot.platforms.discord.text import (
     is_conversation,
     looks_unreadable,
@@ -69,6 +71,10 @@ class Reader:
         self._host: Host | None = None
         self._queue: asyncio.Queue[Queued] = asyncio.Queue()
         self._parents: dict[int, int | None] = {}  # channel id -> parent (None: not a thread)
+        # Where a payload's channel_id is, for the channels and threads known to be ours.
+        self._places: dict[str, ChannelRef] = {
+            str(c): ChannelRef("discord", str(c)) for c in channels
+        }
         self._cursors: dict[str, int] = {}
         self._cursor_lock = asyncio.Lock()
         self._caught: set[str] = set()  # ids the last catch-up gave, not to give twice
@@ -94,6 +100,20 @@ class Reader:
     def put(self, item: Item) -> None:
         self._queue.put_nowait(item)
 
+    def take_raw(self, data: dict[str, Any]) -> bool:
+        """Queue the common message of a MESSAGE_CREATE payload as the core's message,
+        without discord.py's objects; False for discord.py to build them (``put``)."""
+        where = self._places.get(data.get("channel_id"))  # type: ignore[arg-type]
+        if where is None:
+            return False  # elsewhere, or a thread not seen yet
+        client = self._client()
+        user = client.user
+        message = common_message(data, where, bot_id=None if user is None else str(user.id))
+        if message is None:
+            return False
+        self._queue.put_nowait(message)
+        return True
+
     def put_command(self, message: IncomingMessage) -> None:
         """A slash command, as the text the core's parser reads."""
         self._synthetic.add(message.ref.id)
@@ -103,7 +123,13 @@ class Reader:
         self._queue.put_nowait(CatchUp())
 
     def learn_thread(self, thread: discord.Thread) -> None:
-        self._parents[thread.id] = thread.parent_id
+        self._learn(thread.id, thread.parent_id)
+
+    def _learn(self, channel_id: int, parent: int | None) -> None:
+        self._parents[channel_id] = parent
+        if parent in self.channels:
+            where = ChannelRef("discord", str(parent), thread=str(channel_id))
+            self._places[str(channel_id)] = where
 
     # the port's side -------------------------------------------------------------------
 
@@ -171,7 +197,7 @@ class Reader:
                 log.warning("could not look up Discord channel %s: %s", channel_id, exc)
                 return None
         parent = channel.parent_id if isinstance(channel, discord.Thread) else None
-        self._parents[channel_id] = parent
+        self._learn(channel_id, parent)
         return parent
 
     async def _convert(self, item: Item | IncomingMessage) -> PlatformEvent | None:

@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import EndPointNotFound, InvalidToken, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.domain import PlatformEvent
 from bot.platforms.base import Host
 from bot.platforms.telegram.errors import retry_after
 from bot.platforms.telegram.inflight import Inflight
 from bot.platforms.telegram.limits import Sleep
+from bot.platforms.telegram.plain import plain_message
 from bot.platforms.telegram.updates import ALLOWED_UPDATES, member_change_chat, to_events
 
 log = logging.getLogger("bot.platforms.telegram")
@@ -28,6 +32,15 @@ MAX_REDELIVERIES = 3  # fetches of an update the core keeps failing to store
 EMPTY_POLL_SECONDS = 1.0
 # getUpdates' default limit: a batch this full means more updates may still be waiting.
 FULL_BATCH = 100
+Json = dict[str, Any]
+
+
+def quiet_raw_updates_note() -> None:
+    """``Bot.do_api_request`` notes that ``get_updates`` exists: hashchat asks for the
+    raw updates on purpose (``Intake._fetch``), so the note would only be noise."""
+    warnings.filterwarnings(
+        "ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning
+    )
 
 
 class Intake:
@@ -42,6 +55,7 @@ class Intake:
         sleep: Sleep,
         monotonic: Callable[[], float],
         poll_seconds: int,
+        read_timeout: float,
         redeliver_after: float,
         webhook_wait: float,
         admins_changed: Callable[[int], None],
@@ -50,6 +64,7 @@ class Intake:
         self._sleep = sleep
         self._monotonic = monotonic
         self._poll_seconds = poll_seconds
+        self._read_timeout = read_timeout  # of the getUpdates connection, beside its poll
         self._redeliver_after = redeliver_after  # seconds without progress on a batch
         self._webhook_wait = webhook_wait  # Telegram gives up on a delivery after about 60 s
         self._admins_changed = admins_changed
@@ -137,13 +152,19 @@ class Intake:
         if self._stopped:
             return 503
         try:
-            update = Update.de_json(json.loads(body), bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+            update = json.loads(body)
+            ident = update["update_id"]
+        except (ValueError, TypeError, KeyError):
             return 400
-        ident = update.update_id
+        if type(ident) is not int:
+            return 400
         delivery = self._deliveries.get(ident)
         if delivery is None:  # not a second delivery of one still being stored
-            if not self._admit(update):
+            try:
+                admitted = self._admit(update, bot)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                return 400
+            if not admitted:
                 self._inflight.discard(ident)
                 return 200
             delivery = asyncio.get_running_loop().create_future()
@@ -157,12 +178,18 @@ class Intake:
             return 503
         return 200 if stored else 503
 
-    def _admit(self, update: Update) -> list[PlatformEvent]:
-        chat = member_change_chat(update)
-        if chat is not None:
-            self._admins_changed(chat)
-        events = to_events(update)
-        self._inflight.add(update.update_id, events)
+    def _admit(self, update: Json, bot: Bot) -> list[PlatformEvent]:
+        """Queue the events of one update (its JSON as Telegram sent it)."""
+        plain = plain_message(update)
+        if plain is not None:
+            events: list[PlatformEvent] = [plain]
+        else:  # anything but the common message: through python-telegram-bot's objects
+            parsed = Update.de_json(update, bot)
+            chat = member_change_chat(parsed)
+            if chat is not None:
+                self._admins_changed(chat)
+            events = to_events(parsed)
+        self._inflight.add(update["update_id"], events)
         for event in events:
             self._queue.put_nowait(event)
         return events
@@ -181,15 +208,11 @@ class Intake:
             # chat closing right after a start must not wait for a long poll.
             short = self._catching_up
             try:
-                updates = await bot.get_updates(
-                    offset=self._inflight.offset,
-                    timeout=0 if short else self._poll_seconds,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+                updates = await self._fetch(bot, 0 if short else self._poll_seconds)
             except RetryAfter as exc:
                 await self._sleep(retry_after(exc))
                 continue
-            except InvalidToken as exc:
+            except (InvalidToken, EndPointNotFound) as exc:  # the latter: 401/404 once started
                 log.error("Telegram refused the bot token; no more updates are read: %s", exc)
                 return
             except TelegramError as exc:
@@ -198,7 +221,7 @@ class Intake:
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
-            events = sum(len(self._admit(update)) for update in self._new(updates))
+            events = sum(len(self._take(update, bot)) for update in self._new(updates))
             if self._catching_up:
                 self._catching_up = len(updates) >= FULL_BATCH
                 self._backlog += events
@@ -214,13 +237,41 @@ class Intake:
                 await self._save_offset()
             await self._settle()
 
-    def _new(self, updates: tuple[Update, ...]) -> list[Update]:
+    async def _fetch(self, bot: Bot, poll: int) -> list[Json]:
+        """One getUpdates, its updates as the JSON Telegram sent: the library still
+        makes the request (its connection, timeouts, errors and flood control), and
+        ``_admit`` builds its objects only for what is not the common message."""
+        result = await bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                "offset": self._inflight.offset,
+                "timeout": poll,
+                "allowed_updates": list(ALLOWED_UPDATES),
+            },
+            # As Bot.get_updates does: the poll's own wait on top of the read timeout.
+            read_timeout=self._read_timeout + poll,
+        )
+        if not isinstance(result, list):
+            raise TelegramError(f"getUpdates answered {type(result).__name__}, not a list")
+        return [u for u in result if isinstance(u, dict) and type(u.get("update_id")) is int]
+
+    def _take(self, update: Json, bot: Bot) -> list[PlatformEvent]:
+        try:
+            return self._admit(update, bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # Skipped, so one update of a shape the library cannot read stops nothing.
+            log.exception("could not read Telegram update %s", update["update_id"])
+            self._inflight.add(update["update_id"], [])
+            return []
+
+    def _new(self, updates: list[Json]) -> list[Json]:
         """Those not already fetched and waiting to be stored, nor stored."""
         offset = self._inflight.offset
         return [
             u
             for u in updates
-            if u.update_id not in self._inflight and (offset is None or u.update_id >= offset)
+            if (ident := u["update_id"]) not in self._inflight
+            and (offset is None or ident >= offset)
         ]
 
     async def _settle(self) -> None:

@@ -28,7 +28,7 @@ from bot.platforms.base import (
 from bot.platforms.telegram import logs as telegram_logs
 from bot.platforms.telegram.config import TelegramSetup, read_setup
 from bot.platforms.telegram.errors import quiet_retry_after_deprecation, retry_after, translate
-from bot.platforms.telegram.intake import Intake
+from bot.platforms.telegram.intake import Intake, quiet_raw_updates_note
 from bot.platforms.telegram.limits import RateLimiter, Sleep
 from bot.platforms.telegram.request import Request
 from bot.platforms.telegram.startup import check_access, set_commands
@@ -86,20 +86,23 @@ class TelegramPlatform:
 
     async def start(self, host: Host) -> None:
         quiet_retry_after_deprecation()
+        quiet_raw_updates_note()
         self._filter = telegram_logs.install(self.setup.token)
         self._admins.clear()
         options = self.setup.options
+        updates_request = Request(connection_pool_size=1)
         bot = self._bot = Bot(
             self.setup.token,
             base_url=f"{options.api_url}/bot",
             request=Request(),
-            get_updates_request=Request(connection_pool_size=1),
+            get_updates_request=updates_request,
         )
         intake = self._intake = Intake(
             host,
             sleep=self.sleep,
             monotonic=self.monotonic,
             poll_seconds=self.poll_seconds,
+            read_timeout=updates_request.read_timeout or 0.0,
             redeliver_after=self.redeliver_after,
             webhook_wait=self.webhook_wait,
             admins_changed=self._forget_admins,
