@@ -25,14 +25,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import logging
+import os
 import resource
 import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,10 +49,27 @@ from bot.config import parse_config
 from bot.domain import ChannelRef, MessageRef, UserRef
 from bot.platforms.local.platform import LocalPlatform
 
-QUESTIONS = 5
 ANSWERS_PER_QUESTION = 5
-CHAT = timedelta(minutes=30)
-LEAD = timedelta(minutes=2)  # from start-up to the first chat: reminders included
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How the chats fall: ``spread`` over an hour (time compressed), or ``together``,
+    every community's chat at the same minute on the real clock: each step of all of
+    them falls due in the same second, the worst a real hour can bring."""
+
+    name: str
+    questions: int
+    chat: timedelta
+    lead: timedelta  # from start-up to the first chat: reminders included
+    spread_s: float  # the first chat's start to the last one's
+
+    def question_at(self, n: int) -> timedelta:
+        return self.chat * n / (self.questions + 1)
+
+
+SPREAD = Scenario("spread", 5, timedelta(minutes=30), timedelta(minutes=2), 3600)
+TOGETHER = Scenario("together", 2, timedelta(minutes=3), timedelta(minutes=2), 0)
 
 
 class Participants(LocalPlatform):
@@ -77,16 +97,19 @@ class Participants(LocalPlatform):
 CHAT_POSTS = "channel NOT IN ('signups', 'host')"
 
 
-def write_files(folder: Path, communities: int, first: datetime, database: str) -> str:
+def write_files(
+    folder: Path, communities: int, first: datetime, database: str, scenario: Scenario
+) -> str:
     questions = "".join(
-        f'\n[[questions]]\ntext = "Question {n}: what did you learn?"\nat = "{5 * n}m"\n'
-        for n in range(1, QUESTIONS + 1)
+        f'\n[[questions]]\ntext = "Question {n}: what did you learn?"\n'
+        f'at = "{int(scenario.question_at(n).total_seconds() // 60)}m"\n'
+        for n in range(1, scenario.questions + 1)
     )
     (folder / "agenda.toml").write_text(
         f'title = "Scale trial"\nwelcome = "Welcome."\nclosing = "Thanks."\n{questions}',
         encoding="utf-8",
     )
-    spread = 3600 / communities
+    spread = scenario.spread_s / communities
     parts = [
         f'[bot]\ndatabase = "{database}"\ntranscripts_dir = "{folder / "transcripts"}"\n'
         'grace = "30m"\n'
@@ -96,7 +119,7 @@ def write_files(folder: Path, communities: int, first: datetime, database: str) 
         parts.append(
             f'[[communities]]\nid = "c{i:04d}"\nhashtag = "#c{i:04d}"\ntimezone = "UTC"\n'
             f'channels = ["local:c{i:04d}"]\n\n[[communities.sessions]]\nid = "trial"\n'
-            f'at = {start.isoformat()}\nduration = "{int(CHAT.total_seconds() // 60)}m"\n'
+            f'at = {start.isoformat()}\nduration = "{int(scenario.chat.total_seconds() // 60)}m"\n'
             f'agenda = "{folder / "agenda.toml"}"\nreminders = ["1m"]\n'
         )
     return "\n".join(parts)
@@ -141,11 +164,14 @@ def quantile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def run(communities: int, speed: float, folder: Path, database: str) -> dict[str, object]:
+async def run(
+    communities: int, speed: float, folder: Path, database: str, scenario: Scenario
+) -> dict[str, object]:
     now = SystemClock().now().replace(microsecond=0)
     clock = ScaledClock(now, speed)
-    first = now + LEAD
-    config = parse_config(write_files(folder, communities, first, database), source="<scale>")
+    first = now + scenario.lead
+    text = write_files(folder, communities, first, database, scenario)
+    config = parse_config(text, source="<scale>")
     local = Participants(clock)
     alarm = SchedulerAlarm(clock)
     app = App(config, platforms={"local": local}, clock=clock, alarm=alarm, serve_web=False)
@@ -155,7 +181,7 @@ async def run(communities: int, speed: float, folder: Path, database: str) -> di
     try:
         await app.start()
         started = time.perf_counter() - wall
-        last_end = first + timedelta(seconds=3600) + CHAT
+        last_end = first + timedelta(seconds=scenario.spread_s) + scenario.chat
         deadline = time.monotonic() + clock.wall_delay(last_end) + 120
         while await app.store.open_sessions():
             if time.monotonic() > deadline:
@@ -170,8 +196,9 @@ async def run(communities: int, speed: float, folder: Path, database: str) -> di
     late = lateness(database)
     steps, posts, messages = counts(database)
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
-    return {
+    result: dict[str, object] = {
         "bench": "scale",
+        "scenario": scenario.name,
         "store": "postgresql" if database.startswith("postgresql://") else "sqlite",
         "communities": communities,
         "speed": speed,
@@ -179,16 +206,17 @@ async def run(communities: int, speed: float, folder: Path, database: str) -> di
         "steps_posted": posts,
         "steps_planned": steps,
         "messages_stored": messages,
-        "messages_expected": communities * QUESTIONS * ANSWERS_PER_QUESTION,
-        "lateness_p50_s": round(quantile(late, 0.50), 3),
-        "lateness_p95_s": round(quantile(late, 0.95), 3),
-        "lateness_p99_s": round(quantile(late, 0.99), 3),
-        "lateness_max_s": round(max(late, default=float("nan")), 3),
-        "lateness_p99_wall_s": round(quantile(late, 0.99) / speed, 4),
+        "messages_expected": communities * scenario.questions * ANSWERS_PER_QUESTION,
         "cpu_s": round(cpu, 1),
         "wall_s": round(elapsed, 1),
         "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)):
+        chat_clock = quantile(late, q)
+        result[f"lateness_{name}_s"] = round(chat_clock, 3)
+        result[f"lateness_{name}_wall_s"] = round(chat_clock / speed, 4)
+    return result
 
 
 @contextlib.contextmanager
@@ -211,7 +239,13 @@ def databases(given: str | None, postgres: bool, folder: Path) -> Iterator[Calla
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
     parser.add_argument("--communities", type=int, default=1000, help="0: no scale run")
-    parser.add_argument("--speed", type=float, default=30.0)
+    parser.add_argument("--speed", type=float, help="30 (spread), 1 (together)")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="every chat in the same minute, on the real clock unless --speed says",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the scale run into FILE")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database", help="a postgresql:// URL (an empty database)")
     where.add_argument(
@@ -227,7 +261,11 @@ def main() -> None:
         databases(args.database, args.postgres, Path(tmp)) as fresh,
     ):
         if args.communities:
-            result |= asyncio.run(run(args.communities, args.speed, Path(tmp), fresh("scale")))
+            scenario = TOGETHER if args.together else SPREAD
+            speed = args.speed or (1.0 if args.together else 30.0)
+            scale = run(args.communities, speed, Path(tmp), fresh("scale"), scenario)
+            with profiled(args.profile):
+                result |= asyncio.run(scale)
             report(result)
         if args.failover_kills:
             folder = Path(tmp) / "failover"
@@ -244,10 +282,28 @@ def main() -> None:
     print(json.dumps(result, sort_keys=True))
 
 
+@contextlib.contextmanager
+def profiled(into: str | None) -> Iterator[None]:
+    """cProfile the block into ``into`` (read it with ``python -m pstats``)."""
+    if into is None:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(into)
+
+
 def report(result: dict[str, object]) -> None:
-    print(
-        f"{result['communities']} communities, one chat each within an hour, at {result['speed']}x"
+    when = (
+        "within an hour"
+        if result["scenario"] == "spread"
+        else "all in the same minute (every step due in the same second)"
     )
+    print(f"{result['communities']} communities, one chat each {when}, at {result['speed']}x")
     print(f"  start-up                {result['start_up_s']} s")
     planned = result["steps_planned"]
     print(f"  steps posted            {result['steps_posted']} of {planned} planned")
@@ -257,9 +313,14 @@ def report(result: dict[str, object]) -> None:
         f" p95 {result['lateness_p95_s']} s, p99 {result['lateness_p99_s']} s (target <= 1 s),"
         f" max {result['lateness_max_s']} s"
     )
-    print(f"  lateness p99 (wall)     {result['lateness_p99_wall_s']} s")
+    print(
+        f"  lateness (wall)         p50 {result['lateness_p50_wall_s']} s,"
+        f" p95 {result['lateness_p95_wall_s']} s, p99 {result['lateness_p99_wall_s']} s,"
+        f" max {result['lateness_max_wall_s']} s"
+    )
     print(f"  CPU                     {result['cpu_s']} s in {result['wall_s']} s")
     print(f"  peak RSS                {result['peak_rss_mb']} MB")
+    print(f"  load average            {result['load_average']}")
 
 
 if __name__ == "__main__":
