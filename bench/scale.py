@@ -63,13 +63,20 @@ class Scenario:
     chat: timedelta
     lead: timedelta  # from start-up to the first chat: reminders included
     spread_s: float  # the first chat's start to the last one's
+    reminder: timedelta  # before the start
 
     def question_at(self, n: int) -> timedelta:
         return self.chat * n / (self.questions + 1)
 
 
-SPREAD = Scenario("spread", 5, timedelta(minutes=30), timedelta(minutes=2), 3600)
-TOGETHER = Scenario("together", 2, timedelta(minutes=3), timedelta(minutes=2), 0)
+SPREAD = Scenario(
+    "spread", 5, timedelta(minutes=30), timedelta(minutes=2), 3600, timedelta(minutes=1)
+)
+# Short enough for a bench run on the real clock: start-up, a reminder 30 s before the
+# chats, their welcome, two questions 40 s apart and their close.
+TOGETHER = Scenario(
+    "together", 2, timedelta(minutes=2), timedelta(seconds=75), 0, timedelta(seconds=30)
+)
 
 
 class Participants(LocalPlatform):
@@ -102,7 +109,7 @@ def write_files(
 ) -> str:
     questions = "".join(
         f'\n[[questions]]\ntext = "Question {n}: what did you learn?"\n'
-        f'at = "{int(scenario.question_at(n).total_seconds() // 60)}m"\n'
+        f'at = "{int(scenario.question_at(n).total_seconds())}s"\n'
         for n in range(1, scenario.questions + 1)
     )
     (folder / "agenda.toml").write_text(
@@ -110,6 +117,7 @@ def write_files(
         encoding="utf-8",
     )
     spread = scenario.spread_s / communities
+    reminder = int(scenario.reminder.total_seconds())
     parts = [
         f'[bot]\ndatabase = "{database}"\ntranscripts_dir = "{folder / "transcripts"}"\n'
         'grace = "30m"\n'
@@ -119,8 +127,8 @@ def write_files(
         parts.append(
             f'[[communities]]\nid = "c{i:04d}"\nhashtag = "#c{i:04d}"\ntimezone = "UTC"\n'
             f'channels = ["local:c{i:04d}"]\n\n[[communities.sessions]]\nid = "trial"\n'
-            f'at = {start.isoformat()}\nduration = "{int(scenario.chat.total_seconds() // 60)}m"\n'
-            f'agenda = "{folder / "agenda.toml"}"\nreminders = ["1m"]\n'
+            f'at = {start.isoformat()}\nduration = "{int(scenario.chat.total_seconds())}s"\n'
+            f'agenda = "{folder / "agenda.toml"}"\nreminders = ["{reminder}s"]\n'
         )
     return "\n".join(parts)
 
