@@ -34,6 +34,18 @@ async def planned_sessions(db: Database) -> list[PlannedRow]:
         return [PlannedRow(int(i), SessionPlan.from_json(str(p))) for i, p in await cur.fetchall()]
 
 
+async def planned_session(db: Database, session_id: int) -> PlannedRow | None:
+    """That session if it is still planned and not paused: read again under its lock,
+    since a moderator's command may have changed it since the pass listed it."""
+    async with db.execute(
+        "SELECT id, plan_json FROM sessions WHERE id = ? AND state = 'planned'"
+        " AND paused_at IS NULL",
+        (session_id,),
+    ) as cur:
+        found = await cur.fetchone()
+    return None if found is None else PlannedRow(int(found[0]), SessionPlan.from_json(found[1]))
+
+
 async def approved_suggestions(db: Database, session_id: int) -> list[str]:
     """The texts moderators approved into the session, in the order they decided them."""
     async with db.execute(
