@@ -135,10 +135,13 @@ def changes(old: SessionPlan, new: SessionPlan) -> list[str]:
 class Replanner:
     """One planner pass's view of the stored chats that have not started."""
 
-    def __init__(self, store: Store, runner: Runner, now: datetime) -> None:
+    def __init__(
+        self, store: Store, runner: Runner, now: datetime, community: str | None = None
+    ) -> None:
         self.store = store
         self.runner = runner
         self.now = now
+        self.community = community  # the pass plans this community alone
         self._listed: dict[tuple[str, str, datetime], int] | None = None
 
     async def _planned(self) -> dict[tuple[str, str, datetime], int]:
@@ -148,7 +151,7 @@ class Replanner:
         if self._listed is None:
             self._listed = {
                 (r.plan.community, r.plan.series, r.plan.starts_at): r.id
-                for r in await planned_sessions(self.store.db)
+                for r in await planned_sessions(self.store.db, self.community)
             }
         return self._listed
 
@@ -158,7 +161,7 @@ class Replanner:
         """Forget the chats not started that the files no longer plan: a date now skipped,
         a time moved, a series removed. ``wanted`` holds (community, series, start), of
         ``community`` alone when one is named."""
-        for row in await planned_sessions(self.store.db):
+        for row in await planned_sessions(self.store.db, community):
             plan = row.plan
             if (
                 community not in (None, plan.community)

@@ -25,11 +25,14 @@ class PlannedRow:
     plan: SessionPlan
 
 
-async def planned_sessions(db: Database) -> list[PlannedRow]:
-    """Sessions still planned and not paused, soonest first."""
+async def planned_sessions(db: Database, community: str | None = None) -> list[PlannedRow]:
+    """Sessions still planned and not paused, soonest first; of ``community`` alone if
+    one is named (a chat's close plans its own community's next one)."""
+    ours = "" if community is None else " AND community = ?"
     async with db.execute(
         "SELECT id, plan_json FROM sessions WHERE state = 'planned' AND paused_at IS NULL"
-        " ORDER BY starts_at"
+        f"{ours} ORDER BY starts_at",
+        () if community is None else (community,),
     ) as cur:
         return [PlannedRow(int(i), SessionPlan.from_json(str(p))) for i, p in await cur.fetchall()]
 
