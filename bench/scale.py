@@ -217,10 +217,13 @@ async def run(
                 print("gave up waiting for the chats to close", file=sys.stderr)
                 break
             await asyncio.sleep(0.5)
+        elapsed = time.perf_counter() - wall
+        # The closes' planner passes (one per community, in turn) end before the stop,
+        # which would cancel them mid-way: the planner lock is fair, this one comes last.
+        await app.plan_upcoming()
     finally:
         alarm.shutdown()
         await app.stop()
-    elapsed = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_SELF)
     claimed, late, by_kind = lateness(database, local.shown)
     steps, posts, messages = counts(database)
