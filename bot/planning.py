@@ -45,11 +45,16 @@ def one_off_start(community: CommunityConfig, one_off: OneOffConfig) -> datetime
     return local.astimezone(UTC)
 
 
-def upcoming(config: Config, now: datetime, per_series: int = 1) -> list[Upcoming]:
+def upcoming(
+    config: Config, now: datetime, per_series: int = 1, only: str | None = None
+) -> list[Upcoming]:
     """The next sessions of every series and one-off, soonest first; one still running
-    at ``now`` counts, so a bot started mid-chat picks it up."""
+    at ``now`` counts, so a bot started mid-chat picks it up. ``only``: of that
+    community alone."""
     found: list[Upcoming] = []
     for community in config.communities:
+        if only is not None and community.id != only:
+            continue
         for series in community.series:
             after = now - series.duration
             for start in schedule_of(community, series).occurrences(after, per_series):

@@ -27,12 +27,16 @@ class Publisher:
         self.writer = writer
         self.root = root
         self.public_url = public_url
-        # One build at a time: a rebuild asked for during a build reads the store after
-        # it, so an older build never overwrites a newer one.
-        self._lock = asyncio.Lock()
+        # One build at a time per community (its chats' pages link to each other): a
+        # rebuild asked for during a build reads the store after it, so an older build
+        # never overwrites a newer one. Communities build side by side: with one lock
+        # for all, a thousand chats closing in the same minute waited for each other's
+        # reads and writes, and the last link came half a minute late.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def __call__(self, session_id: int) -> str:
-        async with self._lock:
+        community = (await self.store.session(session_id)).plan.community
+        async with self._locks.setdefault(community, asyncio.Lock()):
             await self.writer.flush()  # every message received so far belongs in the record
             first = (await self.store.session(session_id)).transcript_url is None
             slug, nav = await self._write(session_id)

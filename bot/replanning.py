@@ -29,6 +29,7 @@ from bot.store import Store
 from bot.store.replanning import (
     approved_suggestions,
     drop_planned,
+    planned_session,
     planned_sessions,
     read_planned,
     replace_plan,
@@ -134,10 +135,25 @@ def changes(old: SessionPlan, new: SessionPlan) -> list[str]:
 class Replanner:
     """One planner pass's view of the stored chats that have not started."""
 
-    def __init__(self, store: Store, runner: Runner, now: datetime) -> None:
+    def __init__(
+        self, store: Store, runner: Runner, now: datetime, community: str | None = None
+    ) -> None:
         self.store = store
         self.runner = runner
         self.now = now
+        self.community = community  # the pass plans this community alone
+        self._listed: dict[tuple[str, str, datetime], int] | None = None
+
+    async def _planned(self) -> dict[tuple[str, str, datetime], int]:
+        """The ids of the chats not started, by (community, series, start): listed once
+        per pass. Listing them for every chat the pass plans made a pass over a thousand
+        communities read and parse a million stored plans."""
+        if self._listed is None:
+            self._listed = {
+                (r.plan.community, r.plan.series, r.plan.starts_at): r.id
+                for r in await planned_sessions(self.store.db, self.community)
+            }
+        return self._listed
 
     async def drop_stale(
         self, wanted: set[tuple[str, str, datetime]], community: str | None = None
@@ -145,7 +161,7 @@ class Replanner:
         """Forget the chats not started that the files no longer plan: a date now skipped,
         a time moved, a series removed. ``wanted`` holds (community, series, start), of
         ``community`` alone when one is named."""
-        for row in await planned_sessions(self.store.db):
+        for row in await planned_sessions(self.store.db, community):
             plan = row.plan
             if (
                 community not in (None, plan.community)
@@ -172,18 +188,13 @@ class Replanner:
         """The plan to run for ``plan``'s chat: the stored one re-planned from ``plan`` if
         it has not started, else ``plan`` itself (for a chat not stored yet, or one whose
         snapshot ``ensure_session`` keeps)."""
-        stored = next(
-            (
-                r
-                for r in await planned_sessions(self.store.db)
-                if (r.plan.community, r.plan.series, r.plan.starts_at)
-                == (plan.community, plan.series, plan.starts_at)
-            ),
-            None,
-        )
-        if stored is None or stored.plan.starts_at <= self.now:
+        found = (await self._planned()).get((plan.community, plan.series, plan.starts_at))
+        if found is None:
             return plan
-        async with self.runner.lock(stored.id):
+        async with self.runner.lock(found):
+            stored = await planned_session(self.store.db, found)
+            if stored is None or stored.plan.starts_at <= self.now:
+                return plan
             approved = await approved_suggestions(self.store.db, stored.id)
             fresh = with_insertions(replace(plan, slug=stored.plan.slug), stored.plan, approved)
             if fresh == stored.plan:

@@ -128,28 +128,39 @@ class Runner:
         return self._locks.setdefault(session_id, asyncio.Lock())
 
     async def wake(self, session_id: int) -> None:
-        """Do what is due now, then set the alarm for the next pending step."""
-        if self.caught_up is not None and await self._closing(session_id):
-            # Outside the lock: reading the backlog may take a moderator's command.
-            await self.caught_up()
+        """Do what is due now, then set the alarm for the next pending step.
+
+        The session and its steps are read once, under the lock, and handed on: when a
+        thousand chats' steps fall due in the same second, every read before the post
+        delays the last of them.
+        """
+        async with self.lock(session_id):
+            row = await self.store.session(session_id)
+            steps = await self.store.steps(session_id)
+            if self.caught_up is None or not self._closing(row, steps):
+                await self.wake_locked(session_id, row, steps)
+                return
+        # Outside the lock: reading the backlog may take a moderator's command.
+        await self.caught_up()
         async with self.lock(session_id):
             await self.wake_locked(session_id)
 
-    async def _closing(self, session_id: int) -> bool:
+    def _closing(self, row: SessionRow, steps: list[StepRow]) -> bool:
         """True when the transcript is due and not yet built."""
-        row = await self.store.session(session_id)
         if row.state == "closed" or row.transcript_url is not None:
             return False
-        due = _due(await self.store.steps(session_id), StepKind.TRANSCRIPT)
-        return self.clock.now() >= due
+        return self.clock.now() >= _due(steps, StepKind.TRANSCRIPT)
 
-    async def wake_locked(self, session_id: int) -> None:
-        row = await self.store.session(session_id)
+    async def wake_locked(
+        self, session_id: int, row: SessionRow | None = None, steps: list[StepRow] | None = None
+    ) -> None:
+        """``row`` and ``steps``: as just read under the lock, else read here."""
+        row = row or await self.store.session(session_id)
         if row.state == "closed":
             self.alarm.cancel(f"session:{session_id}")
             return
         now = self.clock.now()
-        steps = await self.store.steps(session_id)
+        steps = steps or await self.store.steps(session_id)
         welcome = _due(steps, StepKind.WELCOME)  # the stored time: it may have moved
         if row.state == "planned" and now >= welcome:
             row = await self._go_live(row)
@@ -191,7 +202,7 @@ class Runner:
                 return
         if missed:
             await self.notify_moderators(row.plan, texts.missed_notice(sorted(set(missed))))
-        await self._set_alarm(session_id)
+        await self._set_alarm(session_id, row.plan.channels, steps)
 
     async def _drop_reminder(
         self,
@@ -206,14 +217,15 @@ class Runner:
             await self.store.finish_post(row.id, step.key, channel, PostState.SKIPPED, now)
             log.info("%s: %s dropped in %s: too late", row.plan.slug, step.key, channel)
 
-    async def _set_alarm(self, session_id: int) -> None:
+    async def _set_alarm(
+        self, session_id: int, channels: tuple[str, ...], steps: list[StepRow]
+    ) -> None:
         """Wake for the next future step; a refused send already has its own retry alarm."""
         posts = await self.store.posts(session_id)
-        channels = (await self.store.session(session_id)).plan.channels
         now = self.clock.now()
         pending = [
             s.due_at
-            for s in await self.store.steps(session_id)
+            for s in steps
             if s.due_at > now and any((s.key, ch) not in posts for ch in channels)
         ]
         if pending:

@@ -57,11 +57,14 @@ def apply_exceptions(
 
 
 async def upcoming_chats(
-    config: Config, store: Store, now: datetime, per_series: int = 1
+    config: Config, store: Store, now: datetime, per_series: int = 1, only: str | None = None
 ) -> list[Upcoming]:
-    """As ``planning.upcoming``, with the console's exceptions applied."""
+    """As ``planning.upcoming``, with the console's exceptions applied; ``only``: of that
+    community alone."""
     exceptions = await ScheduleExceptions(store.db).of()
-    found = upcoming(config, now, per_series + len(exceptions))  # skips leave room
+    if only is not None:
+        exceptions = [e for e in exceptions if e.community == only]
+    found = upcoming(config, now, per_series + len(exceptions), only)  # skips leave room
     return apply_exceptions(config, found, exceptions, now, per_series)
 
 

@@ -25,13 +25,28 @@ class PlannedRow:
     plan: SessionPlan
 
 
-async def planned_sessions(db: Database) -> list[PlannedRow]:
-    """Sessions still planned and not paused, soonest first."""
+async def planned_sessions(db: Database, community: str | None = None) -> list[PlannedRow]:
+    """Sessions still planned and not paused, soonest first; of ``community`` alone if
+    one is named (a chat's close plans its own community's next one)."""
+    ours = "" if community is None else " AND community = ?"
     async with db.execute(
         "SELECT id, plan_json FROM sessions WHERE state = 'planned' AND paused_at IS NULL"
-        " ORDER BY starts_at"
+        f"{ours} ORDER BY starts_at",
+        () if community is None else (community,),
     ) as cur:
         return [PlannedRow(int(i), SessionPlan.from_json(str(p))) for i, p in await cur.fetchall()]
+
+
+async def planned_session(db: Database, session_id: int) -> PlannedRow | None:
+    """That session if it is still planned and not paused: read again under its lock,
+    since a moderator's command may have changed it since the pass listed it."""
+    async with db.execute(
+        "SELECT id, plan_json FROM sessions WHERE id = ? AND state = 'planned'"
+        " AND paused_at IS NULL",
+        (session_id,),
+    ) as cur:
+        found = await cur.fetchone()
+    return None if found is None else PlannedRow(int(found[0]), SessionPlan.from_json(found[1]))
 
 
 async def approved_suggestions(db: Database, session_id: int) -> list[str]:

@@ -235,15 +235,14 @@ class Store:
         :attr:`fence`, only while the lease carries that token (bot/store/leadership.py).
         """
         values = (session_id, step, channel, ts(now), ts(now))
-        async with transaction(self.db):
-            if self.fence is None:
-                cur = await self.db.execute(
-                    "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state,"
-                    " posted_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?)",
-                    values,
-                )
-            else:
-                cur = await self.db.execute(fenced_claim_sql(self.db), (*values, self.fence))
+        if self.fence is None:
+            cur = await self.db.write(
+                "INSERT OR IGNORE INTO posts (session_id, step_key, channel, state,"
+                " posted_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?)",
+                values,
+            )
+        else:
+            cur = await self.db.write(fenced_claim_sql(self.db), (*values, self.fence))
         claimed = cur.rowcount == 1
         if not claimed and self.fence and not await LeaseStore(self.db).carries(self.fence):
             log.error("not posting %s in %s: the lease is no longer ours", step, channel)
@@ -276,29 +275,28 @@ class Store:
         late: bool = False,
     ) -> None:
         """Record how a post ended; a sent or uncertain one keeps its claim's time."""
-        async with transaction(self.db):
-            await self.db.execute(
-                "INSERT INTO posts (session_id, step_key, channel, state, message_id, url,"
-                " posted_at, late, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (session_id, step_key, channel) DO UPDATE SET state = excluded.state,"
-                " message_id = excluded.message_id, url = excluded.url,"
-                " posted_at = CASE WHEN excluded.posted_at IS NULL THEN NULL"
-                " ELSE COALESCE(posts.posted_at, excluded.posted_at) END,"
-                " late = excluded.late, updated_at = excluded.updated_at"
-                # A reply's evidence may have confirmed it meanwhile (store/confirmation.py).
-                " WHERE NOT (posts.state = 'sent' AND excluded.state = 'uncertain')",
-                (
-                    session_id,
-                    step,
-                    channel,
-                    state.value,
-                    message_id,
-                    url,
-                    ts(now) if state in (PostState.SENT, PostState.UNCERTAIN) else None,
-                    int(late),
-                    ts(now),
-                ),
-            )
+        await self.db.write(
+            "INSERT INTO posts (session_id, step_key, channel, state, message_id, url,"
+            " posted_at, late, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id, step_key, channel) DO UPDATE SET state = excluded.state,"
+            " message_id = excluded.message_id, url = excluded.url,"
+            " posted_at = CASE WHEN excluded.posted_at IS NULL THEN NULL"
+            " ELSE COALESCE(posts.posted_at, excluded.posted_at) END,"
+            " late = excluded.late, updated_at = excluded.updated_at"
+            # A reply's evidence may have confirmed it meanwhile (store/confirmation.py).
+            " WHERE NOT (posts.state = 'sent' AND excluded.state = 'uncertain')",
+            (
+                session_id,
+                step,
+                channel,
+                state.value,
+                message_id,
+                url,
+                ts(now) if state in (PostState.SENT, PostState.UNCERTAIN) else None,
+                int(late),
+                ts(now),
+            ),
+        )
 
     async def release_post(self, session_id: int, step: str, channel: str) -> None:
         """Forget a claim whose send the platform refused, so the step can be tried again."""

@@ -66,6 +66,10 @@ class FakeTelegram(BotApiMethods):
         self.commands: dict[str, list[Json]] = {}  # language code ("" default) -> list
         self.restrictions: dict[tuple[int, int], Json] = {}
         self.webhook: Json | None = None
+        self.connection_alive: Callable[[], bool] = lambda: True
+        # When a getUpdates still waiting for a client that is connected was ended by
+        # another one: Telegram's 409 Conflict, i.e. two pollers at once.
+        self.conflicts: list[str] = []
         self.allowed: tuple[str, ...] = DEFAULT_ALLOWED
         self.url = ""
         self._update_ids = itertools.count(1)
@@ -309,7 +313,9 @@ class FakeTelegram(BotApiMethods):
             handler = self._methods().get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
-            result = await handler(params)
+            transport = request.transport
+            self.connection_alive = lambda: not (transport is None or transport.is_closing())
+            result = await handler(params)  # reads connection_alive before its first await
             if method == "sendMessage" and self._drop_sends:
                 self._drop_sends -= 1
                 assert request.transport is not None

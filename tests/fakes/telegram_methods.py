@@ -17,6 +17,7 @@ from tests.fakes.telegram_shapes import (
     ApiError,
     Json,
     Person,
+    stamp,
     utf16_length,
     visible_text,
 )
@@ -38,6 +39,11 @@ class BotApiMethods:
     commands: dict[str, list[Json]]
     restrictions: dict[tuple[int, int], Json]
     webhook: Json | None
+    # Whether the client of the request being answered is still connected (set by the
+    # server right before each method runs), and when a live poller was cut off because
+    # another client polled meanwhile: a 409 Conflict as Telegram serves it.
+    connection_alive: Callable[[], bool]
+    conflicts: list[str]
     allowed: tuple[str, ...]
     privacy: bool
     long_polls: bool
@@ -127,6 +133,7 @@ class BotApiMethods:
             self.offsets.append(int(offset))
             self.pending = [u for u in self.pending if u["update_id"] >= int(offset)]
         limit = int(params.get("limit") or 100)
+        alive = self.connection_alive  # this request's: read before the first await
         self._polls += 1
         mine = self._polls
 
@@ -140,6 +147,10 @@ class BotApiMethods:
         with contextlib.suppress(TimeoutError):  # a long poll that found nothing
             await self.wait_for(done, wait)
         if self._polls != mine:
+            if not alive():
+                return []  # its client is gone (killed): nobody polls twice, nobody hears
+            # Another client polls while this one still waits: Telegram ends this one.
+            self.conflicts.append(stamp())
             raise ApiError(409, "Conflict: terminated by other getUpdates request")
         batch = ready()
         self.served.update(u["update_id"] for u in batch)

@@ -13,7 +13,10 @@ control API under ``/_control/`` (JSON in, JSON out): participants act through i
 people would in the Telegram app, and tests read what the bot did.
 
 - ``GET  /_control/state``: the ready file's content plus ``offset``, the highest
-  update offset the bot has polled with (an update below it is stored by the bot);
+  update offset the bot has polled with (an update below it is stored by the bot), and
+  ``conflicts``: when a getUpdates was answered 409 Conflict because another client
+  polled while it waited (two bot instances polling at once; a poll whose client has
+  disconnected, e.g. was killed, ends quietly instead, as nobody hears its answer);
 - ``POST /_control/say`` ``{user_id, name, text, chat?, thread?, reply_to?}``: a
   participant's message (``thread``: a forum topic id); answers ``{message_id, update_id}``;
 - ``POST /_control/edit`` ``{chat?, message_id, text}``: a participant edits a message;
@@ -80,7 +83,8 @@ class Control:
 
     async def state(self, request: web.Request) -> web.Response:
         offset = max(self.api.offsets, default=None)
-        return web.json_response({**self.describe(), "offset": offset})
+        conflicts = self.api.conflicts
+        return web.json_response({**self.describe(), "offset": offset, "conflicts": conflicts})
 
     async def say(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -79,6 +79,11 @@ class Database(ABC):
     def transaction(self) -> AbstractAsyncContextManager[None]:
         """One unit of writes; rolled back if the block raises. Units must not nest."""
 
+    async def write(self, sql: str, params: Params = ()) -> Result:
+        """One statement as a unit of writes of its own (it must not be inside one)."""
+        async with self.transaction():
+            return await self._run(sql, params)
+
     @abstractmethod
     async def insert_id(self, sql: str, params: Params = ()) -> int:
         """Run an ``INSERT`` into a table with an ``id`` column; return the new row's id."""

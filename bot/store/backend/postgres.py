@@ -82,6 +82,13 @@ class PostgresDatabase(Database):
         result = await self._run(f"{sql} RETURNING id", params)
         return int(result.rows[0][0])
 
+    async def write(self, sql: str, params: Params = ()) -> Result:
+        # On an autocommit connection one statement is a transaction by itself: one
+        # round trip instead of BEGIN, the statement and COMMIT.
+        if self._in_transaction() is not None:
+            raise RuntimeError("store transactions must not nest")
+        return await self._run(sql, params)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         if self._in_transaction() is not None:

@@ -81,6 +81,11 @@ class TelegramDriver(StandinDriver):
         found: list[dict[str, Any]] = (await self._call("GET", "requests"))["requests"]
         return found
 
+    async def conflicts(self) -> list[str]:
+        """When a poll was answered 409 Conflict: two clients polled at once."""
+        found: list[str] = (await self._call("GET", "state"))["conflicts"]
+        return found
+
     async def taken(self, message_id: str) -> bool:
         """Whether the bot has stored a participant's message: it has polled past it."""
         offset = (await self._call("GET", "state"))["offset"]
