@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store import migrations_pg
+from bot.store import migrations_intake, migrations_pg
 from bot.store.backend import Database, dialect
 
 
@@ -385,6 +385,9 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
         expires_at INTEGER NOT NULL
     );
     """,
+    # 12: new messages enter the search index in bulk (bot/store/search_index.py), not
+    # row by row in the writer's commit: see bot/store/migrations_intake.py for why.
+    Dialects(sqlite=migrations_intake.SQLITE, postgresql=migrations_intake.POSTGRESQL),
 )
 
 

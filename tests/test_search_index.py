@@ -1,0 +1,132 @@
+"""New messages enter the search index in bulk (migration 12): whatever happens to a
+message before the index catches up, a search shows exactly what the transcripts show."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.store import MessageWriter, Store, StoredMessage
+from bot.store.backend import Location
+from bot.store.privacy import PrivacyStore
+from bot.store.search import SearchFilters, search
+from bot.store.writer import MessageEdit, MessageHide, MessageRemoval
+from tests.site_seed import Said, seed_chat
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+SAID = [
+    Said("local:ann", "kept words"),
+    Said("local:bob", "hidden words"),
+    Said("local:cat", "deleted words"),
+    Said("local:dan", "edited before"),
+    Said("local:eve", "optedout words"),
+    Said("local:fay", "returning words"),
+]
+
+
+async def found(store: Store, text: str) -> list[str]:
+    hits, _ = await search(store.db, text, SearchFilters(community="c"), offset=0, limit=50)
+    return sorted("".join(piece for piece, _ in h.snippet) for h in hits if h.author_name)
+
+
+async def shown_ids(store: Store) -> list[int]:
+    rows = await store.db.fetchall(
+        "SELECT id FROM messages WHERE deleted_at IS NULL AND hidden_at IS NULL"
+        " AND author_key NOT IN (SELECT user FROM optouts) ORDER BY id".replace(
+            "SELECT user", 'SELECT "user"'
+        )
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def indexed_ids(store: Store) -> list[int]:
+    column = "id" if store.db.dialect == "postgresql" else "rowid"
+    rows = await store.db.fetchall(
+        f"SELECT {column} FROM search_text WHERE {column} > 0 ORDER BY {column}"
+    )
+    return [int(r[0]) for r in rows]
+
+
+@pytest.mark.parametrize("caught_up_first", [False, True])
+async def test_changes_before_or_after_the_catch_up_leave_the_results_alike(
+    db_location: Location, caught_up_first: bool
+) -> None:
+    store = await Store.open(db_location)
+    writer = MessageWriter(store.path, index_after=3600)  # indexes only when asked
+    await writer.start()
+    try:
+        await seed_chat(store, "c", 0, SAID)
+        if caught_up_first:
+            assert await found(store, "words")  # the search caught the index up
+        for w in (
+            MessageHide(platform="local", channel="main", platform_id="0-1", hidden_at=NOW),
+            MessageRemoval(platform="local", channel="main", platform_id="0-2", deleted_at=NOW),
+            MessageEdit(
+                platform="local",
+                channel="main",
+                platform_id="0-3",
+                text="edited after",
+                questions=frozenset(),
+                edited_at=NOW,
+            ),
+        ):
+            writer.submit(w)
+        await writer.flush()
+        privacy = PrivacyStore(store.db)
+        await privacy.opt_out("local:eve", NOW)
+        await privacy.opt_out("local:fay", NOW)
+        await privacy.opt_in("local:fay")
+
+        assert await found(store, "words") == ["kept words", "returning words"]
+        assert await found(store, "hidden") == []
+        assert await found(store, "deleted") == []
+        assert await found(store, "before") == []
+        assert await found(store, "after") == ["edited after"]
+        assert await found(store, "optedout") == []
+        assert await indexed_ids(store) == await shown_ids(store)
+    finally:
+        await writer.close()
+        await store.close()
+
+
+async def test_the_writer_indexes_new_messages_once_its_queue_is_quiet(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "chat.db")
+    session_id = await seed_chat(store, "c", 0, [Said("local:ann", "seeded")])
+    await found(store, "seeded")  # index caught up with the seeded chat
+    writer = MessageWriter(store.path, index_after=0.05)
+    await writer.start()
+    try:
+        for i in range(3):
+            writer.submit(message(session_id, i, f"quiet words {i}"))
+        await writer.flush()
+        deadline = time.monotonic() + 10
+        # Nobody searches: the writer itself brings the index up once nothing comes.
+        while len(await indexed_ids(store)) < 4:
+            assert time.monotonic() < deadline, "the new messages were never indexed"
+            await asyncio.sleep(0.05)
+        assert await indexed_ids(store) == await shown_ids(store)
+    finally:
+        await writer.close()
+        await store.close()
+
+
+def message(session_id: int, i: int, text: str) -> StoredMessage:
+    return StoredMessage(
+        session_id=session_id,
+        platform="local",
+        channel="main",
+        thread=None,
+        platform_id=f"w{i}",
+        author_key="local:ann",
+        author_name="Ann",
+        text=text,
+        sent_at=NOW,
+        reply_to=None,
+        url=None,
+        questions=frozenset(),
+        received_at=NOW,
+    )
