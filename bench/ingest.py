@@ -262,10 +262,10 @@ async def flat_out(root: Path, spec: Spec, seed: int) -> dict[str, Any]:
         msgs = script(spec, chat.local, seed)
         seconds, latency = await push(chat, msgs, None)
         r: dict[str, Any] = {**vars(spec), "ingest_s": seconds, "ingest_rate": len(msgs) / seconds}
+        r["index_ms"] = await index_ms(chat)  # before the writer's own catch-up, when quiet
         r["raw_rate"] = await raw_rate(chat)
         r["raw_batched_rate"] = await raw_rate(chat, commit_every=500)
         r["ingest_vs_raw"] = r["ingest_rate"] / r["raw_rate"]
-        r["index_ms"] = await index_ms(chat)
         r["flat_out"] = pct(latency)
         r["transcript_s"] = await transcript_seconds(chat)
     return r

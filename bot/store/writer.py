@@ -9,10 +9,7 @@ message), and the read cursors the platforms move meanwhile (``save_cursor``) ar
 with the next batch (one statement after its rows, or inside its transaction when it has
 edits), so a cursor never costs a transaction of its own per message.
 
-New messages enter the search index in bulk (migration 12, ``search_index.catch_up``)
-once the queue has been quiet for ``index_after`` seconds, or after a commit when the
-oldest of them waited ``index_at_most`` seconds: a burst of answers pays for its rows and
-tallies only, and its words are indexed in one statement afterwards.
+New messages are indexed for search in bulk (migration 12) when the queue is quiet.
 """
 
 from __future__ import annotations
@@ -165,8 +162,8 @@ class MessageWriter:
         max_delay: float = 0.005,
         attempts: int = 5,
         on_commit: Callable[[int], None] | None = None,
-        index_after: float = 0.5,
-        index_at_most: float = 30.0,
+        index_after: float = 0.5,  # seconds of quiet before new messages are indexed
+        index_at_most: float = 30.0,  # or once the oldest of them waited this long
     ) -> None:
         self._path = path
         self._password = password
@@ -244,15 +241,12 @@ class MessageWriter:
     async def _run(self) -> None:
         queue, loop = self._queue, asyncio.get_running_loop()
         while True:
-            if self._unindexed and queue.empty():
-                try:
-                    first = await asyncio.wait_for(queue.get(), self._index_after)
-                except TimeoutError:
-                    await self._index()
-                    continue
-            else:
-                first = await queue.get()
-            batch = [first]
+            try:  # new messages not yet searchable: indexed once the queue is quiet
+                quiet = self._index_after if self._unindexed else None
+                batch = [await asyncio.wait_for(queue.get(), quiet)]
+            except TimeoutError:
+                await self._index()
+                continue
             until = loop.time() + self._max_delay
             while len(batch) < self._max_batch:
                 if queue.empty():
@@ -272,8 +266,7 @@ class MessageWriter:
                 await self._index()
 
     async def _index(self) -> None:
-        """Index the messages committed since the last time (one statement); a failure
-        leaves them for the next quiet moment or the next search, which catches up too."""
+        """A failure leaves them for the next quiet moment or search (which catches up too)."""
         if not self._unindexed or self._db is None:
             return
         try:
