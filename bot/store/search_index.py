@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bot.store.backend import Database
 
+_BEHIND = "SELECT upto < (SELECT coalesce(max(id), 0) FROM messages) FROM search_mark"
 _CATCH_UP = (
     "UPDATE search_mark SET upto = (SELECT max(id) FROM messages)"
     " WHERE upto < (SELECT coalesce(max(id), 0) FROM messages)"
@@ -22,6 +23,9 @@ _CATCH_UP = (
 async def catch_up(db: Database) -> int:
     """Index the messages stored since the last catch-up; returns 1 if there were any."""
     if db.dialect == "postgresql":
+        return 0
+    behind = await db.fetchone(_BEHIND)  # a read: a search takes no write lock in vain
+    if not behind or not behind[0]:
         return 0
     async with db.transaction():
         result = await db.execute(_CATCH_UP)
