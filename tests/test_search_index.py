@@ -12,6 +12,8 @@ import pytest
 
 from bot.store import MessageWriter, Store, StoredMessage
 from bot.store.backend import Location
+from bot.store.backend.sqlite import SqliteDatabase
+from bot.store.migrations import MIGRATIONS, script
 from bot.store.privacy import PrivacyStore
 from bot.store.search import SearchFilters, search
 from bot.store.writer import MessageEdit, MessageHide, MessageRemoval
@@ -111,6 +113,34 @@ async def test_the_writer_indexes_new_messages_once_its_queue_is_quiet(tmp_path:
         assert await indexed_ids(store) == await shown_ids(store)
     finally:
         await writer.close()
+        await store.close()
+
+
+async def test_a_database_indexed_row_by_row_is_upgraded_without_a_word_twice(
+    tmp_path: Path,
+) -> None:
+    """Migration 12 starts its mark at the newest message that migration 6's trigger
+    already indexed: those are found once, the messages stored after it too."""
+    path = tmp_path / "old.db"
+    db = await SqliteDatabase.open(path)  # a database of the hashchat before migration 12
+    for number, migration in enumerate(MIGRATIONS[:11], start=1):
+        body = script(migration, "sqlite")
+        await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
+    old = Store(db, path)
+    await seed_chat(old, "c", 0, [Said("local:ann", "older words"), Said("local:bob", "gone")])
+    await old.close()
+    store = await Store.open(path)  # migrates from 11 on
+    try:
+        await seed_chat(store, "c", 1, [Said("local:ann", "newer words")])
+        writer = MessageWriter(store.path)
+        await writer.start()
+        remove = MessageRemoval(platform="local", channel="main", platform_id="0-1", deleted_at=NOW)
+        await writer.submit(remove)
+        await writer.close()
+        assert await found(store, "words") == ["newer words", "older words"]
+        assert await found(store, "gone") == []
+        assert await indexed_ids(store) == await shown_ids(store)
+    finally:
         await store.close()
 
 
