@@ -144,19 +144,82 @@ async def test_a_database_indexed_row_by_row_is_upgraded_without_a_word_twice(
         await store.close()
 
 
-def message(session_id: int, i: int, text: str) -> StoredMessage:
+_PEOPLE = (
+    "SELECT session_id, author_key, platform, COUNT(*),"
+    " SUM(CASE WHEN questions != '' THEN 1 ELSE 0 END) FROM messages"
+    " WHERE deleted_at IS NULL AND hidden_at IS NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+)
+_ANSWERS = (
+    "SELECT session_id, questions, COUNT(*) FROM messages WHERE deleted_at IS NULL"
+    " AND hidden_at IS NULL AND questions != '' GROUP BY 1, 2 ORDER BY 1, 2"
+)
+
+
+async def test_the_tallies_equal_a_recount_after_batches_with_replays(
+    db_location: Location,
+) -> None:
+    """The numbers' tallies (per statement on PostgreSQL since migration 12) count a
+    message replayed in the same batch or a later one once, and follow changes."""
+    store = await Store.open(db_location)
+    session_id = await seed_chat(store, "c", 0, [Said("local:ann", "A1 seeded", frozenset({1}))])
+    writer = MessageWriter(store.path)
+    await writer.start()
+    try:
+        batch = [message(session_id, i % 7, f"A{i % 3} words", author=f"local:p{i % 4}")
+                 for i in range(20)]  # fmt: skip
+        for m in batch:
+            writer.submit(m)
+        await writer.flush()
+        for m in batch[:5]:  # delivered again after a restart
+            writer.submit(m)
+        writer.submit(
+            MessageHide(platform="local", channel="main", platform_id="w1", hidden_at=NOW)
+        )
+        writer.submit(
+            MessageEdit(
+                platform="local",
+                channel="main",
+                platform_id="w2",
+                text="no answer now",
+                questions=frozenset(),
+                edited_at=NOW,
+            )
+        )
+        await writer.flush()
+        people = await store.db.fetchall(
+            "SELECT session_id, author_key, platform, messages, answers FROM chat_people"
+            " WHERE messages > 0 ORDER BY 1, 2, 3"
+        )
+        answers = await store.db.fetchall(
+            "SELECT session_id, questions, messages FROM chat_answers WHERE messages > 0"
+            " ORDER BY 1, 2"
+        )
+        assert [tuple(map(str, r)) for r in people] == [
+            tuple(map(str, r)) for r in await store.db.fetchall(_PEOPLE)
+        ]
+        assert [tuple(map(str, r)) for r in answers] == [
+            tuple(map(str, r)) for r in await store.db.fetchall(_ANSWERS)
+        ]
+        assert sum(int(r[3]) for r in people) == 1 + 7 - 1  # seeded, 7 distinct, 1 hidden
+    finally:
+        await writer.close()
+        await store.close()
+
+
+def message(session_id: int, i: int, text: str, *, author: str = "local:ann") -> StoredMessage:
+    questions = frozenset({int(text[1])}) if text[:1] == "A" and text[1:2].isdigit() else None
     return StoredMessage(
         session_id=session_id,
         platform="local",
         channel="main",
         thread=None,
         platform_id=f"w{i}",
-        author_key="local:ann",
-        author_name="Ann",
+        author_key=author,
+        author_name=author.split(":")[1].capitalize(),
         text=text,
         sent_at=NOW,
         reply_to=None,
         url=None,
-        questions=frozenset(),
+        questions=(questions or frozenset()) - {0},
         received_at=NOW,
     )
