@@ -242,8 +242,8 @@ class MessageWriter:
         queue, loop = self._queue, asyncio.get_running_loop()
         while True:
             try:  # new messages not yet searchable: indexed once the queue is quiet
-                quiet = self._index_after if self._unindexed else None
-                batch = [await asyncio.wait_for(queue.get(), quiet)]
+                async with asyncio.timeout(self._index_after if self._unindexed else None):
+                    batch = [await queue.get()]
             except TimeoutError:
                 await self._index()
                 continue
