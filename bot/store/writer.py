@@ -266,16 +266,14 @@ class MessageWriter:
                 await self._index()
 
     async def _index(self) -> None:
-        """A failure leaves them for the next quiet moment or search (which catches up too)."""
+        """On failure: logged once, retried after the next commit, or by the next search."""
         if not self._unindexed or self._db is None:
             return
+        self._unindexed = 0
         try:
             await catch_up(self._db)
         except Exception as exc:
             log.warning("could not index new messages for search yet: %s", exc)
-            self._unindexed_since = asyncio.get_running_loop().time()
-            return
-        self._unindexed = 0
 
     async def _commit_batch(self, batch: list[Pending]) -> None:
         """Commit a batch with the cursors moved since the last one. If one write's data is
@@ -305,7 +303,7 @@ class MessageWriter:
                     future.set_exception(exc)
             return
         if writes:
-            if not self._unindexed:
+            if not self._unindexed:  # (on PostgreSQL a catch-up does nothing: no harm)
                 self._unindexed_since = asyncio.get_running_loop().time()
             self._unindexed += len(writes)
             if self._on_commit is not None:
