@@ -7,9 +7,8 @@ moment a platform's read cursor may move past the message. Platform events are c
 by the batch (``enqueue``: one call of the reader's sink per batch, no future per
 message), and the read cursors the platforms move meanwhile (``save_cursor``) are saved
 with the next batch (one statement after its rows, or inside its transaction when it has
-edits), so a cursor never costs a transaction of its own per message.
-
-New messages are indexed for search in bulk (migration 12) when the queue is quiet.
+edits), so a cursor never costs a transaction of its own per message. New messages are
+indexed for search in bulk (migration 12) when the queue is quiet.
 """
 
 from __future__ import annotations
