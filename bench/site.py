@@ -34,6 +34,7 @@ from bot.site.pages import PAGES
 from bot.store import Store
 from bot.store.connection import connect
 from bot.store.search import SearchFilters, search
+from bot.store.search_index import catch_up
 from bot.store.site import SiteStore
 from bot.store.site_stats import forget_figures
 from bot.store.writer import StoredMessage, insert_row, insert_sql
@@ -229,6 +230,7 @@ async def seed(database: Path, chats: int, per_chat: int) -> float:
             chunk = rows[start : start + 500]
             await db.execute(insert_sql(len(chunk)), [v for row in chunk for v in row])
         await db.execute("COMMIT")
+        await catch_up(store.db)  # indexed for search, as the writer does once quiet
     await db.close()
     closing = time.perf_counter()
     for sid, plan in sessions:  # as the bot publishes them: the numbers follow each

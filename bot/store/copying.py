@@ -18,9 +18,10 @@ from bot.store.backend import Database
 BATCH = 500
 _INTERNAL = ("hashchat_schema",)
 # Kept by the target's own triggers as the messages and sessions arrive (migrations 6
-# and 7): the search index (on SQLite an FTS5 table and its shadow tables) and the
-# numbers' tallies. Copied, they would clash with what the triggers wrote.
-_DERIVED = ("search_text", "chat_people", "chat_answers")
+# and 7): the search index (on SQLite an FTS5 table and its shadow tables, and how far it
+# has caught up, migration 13) and the numbers' tallies. Copied, they would clash with
+# what the triggers wrote.
+_DERIVED = ("search_text", "search_mark", "chat_people", "chat_answers")
 
 
 def _derived(name: str) -> bool:

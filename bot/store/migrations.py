@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.store import migrations_pg
+from bot.store import migrations_intake, migrations_pg
 from bot.store.backend import Database, dialect
 
 
@@ -441,6 +441,9 @@ MIGRATIONS: tuple[str | Dialects, ...] = (
     );
     CREATE INDEX site_names_by_author ON site_names (author_key, said_at);
     """,
+    # 13: new messages enter the search index in bulk (bot/store/search_index.py), not
+    # row by row in the writer's commit: see bot/store/migrations_intake.py for why.
+    Dialects(sqlite=migrations_intake.SQLITE, postgresql=migrations_intake.POSTGRESQL),
 )
 
 

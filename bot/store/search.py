@@ -1,6 +1,7 @@
 """Searching a community's published transcripts through the FTS5 index of migration 6.
 
-The index itself is kept by triggers (see the migration), so this module only reads. What
+The index itself is kept by triggers (see the migration); new messages enter it in bulk
+(migration 13), so a search first brings it up to the newest message. What
 a transcript does not show is not in the index (deleted, hidden, opted-out, forgotten,
 purged messages), and only published chats are searched, so a result always links to a
 page that exists.
@@ -16,6 +17,7 @@ from typing import Any
 from bot.store import search_pg
 from bot.store.backend import Database
 from bot.store.codec import parse_ts
+from bot.store.search_index import catch_up
 from bot.store.transcript_rows import (
     MESSAGE_COLUMNS,
     QuestionPosts,
@@ -132,6 +134,7 @@ async def search(
     parts = query_parts(text)
     if not parts:
         return [], False
+    await catch_up(db)
     # In the index, so the name is matched the way text is: any case, any accents, the
     # last word by its start ("ann eli" finds "Ann Élise"). A question has no author.
     names = _WORD.findall((filters.author or "")[:200])[:8]

@@ -7,7 +7,8 @@ moment a platform's read cursor may move past the message. Platform events are c
 by the batch (``enqueue``: one call of the reader's sink per batch, no future per
 message), and the read cursors the platforms move meanwhile (``save_cursor``) are saved
 with the next batch (one statement after its rows, or inside its transaction when it has
-edits), so a cursor never costs a transaction of its own per message.
+edits), so a cursor never costs a transaction of its own per message. New messages are
+indexed for search in bulk (migration 13) when the queue is quiet.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
+from bot.store.search_index import catch_up
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,8 @@ class MessageWriter:
         max_delay: float = 0.005,
         attempts: int = 5,
         on_commit: Callable[[int], None] | None = None,
+        index_after: float = 0.5,  # seconds of quiet before new messages are indexed
+        index_at_most: float = 30.0,  # or once the oldest of them waited this long
     ) -> None:
         self._path = path
         self._password = password
@@ -171,6 +175,9 @@ class MessageWriter:
         self._task: asyncio.Task[None] | None = None
         self._cursors: dict[CursorKey, str] = {}  # moved, not yet committed
         self._room = asyncio.Event()  # set whenever the queue is short
+        self._index_after, self._index_at_most = index_after, index_at_most
+        self._unindexed = 0  # messages committed since the last catch-up
+        self._unindexed_since = 0.0  # loop time of the oldest of them
 
     async def start(self) -> None:
         """Open a connection of its own, so no other commit can split a batch."""
@@ -184,6 +191,7 @@ class MessageWriter:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._db:
+            await self._index()  # a stopped bot leaves its messages searchable
             await self._db.close()
 
     async def flush(self) -> None:
@@ -232,7 +240,12 @@ class MessageWriter:
     async def _run(self) -> None:
         queue, loop = self._queue, asyncio.get_running_loop()
         while True:
-            batch = [await queue.get()]
+            try:  # new messages not yet searchable: indexed once the queue is quiet
+                async with asyncio.timeout(self._index_after if self._unindexed else None):
+                    batch = [await queue.get()]
+            except TimeoutError:
+                await self._index()
+                continue
             until = loop.time() + self._max_delay
             while len(batch) < self._max_batch:
                 if queue.empty():
@@ -248,6 +261,18 @@ class MessageWriter:
                 for _ in batch:
                     queue.task_done()
                 self._room.set()  # those waiting for room look again
+            if self._unindexed and loop.time() - self._unindexed_since >= self._index_at_most:
+                await self._index()
+
+    async def _index(self) -> None:
+        """On failure: logged once, retried after the next commit, or by the next search."""
+        if not self._unindexed or self._db is None:
+            return
+        self._unindexed = 0
+        try:
+            await catch_up(self._db)
+        except Exception as exc:
+            log.warning("could not index new messages for search yet: %s", exc)
 
     async def _commit_batch(self, batch: list[Pending]) -> None:
         """Commit a batch with the cursors moved since the last one. If one write's data is
@@ -276,8 +301,12 @@ class MessageWriter:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return
-        if self._on_commit is not None and writes:
-            self._on_commit(len(writes))
+        if writes:
+            if not self._unindexed:  # (on PostgreSQL a catch-up does nothing: no harm)
+                self._unindexed_since = asyncio.get_running_loop().time()
+            self._unindexed += len(writes)
+            if self._on_commit is not None:
+                self._on_commit(len(writes))
         _confirm(batch)
 
     def _keep(self, cursors: Mapping[CursorKey, str]) -> None:
