@@ -13,7 +13,7 @@ import pytest
 from bot.store import MessageWriter, Store, StoredMessage
 from bot.store.backend import Location
 from bot.store.backend.sqlite import SqliteDatabase
-from bot.store.migrations import MIGRATIONS, script
+from bot.store.migrations import migrate
 from bot.store.privacy import PrivacyStore
 from bot.store.search import SearchFilters, search
 from bot.store.writer import MessageEdit, MessageHide, MessageRemoval
@@ -123,9 +123,7 @@ async def test_a_database_indexed_row_by_row_is_upgraded_without_a_word_twice(
     already indexed: those are found once, the messages stored after it too."""
     path = tmp_path / "old.db"
     db = await SqliteDatabase.open(path)  # a database of the hashchat before migration 13
-    for number, migration in enumerate(MIGRATIONS[:12], start=1):
-        body = script(migration, "sqlite")
-        await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
+    await migrate(db, upto=12)
     old = Store(db, path)
     await seed_chat(old, "c", 0, [Said("local:ann", "older words"), Said("local:bob", "gone")])
     await old.close()

@@ -16,7 +16,7 @@ from bot.site.stats import render_stats
 from bot.store import MessageWriter, Store
 from bot.store.backend import Location
 from bot.store.backend.sqlite import SqliteDatabase
-from bot.store.migrations import MIGRATIONS, script
+from bot.store.migrations import migrate
 from bot.store.privacy import PrivacyStore
 from bot.store.site_figures import SiteFigures
 from bot.store.site_stats import CommunityFigures, SiteStatsStore
@@ -232,9 +232,7 @@ async def test_a_database_from_before_the_numbers_is_counted_once_upgraded(
     first read after migration 12 keeps the figures of the chats published before it."""
     path = tmp_path / "old.db"
     db = await SqliteDatabase.open(path)  # a database of the hashchat before migration 6
-    for number, migration in enumerate(MIGRATIONS[:5], start=1):
-        body = script(migration, "sqlite")
-        await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
+    await migrate(db, upto=5)
     store = Store(db, path)
     old = await seed_chat(store, "c", 0, CHATS[0], closed=False)
     await db.execute(  # published by that hashchat: no figures kept yet (migration 12)

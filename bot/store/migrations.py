@@ -461,17 +461,19 @@ def _check(version: int) -> None:
         )
 
 
-async def migrate(db: Database) -> int:
-    """Bring the schema up to date; returns the version now in force."""
+async def migrate(db: Database, upto: int | None = None) -> int:
+    """Bring the schema up to date; returns the version now in force. ``upto`` stops at
+    that version on SQLite: a database as an older hashchat left it, for upgrade tests."""
     if db.dialect == "postgresql":
         return await _migrate_postgres(db)
     row = await db.fetchone("PRAGMA user_version")
     version = int(row[0]) if row else 0
     _check(version)
-    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+    last = len(MIGRATIONS) if upto is None else upto
+    for number, migration in enumerate(MIGRATIONS[version:last], start=version + 1):
         body = script(migration, "sqlite")
         await db.script(f"BEGIN;\n{body}\nPRAGMA user_version = {number};\nCOMMIT;")
-    return len(MIGRATIONS)
+    return max(version, last)
 
 
 # Any constant: instances starting at once take turns to migrate.
