@@ -69,6 +69,12 @@ UPDATE site_chats SET
                 AND later.n BETWEEN site_chats.n + 1 AND site_chats.n + {WINDOW}))
 WHERE community = ?"""
 
+# A chat taken in at its rank, counted by _RECOUNT.
+_ADD_CHATS = (
+    "INSERT INTO site_chats (session_id, community, n, messages, participants,"
+    " first_timers, returned) VALUES (?, ?, ?, 0, 0, 0, 0)"
+)
+
 _UPSERT_PERSON = """
 INSERT INTO site_people (community, author_key, platform, messages, answers, chats, first_n)
 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -156,20 +162,15 @@ class SiteFigures:
             )
         }
         new = [i for i in published if i not in stored]
+        touched = [*new, *sorted(changed & stored.keys())]
         if any(ranks.get(i) != n for i, n in stored.items()) or (new and not stored):
             await self._rebuild(community, published)  # ranks moved, or never counted
             await forget_chats(self._db, community)
-            for session_id in [*new, *sorted(changed & stored.keys())]:
-                await extract_chat(self._db, session_id)
-                await note_names(self._db, session_id)
-            return
-        await self._db.executemany(
-            "INSERT INTO site_chats (session_id, community, n, messages, participants,"
-            " first_timers, returned) VALUES (?, ?, ?, 0, 0, 0, 0)",
-            [(i, community, ranks[i]) for i in new],
-        )
-        for session_id in [*new, *sorted(changed & stored.keys())]:
-            await self._chat(community, session_id, ranks[session_id])
+        else:
+            await self._db.executemany(_ADD_CHATS, [(i, community, ranks[i]) for i in new])
+            for session_id in touched:
+                await self._chat(community, session_id, ranks[session_id])
+        for session_id in touched:
             await extract_chat(self._db, session_id)  # an edit may change only the text
             await note_names(self._db, session_id)
 
@@ -249,9 +250,7 @@ class SiteFigures:
         await self._db.execute("DELETE FROM site_chats WHERE community = ?", (community,))
         await self._db.execute("DELETE FROM site_people WHERE community = ?", (community,))
         await self._db.executemany(
-            "INSERT INTO site_chats (session_id, community, n, messages, participants,"
-            " first_timers, returned) VALUES (?, ?, ?, 0, 0, 0, 0)",
-            [(i, community, n) for n, i in enumerate(published, start=1)],
+            _ADD_CHATS, [(i, community, n) for n, i in enumerate(published, start=1)]
         )
         await self._db.execute(
             "INSERT INTO site_attendance"
