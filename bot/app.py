@@ -258,16 +258,10 @@ class App:
         listed: list[tuple[int, SessionPlan]] = []
         now = self.clock.now()
         replanner = Replanner(self.store, self.runner, now, community)
-
-        def ours(items: list[Upcoming]) -> list[Upcoming]:
-            return [u for u in items if community in (None, u.community.id)]
-
         # The config's schedule with the console's exceptions (a skip, a move, a one-off).
-        wanted = ours(await upcoming_chats(self.config, self.store, now, 2, community))
-        await replanner.drop_stale(
-            {(u.community.id, u.series_id, u.starts_at) for u in wanted}, community
-        )
-        for item in ours(await upcoming_chats(self.config, self.store, now, 1, community)):
+        wanted = await upcoming_chats(self.config, self.store, now, 2, community)
+        await replanner.drop_stale({(u.community.id, u.series_id, u.starts_at) for u in wanted})
+        for item in await upcoming_chats(self.config, self.store, now, 1, community):
             try:
                 plan = await replanner.replan(await plan_for(self.config, self.store, item))
             except ConfigError as exc:

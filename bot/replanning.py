@@ -155,19 +155,14 @@ class Replanner:
             }
         return self._listed
 
-    async def drop_stale(
-        self, wanted: set[tuple[str, str, datetime]], community: str | None = None
-    ) -> None:
+    async def drop_stale(self, wanted: set[tuple[str, str, datetime]]) -> None:
         """Forget the chats not started that the files no longer plan: a date now skipped,
         a time moved, a series removed. ``wanted`` holds (community, series, start), of
-        ``community`` alone when one is named."""
-        for row in await planned_sessions(self.store.db, community):
+        the pass's community alone when it has one."""
+        for row in await planned_sessions(self.store.db, self.community):
             plan = row.plan
-            if (
-                community not in (None, plan.community)
-                or plan.starts_at <= self.now
-                or (plan.community, plan.series, plan.starts_at) in wanted
-            ):
+            key = (plan.community, plan.series, plan.starts_at)
+            if plan.starts_at <= self.now or key in wanted:
                 continue
             async with self.runner.lock(row.id):
                 if not await drop_planned(self.store.db, row.id):
