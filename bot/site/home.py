@@ -11,6 +11,7 @@ from bot.config import CommunityConfig
 from bot.site import urls
 from bot.site.channels import ChannelLink, channel_links
 from bot.site.context import Rendered, SiteContext
+from bot.site.paging import later_page, later_pages, page_count
 from bot.site.render import render_page
 from bot.store.site import SiteStore
 
@@ -61,7 +62,7 @@ async def home_view(ctx: SiteContext, page: int) -> HomeView | None:
     c = ctx.community
     site = SiteStore(ctx.store.db)
     total = await site.past_count(c.id)
-    pages = max(1, -(-total // urls.PER_PAGE))
+    pages = page_count(total, urls.PER_PAGE)
     if not 1 <= page <= pages:
         return None
     coming = await site.coming(c.id, ctx.now) if page == 1 else []
@@ -101,14 +102,11 @@ async def home(ctx: SiteContext, params: Mapping[str, str]) -> Rendered | None:
 
 
 async def older(ctx: SiteContext, params: Mapping[str, str]) -> Rendered | None:
-    n = params.get("n", "")
-    if not n.isdecimal() or int(n) < 2 or n != str(int(n)):
-        return None  # page 1 is the home; "02" would be a second address for page 2
-    view = await home_view(ctx, int(n))
+    n = later_page(params)
+    view = None if n is None else await home_view(ctx, n)
     return None if view is None else Rendered(render_home(view))
 
 
 async def older_pages(ctx: SiteContext) -> list[dict[str, str]]:
     total = await SiteStore(ctx.store.db).past_count(ctx.community.id)
-    pages = max(1, -(-total // urls.PER_PAGE))
-    return [{"n": str(n)} for n in range(2, pages + 1)]
+    return later_pages(page_count(total, urls.PER_PAGE))

@@ -17,6 +17,7 @@ from bot.config import CommunityConfig
 from bot.i18n import Messages
 from bot.site import urls
 from bot.site.context import Rendered, SiteContext
+from bot.site.paging import later_page, later_pages, page_count
 from bot.site.render import render_page
 from bot.store.site_figures import ensure
 from bot.store.site_links import LinkShare, SiteLinksStore
@@ -101,15 +102,19 @@ def render_links(view: LinksView) -> str:
     return render_page("site/links.html", community=c, here=here, crumbs=crumbs, view=view)
 
 
+async def _pages(ctx: SiteContext) -> int:
+    await ensure(ctx.store.db, ctx.community.id)
+    total = await SiteLinksStore(ctx.store.db).count(ctx.community.id)
+    return page_count(total, urls.LINKS_PER_PAGE)
+
+
 async def links_view(ctx: SiteContext, page: int) -> LinksView | None:
     """None for a page past the last: the mount answers 404."""
     c = ctx.community
-    await ensure(ctx.store.db, c.id)
-    store = SiteLinksStore(ctx.store.db)
-    pages = max(1, -(-(await store.count(c.id)) // urls.LINKS_PER_PAGE))
+    pages = await _pages(ctx)
     if not 1 <= page <= pages:
         return None
-    shares = await store.page(
+    shares = await SiteLinksStore(ctx.store.db).page(
         c.id, offset=(page - 1) * urls.LINKS_PER_PAGE, limit=urls.LINKS_PER_PAGE
     )
     chats = {i: (slug, title, start, qs) for i, slug, title, start, qs in
@@ -123,15 +128,10 @@ async def links(ctx: SiteContext, params: Mapping[str, str]) -> Rendered | None:
 
 
 async def more_links(ctx: SiteContext, params: Mapping[str, str]) -> Rendered | None:
-    n = params.get("n", "")
-    if not n.isdecimal() or int(n) < 2 or n != str(int(n)):
-        return None  # page 1 is links/ itself; "02" would be a second address for page 2
-    view = await links_view(ctx, int(n))
+    n = later_page(params)
+    view = None if n is None else await links_view(ctx, n)
     return None if view is None else Rendered(render_links(view))
 
 
 async def more_links_pages(ctx: SiteContext) -> list[dict[str, str]]:
-    await ensure(ctx.store.db, ctx.community.id)
-    total = await SiteLinksStore(ctx.store.db).count(ctx.community.id)
-    pages = max(1, -(-total // urls.LINKS_PER_PAGE))
-    return [{"n": str(n)} for n in range(2, pages + 1)]
+    return later_pages(await _pages(ctx))
