@@ -144,6 +144,18 @@ async def test_a_link_shared_three_ways_is_listed_once_with_its_chats_and_questi
     assert [(q.chat.title, q.number) for q in guide.questions] == [("Chat 1", 1), ("Chat 1", 2)]
 
 
+async def test_a_link_whose_scheme_a_phone_capitalised_is_listed(tmp_path: Path) -> None:
+    config = site_config(tmp_path)
+    store = await Store.open(config.resolve(config.bot.database))
+    try:
+        await seed_chat(store, "hcsmeu", 0, [Said("local:ann", "A1 Https://Example.org/guide", A1)])
+        view = await links_view(context(tmp_path, store), 1)
+    finally:
+        await store.close()
+    assert view is not None
+    assert [link.url for link in view.links] == ["https://example.org/guide"]
+
+
 async def test_the_page_lists_links_without_ever_fetching_one(
     tmp_path: Path, no_network: list[Any]
 ) -> None:

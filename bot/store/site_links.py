@@ -16,12 +16,13 @@ from bot.site.urlnorm import extract, normalise
 from bot.store.backend import Database
 from bot.store.codec import decode_questions
 
-# A cheap first sieve; extract() decides.
+# A cheap first sieve, as loose as extract(), which decides: it takes http(s) links in any
+# case ("Https://", as phones write it), and no bare "www." address.
 _CANDIDATES = (
     "SELECT m.id, m.author_key, m.questions, m.text, s.starts_at, m.sent_at"
     " FROM messages m JOIN sessions s ON s.id = m.session_id"
     " WHERE m.session_id = ? AND m.deleted_at IS NULL AND m.hidden_at IS NULL"
-    " AND (instr(m.text, 'http') > 0 OR instr(m.text, 'HTTP') > 0 OR instr(m.text, 'www.') > 0)"
+    " AND instr(lower(m.text), 'http') > 0"
 )
 _SHOWN_LINKS = (
     " FROM site_links l JOIN site_chats c ON c.session_id = l.session_id"
