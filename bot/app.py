@@ -221,6 +221,8 @@ class App:
             await platform.start(host)
             self._exit.push_async_callback(platform.close)
         await self.runner.notices.release()
+        # At a stop, what follows a close (its planning) ends while the platforms still run.
+        self._exit.push_async_callback(self.runner.idle)
         await self.runner.restore()
         collector.tune()  # before the messages come in bursts
         for platform in self.platforms.values():
@@ -371,6 +373,7 @@ class App:
                 await drained()
         await self.writer.flush()
         await self.rebuilds.idle()
+        await self.runner.idle()
 
     async def _caught_up(self) -> None:
         """The platforms' backlog is read (within a bound) and committed."""

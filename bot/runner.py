@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.alarm import Alarm
 from bot.clock import Clock
@@ -45,7 +46,7 @@ class Runner:
         live: LiveIndex,
         publish: Publish,
         grace: timedelta = timedelta(minutes=5),
-        on_closed: Callable[[SessionPlan], Awaitable[None]] | None = None,
+        on_closed: Callable[[SessionPlan], Coroutine[Any, Any, None]] | None = None,
         on_reminder: Callable[[SessionRow, StepRow], Awaitable[None]] | None = None,
         caught_up: Callable[[], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
@@ -68,6 +69,7 @@ class Runner:
         # wake up after another instance took over.
         self.may_post = may_post
         self._locks: dict[int, asyncio.Lock] = {}
+        self._after_close: set[asyncio.Task[None]] = set()
         self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
         self.notices.may_post = may_post
 
@@ -400,7 +402,23 @@ class Runner:
         self._locks.pop(row.id, None)
         log.info("%s: closed", row.plan.slug)
         if self.on_closed is not None:
-            await self.on_closed(row.plan)
+            # Not awaited here, under the chat's lock: the planner holds its own lock
+            # while it takes chats' (planning a chat wakes it), so a close that waited
+            # for the planner while a pass waited for the closing chat froze both, and
+            # every later close behind them. It runs once the lock is let go.
+            task = asyncio.create_task(self.on_closed(row.plan), name=f"closed:{row.id}")
+            self._after_close.add(task)
+            task.add_done_callback(self._closed_done)
+
+    def _closed_done(self, task: asyncio.Task[None]) -> None:
+        self._after_close.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("after closing a chat: %s", exc, exc_info=exc)
+
+    async def idle(self) -> None:
+        """Wait until what follows the chats closed so far (their next planning) is done."""
+        while self._after_close:
+            await asyncio.gather(*self._after_close, return_exceptions=True)
 
     async def notify_moderators(
         self, plan: SessionPlan, text: str, *, exclude: str | None = None
