@@ -14,6 +14,7 @@ indexed for search in bulk (migration 13) when the queue is quiet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -185,8 +186,10 @@ class MessageWriter:
         self._task = asyncio.create_task(self._run(), name="message-writer")
 
     async def close(self) -> None:
-        """Commit everything already submitted, cursors included, then stop."""
-        await self.flush()
+        """Commit everything submitted, cursors included, then stop."""
+        if self._cursors and self._queue.empty():
+            self._wake()
+        await self._queue.join()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -195,10 +198,15 @@ class MessageWriter:
             await self._db.close()
 
     async def flush(self) -> None:
-        """Wait until everything submitted so far is committed (or has failed)."""
-        if self._cursors and self._queue.empty():
-            self._wake()
-        await self._queue.join()
+        """Wait until everything submitted before this call is committed (or has failed),
+        with the cursors moved so far. Not what comes after: waiting for an empty queue,
+        a chat's close waited for a lull in the answers of all the chats under way."""
+        if self._task is None:  # not started: nothing is committed, nothing to wait for
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((None, None, done, None, None))  # confirmed in order
+        with contextlib.suppress(Exception):  # a failed write fails alone, not the caller
+            await done
 
     @property
     def pending(self) -> int:
