@@ -33,27 +33,62 @@ class Publisher:
         # for all, a thousand chats closing in the same minute waited for each other's
         # reads and writes, and the last link came half a minute late.
         self._locks: dict[str, asyncio.Lock] = {}
+        self._linking: set[asyncio.Task[None]] = set()
 
     async def __call__(self, session_id: int) -> str:
         community = (await self.store.session(session_id)).plan.community
-        async with self._locks.setdefault(community, asyncio.Lock()):
+        lock = self._locks.setdefault(community, asyncio.Lock())
+        async with lock:
             await self.writer.flush()  # every message received so far belongs in the record
             first = (await self.store.session(session_id)).transcript_url is None
-            slug, nav = await self._write(session_id)
-            if first:  # the chats beside a new one link to it from now on
-                for other in (nav.previous, nav.next):
-                    if other is not None:
-                        await self._write(other.session_id, publishing=session_id)
+            slug, nav = await self._write(session_id, count=not first)
+        if first:
+            # The chats beside a new one link to it from now on; rewritten after its own
+            # page is out, since the link is waited for and each page is a whole render.
+            task = asyncio.create_task(self._link_neighbours(lock, session_id, nav))
+            self._linking.add(task)
+            task.add_done_callback(self._linked)
         return transcript_url(self.public_url, slug, self.root)
 
-    async def _write(self, session_id: int, publishing: int | None = None) -> tuple[str, ChatNav]:
-        return await write_page(self.store, self.root, self.public_url, session_id, publishing)
+    async def _link_neighbours(self, lock: asyncio.Lock, session_id: int, nav: ChatNav) -> None:
+        async with lock:  # before any later build of the community's pages
+            for other in (nav.previous, nav.next):
+                if other is not None:
+                    await self._write(other.session_id, publishing=session_id)
+
+    def _linked(self, task: asyncio.Task[None]) -> None:
+        self._linking.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("could not link the chats beside a new one: %s", exc, exc_info=exc)
+
+    async def idle(self) -> None:
+        """Wait until the pages beside the chats published so far link to them."""
+        while self._linking:
+            await asyncio.gather(*self._linking, return_exceptions=True)
+
+    async def _write(
+        self, session_id: int, publishing: int | None = None, *, count: bool = True
+    ) -> tuple[str, ChatNav]:
+        return await write_page(
+            self.store, self.root, self.public_url, session_id, publishing, count=count
+        )
 
 
 async def write_page(
-    store: Store, root: Path, public_url: str | None, session_id: int, publishing: int | None = None
+    store: Store,
+    root: Path,
+    public_url: str | None,
+    session_id: int,
+    publishing: int | None = None,
+    *,
+    count: bool = True,
 ) -> tuple[str, ChatNav]:
-    """Writes one chat's files, linked to the chats published before and after it."""
+    """Writes one chat's files, linked to the chats published before and after it.
+
+    ``count``: bring the site's numbers up to date with the page. Not for a chat's first
+    page, written before it is closed: the site counts a chat once it is published
+    (``SiteFigures.ensure``, when its pages are next read), and the link waits for it.
+    """
     source = await store.transcript_source(session_id)
     transcript = build_transcript(source)
     messages = Messages(source.session.locale)
@@ -63,7 +98,8 @@ async def write_page(
     stamp = page_stamp(source, nav)  # the static export copies the page while it holds
     folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav, stamp=stamp)
     log.info("%s: transcript written to %s", source.session.slug, folder)
-    await SiteFigures(store.db).follow(session_id)  # the numbers show what the page shows
+    if count:  # the numbers show what the page shows
+        await SiteFigures(store.db).follow(session_id)
     return source.session.slug, nav
 
 
