@@ -138,12 +138,18 @@ class LiveIndex:
         # for_channel's answers (asked twice per message: by the gate and the tracker),
         # forgotten whenever a session opens or closes.
         self._by_channel: dict[ChannelRef, LiveSession | None] = {}
+        # The open sessions in each room (platform, channel id, any thread), in the order
+        # they opened: a lookup the cache has forgotten reads its room's, not them all
+        # (a thousand chats opening and closing made each such lookup scan a thousand).
+        self._by_room: dict[tuple[str, str], list[LiveSession]] = {}
 
     def open(self, session_id: int, plan: SessionPlan) -> LiveSession:
         live = self._sessions.get(session_id)
         if live is None:
             channels = frozenset(ChannelRef.parse(c) for c in plan.channels)
             live = self._sessions[session_id] = LiveSession(session_id, plan, channels)
+            for room in {(c.platform, c.id) for c in channels}:
+                self._by_room.setdefault(room, []).append(live)
             self._by_channel.clear()
         return live
 
@@ -158,6 +164,13 @@ class LiveIndex:
         arrive late are still taken for it, for :data:`LATE_WINDOW`."""
         live = self._sessions.pop(session_id, None)
         self._by_channel.clear()
+        if live is not None:
+            for room in {(c.platform, c.id) for c in live.channels}:
+                rest = [other for other in self._by_room[room] if other is not live]
+                if rest:
+                    self._by_room[room] = rest
+                else:
+                    del self._by_room[room]
         if live is not None and ended_at is not None:
             live.started_at, live.ended_at = started_at, ended_at
             live.built = True
@@ -193,7 +206,8 @@ class LiveIndex:
             return self._by_channel[channel]
         except KeyError:
             pass
-        found = next((live for live in self._sessions.values() if live.covers(channel)), None)
+        room = self._by_room.get((channel.platform, channel.id), ())
+        found = next((live for live in room if live.covers(channel)), None)
         if len(self._by_channel) >= _CACHED_CHANNELS:
             self._by_channel.clear()
         self._by_channel[channel] = found
