@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from bot.background import Background
 from bot.i18n import Messages
 from bot.site.chatnav import ChatNav, chat_nav
 from bot.store import MessageWriter, Store
@@ -33,7 +34,7 @@ class Publisher:
         # for all, a thousand chats closing in the same minute waited for each other's
         # reads and writes, and the last link came half a minute late.
         self._locks: dict[str, asyncio.Lock] = {}
-        self._linking: set[asyncio.Task[None]] = set()
+        self._linking = Background("could not link the chats beside a new one")
 
     async def __call__(self, session_id: int) -> str:
         community = (await self.store.session(session_id)).plan.community
@@ -45,9 +46,7 @@ class Publisher:
         if first:
             # The chats beside a new one link to it from now on; rewritten after its own
             # page is out, since the link is waited for and each page is a whole render.
-            task = asyncio.create_task(self._link_neighbours(lock, session_id, nav))
-            self._linking.add(task)
-            task.add_done_callback(self._linked)
+            self._linking.start(self._link_neighbours(lock, session_id, nav))
         return transcript_url(self.public_url, slug, self.root)
 
     async def _link_neighbours(self, lock: asyncio.Lock, session_id: int, nav: ChatNav) -> None:
@@ -56,15 +55,9 @@ class Publisher:
                 if other is not None:
                     await self._write(other.session_id, publishing=session_id)
 
-    def _linked(self, task: asyncio.Task[None]) -> None:
-        self._linking.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("could not link the chats beside a new one: %s", exc, exc_info=exc)
-
     async def idle(self) -> None:
         """Wait until the pages beside the chats published so far link to them."""
-        while self._linking:
-            await asyncio.gather(*self._linking, return_exceptions=True)
+        await self._linking.idle()
 
     async def _write(
         self, session_id: int, publishing: int | None = None, *, count: bool = True

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alarm import Alarm
+from bot.background import Background
 from bot.clock import Clock
 from bot.domain import ChannelRef
 from bot.live import LATE_WINDOW, LiveIndex, LiveSession, replay_posts
@@ -69,7 +70,7 @@ class Runner:
         # wake up after another instance took over.
         self.may_post = may_post
         self._locks: dict[int, asyncio.Lock] = {}
-        self._after_close: set[asyncio.Task[None]] = set()
+        self._after_close = Background("after closing a chat")
         self.notices = Notices(store=store, platforms=platforms, alarm=alarm, clock=clock)
         self.notices.may_post = may_post
 
@@ -406,19 +407,11 @@ class Runner:
             # while it takes chats' (planning a chat wakes it), so a close that waited
             # for the planner while a pass waited for the closing chat froze both, and
             # every later close behind them. It runs once the lock is let go.
-            task = asyncio.create_task(self.on_closed(row.plan), name=f"closed:{row.id}")
-            self._after_close.add(task)
-            task.add_done_callback(self._closed_done)
-
-    def _closed_done(self, task: asyncio.Task[None]) -> None:
-        self._after_close.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("after closing a chat: %s", exc, exc_info=exc)
+            self._after_close.start(self.on_closed(row.plan), name=f"closed:{row.id}")
 
     async def idle(self) -> None:
         """Wait until what follows the chats closed so far (their next planning) is done."""
-        while self._after_close:
-            await asyncio.gather(*self._after_close, return_exceptions=True)
+        await self._after_close.idle()
 
     async def notify_moderators(
         self, plan: SessionPlan, text: str, *, exclude: str | None = None
