@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
 from bot.config import Config, parse_config
 from bot.store import MessageWriter, Store, StoredMessage
 from bot.store.participation import HostRota
 from bot.timeline import QuestionPlan, SessionPlan, plan_steps
+
+PARIS = ZoneInfo("Europe/Paris")
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -57,7 +60,9 @@ def chat_plan(
     locale: str = "en",
     questions: Sequence[str] = ("What does partnership mean to you?", "Which tool helped?"),
 ) -> SessionPlan:
-    day = starts_at.astimezone(UTC).date().isoformat()
+    # The local day, as the planner names a chat (bot/planning.py): a UTC day made the
+    # home page's calendar link name another day than the feed between 23:00 and 24:00 UTC.
+    day = starts_at.astimezone(PARIS).date().isoformat()
     return SessionPlan(
         community=community,
         series=series,
