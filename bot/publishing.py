@@ -82,11 +82,13 @@ async def write_page(
     page, written before it is closed: the site counts a chat once it is published
     (``SiteFigures.ensure``, when its pages are next read), and the link waits for it.
     """
-    source = await store.transcript_source(session_id)
+    # Both read at once: at a chat's close its link waits for every trip to the store.
+    source, nav = await asyncio.gather(
+        store.transcript_source(session_id),
+        chat_nav(store, session_id, site=public_url is not None, publishing=publishing),
+    )
     transcript = build_transcript(source)
     messages = Messages(source.session.locale)
-    site = public_url is not None
-    nav = await chat_nav(store, session_id, site=site, publishing=publishing)
     # Rendering a large chat takes most of a second: keep the event loop free.
     stamp = page_stamp(source, nav)  # the static export copies the page while it holds
     folder = await asyncio.to_thread(write_transcript, root, transcript, messages, nav, stamp=stamp)
