@@ -68,9 +68,10 @@ def _tag_group(locales: tuple[str, ...]) -> re.Pattern[str]:
 @cache
 def _compile_tag_group(letters: str) -> re.Pattern[str]:
     both = letters + letters.lower()
-    # The letter comes first and the lookbehinds after it, so the scan can skip ahead quickly.
+    # The letter comes first and the lookbehinds after it, so the scan can skip ahead
+    # quickly; the lookahead for a digit before them, as most letters are in words.
     first = (
-        rf"[{both}](?<![\w@#/\\=$%][{both}])(?<!\w[-.'\u2019&+][{both}])"
+        rf"[{both}](?=[ \t]?[0-9])(?<![\w@#/\\=$%][{both}])(?<!\w[-.'\u2019&+][{both}])"
         rf"(?:(?<=[{letters}])[ \t])?[0-9]+"
     )
     tag = rf"(?:[{both}][0-9]+|[{letters}][ \t][0-9]+)"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from itertools import chain
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -79,9 +80,10 @@ Write = StoredMessage | MessageEdit | MessageRemoval | MessageHide
 Row = tuple[object, ...]
 # Told, once per committed batch, the items enqueued with it, in order.
 Sink = Callable[[list[object]], None]
-# A write (None: nothing to store, only to confirm in order), its insert row (made when
-# submitted, while the previous batch is committing), and who is told once it is
-# committed: a future (``submit``) or a sink with its item (``enqueue``).
+# A write (None: nothing to store, only to confirm in order, unless a row is given), its
+# insert row (made when submitted, while the previous batch is committing; a row without
+# a write is a new message enqueued as a row alone, ``enqueue_row``), and who is told
+# once it is committed: a future (``submit``) or a sink with its item (``enqueue``).
 Pending = tuple[Write | None, Row | None, asyncio.Future[None] | None, Sink | None, object]
 CursorKey = tuple[str, str]  # platform, key
 
@@ -130,7 +132,7 @@ _DELETE = (
 
 
 def insert_row(m: StoredMessage) -> Row:
-    return (
+    return new_row(
         m.session_id,
         m.platform,
         m.channel,
@@ -145,6 +147,44 @@ def insert_row(m: StoredMessage) -> Row:
         encode_questions(m.questions),
         ts(m.received_at),
         None if m.hidden_at is None else ts(m.hidden_at),
+    )
+
+
+def new_row(
+    session_id: int,
+    platform: str,
+    channel: str,
+    thread: str | None,
+    platform_id: str,
+    author_key: str,
+    author_name: str,
+    text: str,
+    sent_at: str,
+    reply_to: str | None,
+    url: str | None,
+    questions: str,
+    received_at: str,
+    hidden_at: str | None,
+) -> Row:
+    """A new message's row, its times and questions already written as the store keeps
+    them (``ts``, ``encode_questions``): the one place that knows the columns' order, for
+    ``insert_row`` and for the tracker, which makes the row of the common message
+    directly (``enqueue_row``) rather than a ``StoredMessage`` first."""
+    return (
+        session_id,
+        platform,
+        channel,
+        thread,
+        platform_id,
+        author_key,
+        author_name,
+        text,
+        sent_at,
+        reply_to,
+        url,
+        questions,
+        received_at,
+        hidden_at,
     )
 
 
@@ -224,6 +264,11 @@ class MessageWriter:
         row = insert_row(write) if isinstance(write, StoredMessage) else None
         self._queue.put_nowait((write, row, None, sink, item))
 
+    def enqueue_row(self, row: Row, sink: Sink, item: object) -> None:
+        """``enqueue`` for a new message given as its row (``new_row``): one object less
+        per message on the busiest path."""
+        self._queue.put_nowait((None, row, None, sink, item))
+
     def save_cursor(self, platform: str, key: str, value: str) -> None:
         """Move a read cursor; it is saved with the next batch (or at once when idle)."""
         idle = not self._cursors and self._queue.empty()
@@ -279,7 +324,7 @@ class MessageWriter:
         refused, commit the writes one by one so it fails alone; a database that cannot
         write at all (after retries) fails them all, and keeps the cursors for later."""
         cursors, self._cursors = self._cursors, {}
-        writes = [(w, row) for w, row, *_ in batch if w is not None]
+        writes = [(w, row) for w, row, *_ in batch if w is not None or row is not None]
         try:
             if writes or cursors:
                 await self._commit(writes, cursors)
@@ -315,7 +360,7 @@ class MessageWriter:
             self._cursors.setdefault(key, value)
 
     async def _commit(
-        self, writes: list[tuple[Write, Row | None]], cursors: Mapping[CursorKey, str]
+        self, writes: list[tuple[Write | None, Row | None]], cursors: Mapping[CursorKey, str]
     ) -> None:
         assert self._db is not None, "start() the writer first"
         db = self._db
@@ -348,11 +393,14 @@ class MessageWriter:
                         await db.execute(cursors_sql(len(cursors)), values)
 
     @staticmethod
-    async def _apply(db: Database, writes: list[tuple[Write, Row | None]]) -> None:
+    async def _apply(db: Database, writes: list[tuple[Write | None, Row | None]]) -> None:
         inserts: list[Row] = []
         for w, row in writes:
+            if row is not None:
+                inserts.append(row)
+                continue
             if isinstance(w, StoredMessage):
-                inserts.append(insert_row(w) if row is None else row)
+                inserts.append(insert_row(w))
                 continue
             if inserts:  # keep order: earlier inserts land before an edit of the same message
                 await _insert(db, inserts)
@@ -371,7 +419,7 @@ class MessageWriter:
                 )
             elif isinstance(w, MessageHide):
                 await db.execute(_HIDE, (ts(w.hidden_at), w.platform, w.channel, w.platform_id))
-            else:
+            elif w is not None:
                 await db.execute(_DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
         if inserts:
             await _insert(db, inserts)
@@ -397,4 +445,4 @@ def _confirm(batch: list[Pending]) -> None:
 async def _insert(db: Database, rows: list[Row]) -> None:
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        await db.execute(insert_sql(len(chunk)), [value for row in chunk for value in row])
+        await db.execute(insert_sql(len(chunk)), list(chain.from_iterable(chunk)))
