@@ -7,12 +7,12 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import cast
 
 from bot.attribution import NONE, attribute, may_tag
-from bot.clock import Clock, ManualClock
+from bot.clock import Clock
 from bot.domain import (
     ChannelRef,
     IncomingMessage,
@@ -43,6 +43,7 @@ class Admission(Enum):
 Gate = Callable[[Platform, IncomingMessage], Awaitable[Admission]]
 
 _RECENT = 50_000
+_ZERO, _MILLISECOND = timedelta(0), timedelta(milliseconds=1)
 # Writes waiting in the writer's queue past which reading pauses (a few batches).
 _BACKLOG = 2_000
 
@@ -69,12 +70,10 @@ class Tracker:
         # Context of messages seen lately, so an edit that overtakes its own commit
         # can still be attributed without a database read.
         self._recent: OrderedDict[tuple[str, str, str], tuple[int, str | None]] = OrderedDict()
-        # The receiving time as stored, written out again only when the clock has moved
-        # and at most once per millisecond of the loop's time (see ``_received``).
+        # The receiving time as stored, written out again once the clock has moved on by
+        # a millisecond (see ``_received``).
         self._now: datetime | None = None
         self._now_text = ""
-        self._now_until = 0.0
-        self._coarse = not isinstance(clock, ManualClock)
 
     async def consume(self, platform: Platform) -> None:
         """Read one platform's events until it closes, acknowledging each after its commit.
@@ -212,14 +211,12 @@ class Tracker:
 
     def _received(self) -> tuple[datetime, str]:
         """Now, and as the store writes it. ``received_at`` is kept for the record (no
-        page reads it) and writing a time out costs a microsecond, twice a message: so a
-        clock that has not moved (a manual one, exact) is not written out again, and a
-        running one at most once per millisecond of the event loop's time."""
+        page reads it) and writing a time out costs a microsecond, twice a message: so
+        it is written out again only once the clock has moved on by a millisecond."""
         now = self.clock.now()
-        if now is not self._now:
-            tick = asyncio.get_running_loop().time()
-            if tick >= self._now_until or not self._coarse:
-                self._now, self._now_text, self._now_until = now, ts(now), tick + 0.001
+        last = self._now
+        if now is not last and (last is None or not _ZERO <= now - last < _MILLISECOND):
+            self._now, self._now_text = now, ts(now)
         return now, self._now_text
 
     def _questions(self, live: LiveSession, msg: IncomingMessage) -> frozenset[int]:

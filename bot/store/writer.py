@@ -324,7 +324,7 @@ class MessageWriter:
         refused, commit the writes one by one so it fails alone; a database that cannot
         write at all (after retries) fails them all, and keeps the cursors for later."""
         cursors, self._cursors = self._cursors, {}
-        writes = [(w, row) for w, row, *_ in batch if w is not None or row is not None]
+        writes = [(p[0], p[1]) for p in batch if p[0] is not None or p[1] is not None]
         try:
             if writes or cursors:
                 await self._commit(writes, cursors)
@@ -428,16 +428,16 @@ class MessageWriter:
 def _confirm(batch: list[Pending]) -> None:
     """Resolve the futures, and tell each sink its items of the batch in one call."""
     told: dict[Sink, list[object]] = {}
+    last: Sink | None = None
+    items: list[object] = []
     for _, _, future, sink, item in batch:
         if future is not None:
             if not future.done():
                 future.set_result(None)
         elif sink is not None:
-            items = told.get(sink)
-            if items is None:
-                told[sink] = [item]
-            else:
-                items.append(item)
+            if sink is not last:  # a run of one reader's items: one lookup
+                items, last = told.setdefault(sink, []), sink
+            items.append(item)
     for sink, items in told.items():
         sink(items)
 

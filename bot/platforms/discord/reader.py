@@ -142,7 +142,8 @@ class Reader:
                 # Resumed after the last one: the core has handled every event it gave.
                 self._caught_up.set()
                 continue
-            converted = await self._convert(item)
+            # The common message, read from its payload already: no conversion to await.
+            converted = item if type(item) is IncomingMessage else await self._convert(item)
             if converted is None:
                 continue
             if isinstance(converted, IncomingMessage) and converted.ref.id in self._caught:
