@@ -225,7 +225,11 @@ class Tracker:
         self._recent[key] = (live.id, msg.reply_to)
         if len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
-        reply_question = live.question_for(channel, msg.reply_to)
+        reply_question = (
+            None
+            if msg.reply_to is None and channel.thread is None
+            else live.question_for(channel, msg.reply_to)
+        )
         if reply_question is None and not may_tag(msg.text):
             return NONE  # the common message: general discussion, nothing to work out
         return attribute(

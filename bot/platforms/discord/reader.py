@@ -135,7 +135,8 @@ class Reader:
 
     async def events(self) -> AsyncIterator[PlatformEvent]:
         queue = self._queue
-        while (item := await queue.get()) is not None:
+        # Taken at once while there are some (no coroutine per event in a burst).
+        while (item := queue.get_nowait() if queue.qsize() else await queue.get()) is not None:
             if isinstance(item, CatchUp):
                 async for event in self._catch_up():
                     yield event

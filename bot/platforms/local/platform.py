@@ -97,8 +97,10 @@ class LocalPlatform:
         self._events.put_nowait(None)
 
     async def events(self) -> AsyncIterator[PlatformEvent]:
+        queue = self._events
         while True:
-            event = await self._events.get()
+            # Taken at once while there are some (no coroutine per event in a burst).
+            event = queue.get_nowait() if queue.qsize() else await queue.get()
             try:
                 if event is None:
                     return
