@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from itertools import chain
 
@@ -26,58 +24,34 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
 from bot.store.search_index import catch_up
+from bot.store.writes import (
+    MessageEdit,
+    MessageHide,
+    MessageRemoval,
+    Row,
+    StoredMessage,
+    Write,
+    insert_row,
+    new_row,
+)
+
+# The writes, defined in bot/store/writes.py, are imported from here too.
+__all__ = [
+    "MessageEdit",
+    "MessageHide",
+    "MessageRemoval",
+    "MessageWriter",
+    "Row",
+    "StoredMessage",
+    "Write",
+    "insert_row",
+    "insert_sql",
+    "new_row",
+]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredMessage:
-    session_id: int
-    platform: str
-    channel: str
-    thread: str | None
-    platform_id: str
-    author_key: str
-    author_name: str
-    text: str
-    sent_at: datetime
-    reply_to: str | None
-    url: str | None
-    questions: frozenset[int]
-    received_at: datetime
-    hidden_at: datetime | None = None  # kept, but out of the transcript (a rule hid it)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageEdit:
-    platform: str
-    channel: str
-    platform_id: str
-    text: str
-    questions: frozenset[int]
-    edited_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageRemoval:
-    platform: str
-    channel: str
-    platform_id: str
-    deleted_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageHide:
-    """A moderator's or a rule's decision: the message stays stored but leaves the transcript."""
-
-    platform: str
-    channel: str
-    platform_id: str
-    hidden_at: datetime
-
-
-Write = StoredMessage | MessageEdit | MessageRemoval | MessageHide
-Row = tuple[object, ...]
 # Told, once per committed batch, the items enqueued with it, in order.
 Sink = Callable[[list[object]], None]
 # A write (None: nothing to store, only to confirm in order, unless a row is given), its
@@ -129,63 +103,6 @@ _HIDE = "UPDATE messages SET hidden_at = ? WHERE platform = ? AND channel = ? AN
 _DELETE = (
     "UPDATE messages SET deleted_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
 )
-
-
-def insert_row(m: StoredMessage) -> Row:
-    return new_row(
-        m.session_id,
-        m.platform,
-        m.channel,
-        m.thread,
-        m.platform_id,
-        m.author_key,
-        m.author_name,
-        m.text,
-        ts(m.sent_at),
-        m.reply_to,
-        m.url,
-        encode_questions(m.questions),
-        ts(m.received_at),
-        None if m.hidden_at is None else ts(m.hidden_at),
-    )
-
-
-def new_row(
-    session_id: int,
-    platform: str,
-    channel: str,
-    thread: str | None,
-    platform_id: str,
-    author_key: str,
-    author_name: str,
-    text: str,
-    sent_at: str,
-    reply_to: str | None,
-    url: str | None,
-    questions: str,
-    received_at: str,
-    hidden_at: str | None,
-) -> Row:
-    """A new message's row, its times and questions already written as the store keeps
-    them (``ts``, ``encode_questions``): the one place that knows the columns' order, for
-    ``insert_row`` and for the tracker, which makes the row of the common message
-    directly (``enqueue_row``) rather than a ``StoredMessage`` first."""
-    return (
-        session_id,
-        platform,
-        channel,
-        thread,
-        platform_id,
-        author_key,
-        author_name,
-        text,
-        sent_at,
-        reply_to,
-        url,
-        questions,
-        received_at,
-        hidden_at,
-    )
 
 
 class MessageWriter:
