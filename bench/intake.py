@@ -250,15 +250,25 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
         acks, stored = [0], [0]
         all_acked = asyncio.Event()
         acknowledge = platform.acknowledge
+        acknowledge_all = getattr(platform, "acknowledge_all", None)
 
-        async def counted(event: Any) -> None:
-            await acknowledge(event)
-            acks[0] += 1
-            if acks[0] == n:
+        def count(events: int) -> None:
+            acks[0] += events
+            if acks[0] >= n and not all_acked.is_set():
                 marks["ack"] = time.perf_counter()
                 all_acked.set()
 
+        async def counted(event: Any) -> None:
+            await acknowledge(event)
+            count(1)
+
+        async def counted_all(events: Any) -> None:
+            await acknowledge_all(events)  # type: ignore[misc]
+            count(len(events))
+
         platform.acknowledge = counted  # type: ignore[method-assign]
+        if acknowledge_all is not None:  # a platform told once per committed batch
+            platform.acknowledge_all = counted_all  # type: ignore[attr-defined]
         alarm.start()
         await app.start()
         try:
@@ -267,7 +277,8 @@ async def side_hashchat(stand: Stand, info: dict[str, Any], n: int) -> dict[str,
 
             async def timed(writes: list[Any], *args: Any) -> None:
                 await commit(writes, *args)
-                stored[0] += sum(isinstance(w[0], StoredMessage) for w in writes)
+                # a new message: a StoredMessage, or its row alone (``enqueue_row``)
+                stored[0] += sum(isinstance(w[0], StoredMessage) or w[0] is None for w in writes)
                 if stored[0] >= n and "commit" not in marks:
                     marks["commit"] = time.perf_counter()
 

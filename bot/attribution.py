@@ -22,6 +22,7 @@ _BLOCK_TAG = re.compile(
 )
 _ANY_TAG = re.compile(r"<!--[^<>]*-->|</?[a-z][a-z0-9-]*\b[^<>]*>", re.I)
 # Paired Markdown delimiters not glued to letters, so "2*3*4" and snake_case survive.
+_EMPHASIS_MARK = re.compile(r"[*_~`]")
 _EMPHASIS = re.compile(r"(?<![^\W_])(\*{1,3}|_{1,3}|~~|`{1,3})(?=\S)([^\n]{0,300}?\S)\1(?![^\W_])")
 
 # Text in which a tag is never an answer, masked in this order (a URL may hold "@", an e-mail
@@ -65,12 +66,22 @@ def _tag_group(locales: tuple[str, ...]) -> re.Pattern[str]:
     return _compile_tag_group("".join(sorted(letters)))
 
 
+@lru_cache(maxsize=64)
+def _tag_hint(locales: tuple[str, ...]) -> re.Pattern[str]:
+    """What every tag holds: an answer letter, maybe a space or tab, then a digit. Masking
+    URLs, addresses and handles only puts one mark (neither letter, blank nor digit) in
+    place of a run, so a text without this before masking has no tag after it either."""
+    letters = "".join(sorted(frozenset().union(*(answer_letters(x) for x in locales))))
+    return re.compile(rf"[{letters}{letters.lower()}][ \t]?[0-9]")
+
+
 @cache
 def _compile_tag_group(letters: str) -> re.Pattern[str]:
     both = letters + letters.lower()
-    # The letter comes first and the lookbehinds after it, so the scan can skip ahead quickly.
+    # The letter comes first and the lookbehinds after it, so the scan can skip ahead
+    # quickly; the lookahead for a digit before them, as most letters are in words.
     first = (
-        rf"[{both}](?<![\w@#/\\=$%][{both}])(?<!\w[-.'\u2019&+][{both}])"
+        rf"[{both}](?=[ \t]?[0-9])(?<![\w@#/\\=$%][{both}])(?<!\w[-.'\u2019&+][{both}])"
         rf"(?:(?<=[{letters}])[ \t])?[0-9]+"
     )
     tag = rf"(?:[{both}][0-9]+|[{letters}][ \t][0-9]+)"
@@ -90,7 +101,7 @@ def normalise(text: str) -> str:
         text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     elif "\r" in text or "\v" in text or "\f" in text:
         text = text.translate(_INVISIBLE)
-    for _ in range(3 if any(c in text for c in "*_~`") else 0):
+    for _ in range(3 if _EMPHASIS_MARK.search(text) else 0):
         text, changed = _EMPHASIS.subn(r"\2", text)
         if not changed:
             break
@@ -186,13 +197,15 @@ def attribute(
     if not _ANY_DIGIT.search(text):
         return frozenset(found)  # no number, no tag (\d matches full-width digits too)
     prose = normalise(text)
+    locales = (locale,) if isinstance(locale, str) else tuple(locale)
+    if _tag_hint(locales).search(prose) is None:
+        return frozenset(found)  # a number, but no letter before it: "@p12", "at 9", "2024"
     if "://" in prose or "www." in prose.lower():
         prose = _URL.sub(_MASK, prose)
     if "@" in prose:
         prose = _EMAIL.sub(_MASK, prose)
     if "@" in prose or "#" in prose:
         prose = _HANDLE.sub(_MASK, prose)
-    locales = (locale,) if isinstance(locale, str) else tuple(locale)
     for match in _tag_group(locales).finditer(prose):
         group = match.group()
         if _in_answer_position(prose, match.start(), match.end(), group):

@@ -113,17 +113,15 @@ class Moderation:
             outcome = await self._run(platform, message, community, command)
             await self._say(platform, message, outcome.reply)
             return Admission.ANSWERED
-        if (
-            self.services.mutes.is_muted(community.id, message.author.key)
-            or message.author.key in self.services.optouts
-        ):
+        author = message.author.key
+        if self.services.mutes.is_muted(community.id, author) or author in self.services.optouts:
             return Admission.IGNORE
         channel = message.ref.channel
         live = self.services.live.for_channel(channel)
         live = live or self.services.live.late_for(channel, message.sent_at, self.clock.now())
         if live is None:
             return Admission.STORE
-        verdict = self._rules[community.id].check(message.author.key, message.text, message.sent_at)
+        verdict = self._rules[community.id].check(author, message.text, message.sent_at)
         if verdict is None or await is_moderator(
             message.author, message.ref.channel, configured=community.moderators, platform=platform
         ):

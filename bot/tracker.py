@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import cast
 
@@ -22,10 +22,11 @@ from bot.domain import (
     PlatformEvent,
 )
 from bot.live import LiveIndex, LiveSession
-from bot.platforms.base import Platform
+from bot.platforms.base import AcknowledgesBatches, Platform
 from bot.store import Store, StoredMessage
+from bot.store.codec import encode_questions, ts
 from bot.store.confirmation import confirm_post
-from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter, Write
+from bot.store.writer import MessageEdit, MessageRemoval, MessageWriter, Row, Write, new_row
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Admission(Enum):
 Gate = Callable[[Platform, IncomingMessage], Awaitable[Admission]]
 
 _RECENT = 50_000
+_ZERO, _MILLISECOND = timedelta(0), timedelta(milliseconds=1)
 # Writes waiting in the writer's queue past which reading pauses (a few batches).
 _BACKLOG = 2_000
 
@@ -68,6 +70,10 @@ class Tracker:
         # Context of messages seen lately, so an edit that overtakes its own commit
         # can still be attributed without a database read.
         self._recent: OrderedDict[tuple[str, str, str], tuple[int, str | None]] = OrderedDict()
+        # The receiving time as stored, written out again once the clock has moved on by
+        # a millisecond (see ``_received``).
+        self._now: datetime | None = None
+        self._now_text = ""
 
     async def consume(self, platform: Platform) -> None:
         """Read one platform's events until it closes, acknowledging each after its commit.
@@ -78,15 +84,24 @@ class Tracker:
         committed: asyncio.Queue[list[object] | None] = asyncio.Queue()
         sink = committed.put_nowait
         acker = asyncio.create_task(self._acknowledge(platform, committed), name="acknowledge")
-        writer, high = self.writer, _BACKLOG
+        writer, high, gate = self.writer, _BACKLOG, self.gate
+        store, ignore = Admission.STORE, (Admission.ANSWERED, Admission.IGNORE)
         try:
             async for event in platform.events():
                 try:
-                    admission = Admission.STORE
-                    if isinstance(event, IncomingMessage) and self.gate is not None:
-                        admission = await self.gate(platform, event)
-                    if admission in (Admission.ANSWERED, Admission.IGNORE):
+                    if not isinstance(event, IncomingMessage):  # an edit or a deletion
+                        writer.enqueue(await self.write_for(event), sink, event)
+                    elif (
+                        admission := store if gate is None else await gate(platform, event)
+                    ) in ignore:
                         writer.enqueue(None, sink, event)  # nothing to store
+                    elif event.reply_to is None:
+                        # The common message: nothing to await, and its row made at once.
+                        row = self._row(event, admission is Admission.HIDE)
+                        if row is None:
+                            writer.enqueue(None, sink, event)
+                        else:
+                            writer.enqueue_row(row, sink, event)
                     else:
                         write = await self.write_for(event, hidden=admission is Admission.HIDE)
                         writer.enqueue(write, sink, event)
@@ -104,8 +119,13 @@ class Tracker:
     async def _acknowledge(
         self, platform: Platform, committed: asyncio.Queue[list[object] | None]
     ) -> None:
+        together = platform.acknowledge_all if isinstance(platform, AcknowledgesBatches) else None
         while (events := await committed.get()) is not None:
-            for event in events:  # the events consume() enqueued
+            # The events consume() enqueued, whose batch is committed, in their order.
+            if together is not None:
+                await together(cast(Sequence[PlatformEvent], events))
+                continue
+            for event in events:
                 await platform.acknowledge(cast(PlatformEvent, event))
 
     async def handle(
@@ -118,15 +138,9 @@ class Tracker:
     async def write_for(self, event: PlatformEvent, *, hidden: bool = False) -> Write | None:
         """What to store for ``event``; None when there is nothing to store."""
         if isinstance(event, IncomingMessage):
-            live = self.live.for_channel(event.ref.channel)
+            live = self._live_for(event)
             if live is None:
-                # Sent during a chat that closed before it arrived (the bot was down).
-                live = self.live.late_for(event.ref.channel, event.sent_at, self.clock.now())
-                if live is None:
-                    return None
-                self._late(live.id)
-            elif live.built:  # the chat is closing: its transcript is written already
-                self._late(live.id)
+                return None
             if event.reply_to is not None:
                 await self._confirm_by_reply(live, event)
             return self._store_new(live, event, hidden=hidden)
@@ -155,23 +169,80 @@ class Tracker:
         live.settled(number, posted_in, shown=True, ref=ref)
         log.info("Q%d in %s confirmed by a reply to it: message %s", number, posted_in, ref.id)
 
+    def _live_for(self, msg: IncomingMessage) -> LiveSession | None:
+        """The chat ``msg`` belongs to, told to rebuild its transcript when it is written."""
+        live = self.live.for_channel(msg.ref.channel)
+        if live is None:
+            # Sent during a chat that closed before it arrived (the bot was down).
+            live = self.live.late_for(msg.ref.channel, msg.sent_at, self.clock.now())
+            if live is None:
+                return None
+            self._late(live.id)
+        elif live.built:  # the chat is closing: its transcript is written already
+            self._late(live.id)
+        return live
+
+    def _row(self, msg: IncomingMessage, hidden: bool) -> Row | None:
+        """``write_for`` of a message that replies to nothing, as the row to insert: what
+        ``_store_new`` stores, without the ``StoredMessage`` in between."""
+        live = self._live_for(msg)
+        if live is None:
+            return None
+        channel, ref = msg.ref.channel, msg.ref
+        questions = self._questions(live, msg)
+        now, received = self._received()
+        author = msg.author
+        return new_row(
+            live.id,
+            channel.platform,
+            channel.id,
+            channel.thread,
+            ref.id,
+            author.key,
+            author.name or author.id,
+            msg.text,
+            received if msg.sent_at is now else ts(msg.sent_at),
+            None,
+            ref.url,
+            "" if questions is NONE else encode_questions(questions),
+            received,
+            ts(now) if hidden else None,
+        )
+
+    def _received(self) -> tuple[datetime, str]:
+        """Now, and as the store writes it. ``received_at`` is kept for the record (no
+        page reads it) and writing a time out costs a microsecond, twice a message: so
+        it is written out again only once the clock has moved on by a millisecond."""
+        now = self.clock.now()
+        last = self._now
+        if now is not last and (last is None or not _ZERO <= now - last < _MILLISECOND):
+            self._now, self._now_text = now, ts(now)
+        return now, self._now_text
+
+    def _questions(self, live: LiveSession, msg: IncomingMessage) -> frozenset[int]:
+        channel = msg.ref.channel
+        key = (channel.platform, channel.id, msg.ref.id)
+        self._recent[key] = (live.id, msg.reply_to)
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        reply_question = (
+            None
+            if msg.reply_to is None and channel.thread is None
+            else live.question_for(channel, msg.reply_to)
+        )
+        if reply_question is None and not may_tag(msg.text):
+            return NONE  # the common message: general discussion, nothing to work out
+        return attribute(
+            msg.text, posted=live.posted, locale=live.locales, reply_question=reply_question
+        )
+
     def _late(self, session_id: int) -> None:
         if self.on_late is not None:
             self.on_late(session_id)
 
     def _store_new(self, live: LiveSession, msg: IncomingMessage, *, hidden: bool) -> Write:
         channel = msg.ref.channel
-        reply_question = live.question_for(channel, msg.reply_to)
-        if reply_question is None and not may_tag(msg.text):
-            questions = NONE  # the common message: general discussion, nothing to work out
-        else:
-            questions = attribute(
-                msg.text, posted=live.posted, locale=live.locales, reply_question=reply_question
-            )
-        key = (channel.platform, channel.id, msg.ref.id)
-        self._recent[key] = (live.id, msg.reply_to)
-        if len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
+        questions = self._questions(live, msg)
         now = self.clock.now()
         return StoredMessage(
             session_id=live.id,

@@ -9,19 +9,31 @@ import json
 import logging
 import re
 import time
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bot import attribution
 from bot.attribution import attribute, may_tag
+from bot.clock import ManualClock
+from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
+from bot.live import LiveIndex
+from bot.platforms.local.platform import LocalPlatform
 from bot.platforms.mastodon import text as mastodon_text
 from bot.platforms.mastodon.intake import Source, newer, order
 from bot.platforms.telegram.intake import OFFSET
 from bot.store import MessageWriter, Store, StoredMessage
+from bot.store.writer import insert_row
+from bot.timeline import plan_steps
+from bot.tracker import Tracker
 from tests.fakes.telegram_api import GROUP, Person, telegram_rig
+from tests.test_store import START, plan
+
+ANNE = UserRef("local", "ann", "Ann")
 
 ANN = Person(5001, "Ann", "ann_k")
 REFUSE = (
@@ -235,3 +247,150 @@ def test_the_quick_html_reading_matches_the_full_parser(html: str) -> None:
     full = "".join(parser.parts)
     full = re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+\n", "\n", full)).strip()
     assert mastodon_text.html_to_text(html) == full
+
+
+# one acknowledgement per committed batch --------------------------------------------------
+
+
+class CheckedLocal(LocalPlatform):
+    """Told once per committed batch; checks, from another connection, that every
+    message it hears of is already committed at that moment."""
+
+    def __init__(self, clock: ManualClock, store: Store) -> None:
+        super().__init__(clock)
+        self.store = store
+        self.calls: list[int] = []
+        self.uncommitted: list[str] = []
+
+    async def acknowledge_all(self, events: Sequence[PlatformEvent]) -> None:
+        async with self.store.db.execute("SELECT platform_id FROM messages") as cur:
+            stored = {row[0] for row in await cur.fetchall()}
+        self.uncommitted += [e.ref.id for e in events if e.ref.id not in stored]
+        self.calls.append(len(events))
+        await super().acknowledge_all(events)
+
+
+async def test_a_burst_is_acknowledged_by_the_batch_each_message_only_once_committed(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "chat.db")
+    main = plan()
+    session_id = await store.ensure_session(main, plan_steps(main), START)
+    live = LiveIndex()
+    live.open(session_id, main).announced.add(1)
+    clock = ManualClock(START + timedelta(minutes=11))
+    platform = CheckedLocal(clock, store)
+    writer = MessageWriter(store.path, max_batch=100)
+    await writer.start()
+    tracker = Tracker(store=store, writer=writer, live=live, clock=clock)
+    consuming = asyncio.create_task(tracker.consume(platform))
+    try:
+        said = [platform.say(ANNE, "local:main", f"A1: point {i}").id for i in range(450)]
+        said += [platform.say(ANNE, "local:main", "no tag at all").id]
+        await until(lambda: len(platform.acknowledged) == len(said))
+    finally:
+        await platform.close()
+        await consuming
+        await writer.close()
+    async with store.db.execute("SELECT platform_id, questions FROM messages") as cur:
+        stored = dict(await cur.fetchall())
+    await store.close()
+
+    assert platform.acknowledged == said  # every one, once, in the order said
+    assert platform.uncommitted == []  # none before its batch was committed
+    assert 0 < len(platform.calls) < len(said)  # told by the batch, not message by message
+    assert stored == dict.fromkeys(said[:-1], "1") | {said[-1]: ""}
+
+
+async def test_a_failed_commit_acknowledges_none_of_its_batch_to_a_batch_platform(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "chat.db")
+    main = plan()
+    session_id = await store.ensure_session(main, plan_steps(main), START)
+    live = LiveIndex()
+    live.open(session_id, main)
+    clock = ManualClock(START + timedelta(minutes=11))
+    platform = CheckedLocal(clock, store)
+    writer = MessageWriter(store.path, attempts=1)
+    await writer.start()
+    tracker = Tracker(store=store, writer=writer, live=live, clock=clock)
+    consuming = asyncio.create_task(tracker.consume(platform))
+    try:
+        await store.db.execute(REFUSE)
+        await store.db.commit()
+        for i in range(20):
+            platform.say(ANNE, "local:main", f"lost {i}")
+        await platform.drained()
+        await writer.flush()
+        await store.db.execute("DROP TRIGGER refuse")
+        await store.db.commit()
+        kept = platform.say(ANNE, "local:main", "stored").id
+        await until(lambda: platform.acknowledged != [])
+    finally:
+        await platform.close()
+        await consuming
+        await writer.close()
+        await store.close()
+    assert platform.acknowledged == [kept]
+    assert platform.uncommitted == []
+
+
+# the common message's row ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [("A1: a tag", False), ("no tag, no number", False), ("A1: hidden by a rule", True)],
+)
+async def test_the_row_of_the_common_message_is_the_row_of_its_stored_message(
+    tmp_path: Path, text: str, hidden: bool
+) -> None:
+    """The tracker makes the common message's row directly; it must be the very row
+    the writer makes of the ``StoredMessage`` that the general path stores."""
+    main = plan()
+    live = LiveIndex()
+    live.open(7, main).announced.add(1)
+    clock = ManualClock(START + timedelta(minutes=11, microseconds=250))
+    writer = MessageWriter(tmp_path / "unused.db")
+    tracker = Tracker(store=None, writer=writer, live=live, clock=clock)  # type: ignore[arg-type]
+    sent = START + timedelta(minutes=10, seconds=59)  # before it is received
+    msg = IncomingMessage(
+        ref=MessageRef(ChannelRef("local", "main"), "42", url="local://main/42"),
+        author=UserRef("local", "ann", "Ann"),
+        text=text,
+        sent_at=sent,
+    )
+    row = tracker._row(msg, hidden)
+    stored = await tracker.write_for(msg, hidden=hidden)
+    assert isinstance(stored, StoredMessage)
+    assert row == insert_row(stored)
+    assert row is not None
+    assert row[8] == "2026-03-04T12:10:59.000000+00:00"  # a whole second keeps its fraction
+    assert row[12] == "2026-03-04T12:11:00.000250+00:00"
+
+
+_PIECES = st.sampled_from(
+    ["A", "a", "R", "r", "Q", " ", "\t", "\n", "1", "12", "0", "-", ",", ":", "@", "#", ".",
+     "://", "www.", "x", "p", "\u200b", "\uff21", "\uff11", "<b>", "</p>", "&amp;", "*", "_",
+     "and", "et", "\u2013", "/", "e@x.org"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=14).map("".join), st.sampled_from(["en", "fr", "de"]))
+@example("A 1: a space", "en")
+@example("R\t12: r\u00e9ponse", "fr")
+@example("\uff21\uff11 full width", "en")
+@example("A\u200b1: hidden joiner", "en")
+@example("<b>A</b>2: markup", "en")
+@example("@p12 A 2 - after a handle", "en")
+def test_the_quick_no_tag_test_changes_no_attribution(text: str, locale: str) -> None:
+    """Attribution skips a text with no answer letter before a digit; with the full
+    scan forced, every text must answer the same questions."""
+    quick = attribute(text, posted={1, 2, 12}, locale=locale)
+    full_scan = attribution._tag_hint
+    try:
+        attribution._tag_hint = lambda locales: re.compile("")  # type: ignore[assignment]
+        assert attribute(text, posted={1, 2, 12}, locale=locale) == quick
+    finally:
+        attribution._tag_hint = full_scan

@@ -180,6 +180,22 @@ class Platform(Protocol):
 
 
 @runtime_checkable
+class AcknowledgesBatches(Protocol):
+    """A platform that takes a committed batch's acknowledgements in one call.
+
+    Optional: the core otherwise calls ``acknowledge`` once per event. A burst of
+    messages is committed a few hundred at a time, and a read position only needs to
+    move once per batch, so one call per batch spares a call, an await and the cursor
+    bookkeeping per message on the event loop.
+    """
+
+    async def acknowledge_all(self, events: Sequence[PlatformEvent]) -> None:
+        """The same as ``acknowledge`` for each of ``events`` in turn: every one of them
+        is durably stored, and they come in the order ``events()`` gave them."""
+        ...
+
+
+@runtime_checkable
 class CatchesUp(Protocol):
     """A platform that can say when the backlog waiting for the bot at start is read.
 

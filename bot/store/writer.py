@@ -17,72 +17,48 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
+from itertools import chain
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
 from bot.store.search_index import catch_up
+from bot.store.writes import (
+    MessageEdit,
+    MessageHide,
+    MessageRemoval,
+    Row,
+    StoredMessage,
+    Write,
+    insert_row,
+    new_row,
+)
+
+# The writes, defined in bot/store/writes.py, are imported from here too.
+__all__ = [
+    "MessageEdit",
+    "MessageHide",
+    "MessageRemoval",
+    "MessageWriter",
+    "Row",
+    "StoredMessage",
+    "Write",
+    "insert_row",
+    "insert_sql",
+    "new_row",
+]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoredMessage:
-    session_id: int
-    platform: str
-    channel: str
-    thread: str | None
-    platform_id: str
-    author_key: str
-    author_name: str
-    text: str
-    sent_at: datetime
-    reply_to: str | None
-    url: str | None
-    questions: frozenset[int]
-    received_at: datetime
-    hidden_at: datetime | None = None  # kept, but out of the transcript (a rule hid it)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageEdit:
-    platform: str
-    channel: str
-    platform_id: str
-    text: str
-    questions: frozenset[int]
-    edited_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageRemoval:
-    platform: str
-    channel: str
-    platform_id: str
-    deleted_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageHide:
-    """A moderator's or a rule's decision: the message stays stored but leaves the transcript."""
-
-    platform: str
-    channel: str
-    platform_id: str
-    hidden_at: datetime
-
-
-Write = StoredMessage | MessageEdit | MessageRemoval | MessageHide
-Row = tuple[object, ...]
 # Told, once per committed batch, the items enqueued with it, in order.
 Sink = Callable[[list[object]], None]
-# A write (None: nothing to store, only to confirm in order), its insert row (made when
-# submitted, while the previous batch is committing), and who is told once it is
-# committed: a future (``submit``) or a sink with its item (``enqueue``).
+# A write (None: nothing to store, only to confirm in order, unless a row is given), its
+# insert row (made when submitted, while the previous batch is committing; a row without
+# a write is a new message enqueued as a row alone, ``enqueue_row``), and who is told
+# once it is committed: a future (``submit``) or a sink with its item (``enqueue``).
 Pending = tuple[Write | None, Row | None, asyncio.Future[None] | None, Sink | None, object]
 CursorKey = tuple[str, str]  # platform, key
 
@@ -128,25 +104,6 @@ _HIDE = "UPDATE messages SET hidden_at = ? WHERE platform = ? AND channel = ? AN
 _DELETE = (
     "UPDATE messages SET deleted_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
 )
-
-
-def insert_row(m: StoredMessage) -> Row:
-    return (
-        m.session_id,
-        m.platform,
-        m.channel,
-        m.thread,
-        m.platform_id,
-        m.author_key,
-        m.author_name,
-        m.text,
-        ts(m.sent_at),
-        m.reply_to,
-        m.url,
-        encode_questions(m.questions),
-        ts(m.received_at),
-        None if m.hidden_at is None else ts(m.hidden_at),
-    )
 
 
 class MessageWriter:
@@ -232,6 +189,11 @@ class MessageWriter:
         row = insert_row(write) if isinstance(write, StoredMessage) else None
         self._queue.put_nowait((write, row, None, sink, item))
 
+    def enqueue_row(self, row: Row, sink: Sink, item: object) -> None:
+        """``enqueue`` for a new message given as its row (``new_row``): one object less
+        per message on the busiest path."""
+        self._queue.put_nowait((None, row, None, sink, item))
+
     def save_cursor(self, platform: str, key: str, value: str) -> None:
         """Move a read cursor; it is saved with the next batch (or at once when idle)."""
         idle = not self._cursors and self._queue.empty()
@@ -287,7 +249,7 @@ class MessageWriter:
         refused, commit the writes one by one so it fails alone; a database that cannot
         write at all (after retries) fails them all, and keeps the cursors for later."""
         cursors, self._cursors = self._cursors, {}
-        writes = [(w, row) for w, row, *_ in batch if w is not None]
+        writes = [(p[0], p[1]) for p in batch if p[0] is not None or p[1] is not None]
         try:
             if writes or cursors:
                 await self._commit(writes, cursors)
@@ -323,7 +285,7 @@ class MessageWriter:
             self._cursors.setdefault(key, value)
 
     async def _commit(
-        self, writes: list[tuple[Write, Row | None]], cursors: Mapping[CursorKey, str]
+        self, writes: list[tuple[Write | None, Row | None]], cursors: Mapping[CursorKey, str]
     ) -> None:
         assert self._db is not None, "start() the writer first"
         db = self._db
@@ -356,11 +318,14 @@ class MessageWriter:
                         await db.execute(cursors_sql(len(cursors)), values)
 
     @staticmethod
-    async def _apply(db: Database, writes: list[tuple[Write, Row | None]]) -> None:
+    async def _apply(db: Database, writes: list[tuple[Write | None, Row | None]]) -> None:
         inserts: list[Row] = []
         for w, row in writes:
+            if row is not None:
+                inserts.append(row)
+                continue
             if isinstance(w, StoredMessage):
-                inserts.append(insert_row(w) if row is None else row)
+                inserts.append(insert_row(w))
                 continue
             if inserts:  # keep order: earlier inserts land before an edit of the same message
                 await _insert(db, inserts)
@@ -379,7 +344,7 @@ class MessageWriter:
                 )
             elif isinstance(w, MessageHide):
                 await db.execute(_HIDE, (ts(w.hidden_at), w.platform, w.channel, w.platform_id))
-            else:
+            elif w is not None:
                 await db.execute(_DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
         if inserts:
             await _insert(db, inserts)
@@ -388,16 +353,16 @@ class MessageWriter:
 def _confirm(batch: list[Pending]) -> None:
     """Resolve the futures, and tell each sink its items of the batch in one call."""
     told: dict[Sink, list[object]] = {}
+    last: Sink | None = None
+    items: list[object] = []
     for _, _, future, sink, item in batch:
         if future is not None:
             if not future.done():
                 future.set_result(None)
         elif sink is not None:
-            items = told.get(sink)
-            if items is None:
-                told[sink] = [item]
-            else:
-                items.append(item)
+            if sink is not last:  # a run of one reader's items: one lookup
+                items, last = told.setdefault(sink, []), sink
+            items.append(item)
     for sink, items in told.items():
         sink(items)
 
@@ -405,4 +370,4 @@ def _confirm(batch: list[Pending]) -> None:
 async def _insert(db: Database, rows: list[Row]) -> None:
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        await db.execute(insert_sql(len(chunk)), [value for row in chunk for value in row])
+        await db.execute(insert_sql(len(chunk)), list(chain.from_iterable(chunk)))

@@ -258,9 +258,14 @@ class DiscordPlatform:
         await self._reader.caught_up()  # the history read at READY is handled
 
     async def acknowledge(self, event: PlatformEvent) -> None:
-        await self._reader.acknowledge(event)
-        if self._slash.pending(event.ref.id):
-            await self._slash.finish(event.ref.id)
+        await self.acknowledge_all((event,))
+
+    async def acknowledge_all(self, events: Sequence[PlatformEvent]) -> None:
+        await self._reader.acknowledge_all(events)
+        if self._slash.waiting:
+            for event in events:
+                if self._slash.pending(event.ref.id):
+                    await self._slash.finish(event.ref.id)
 
     async def acknowledged(
         self, message_id: str, kind: type[PlatformEvent] = IncomingMessage

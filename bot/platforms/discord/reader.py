@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -135,14 +135,16 @@ class Reader:
 
     async def events(self) -> AsyncIterator[PlatformEvent]:
         queue = self._queue
-        while (item := await queue.get()) is not None:
+        # Taken at once while there are some (no coroutine per event in a burst).
+        while (item := queue.get_nowait() if queue.qsize() else await queue.get()) is not None:
             if isinstance(item, CatchUp):
                 async for event in self._catch_up():
                     yield event
                 # Resumed after the last one: the core has handled every event it gave.
                 self._caught_up.set()
                 continue
-            converted = await self._convert(item)
+            # The common message, read from its payload already: no conversion to await.
+            converted = item if type(item) is IncomingMessage else await self._convert(item)
             if converted is None:
                 continue
             if isinstance(converted, IncomingMessage) and converted.ref.id in self._caught:
@@ -154,19 +156,39 @@ class Reader:
         await self._caught_up.wait()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
-        kind = type(event).__name__
-        if isinstance(event, IncomingMessage):
-            if event.ref.id in self._synthetic:
-                self._synthetic.discard(event.ref.id)
-            else:
-                await self._advance(cursor_key(event.ref.channel), int(event.ref.id))
-        key = (kind, event.ref.id)
-        self._acked[key] = None
-        if len(self._acked) > _REMEMBERED:
-            self._acked.popitem(last=False)
-        waiter = self._waiting.pop(key, None)  # an event only for those who wait
-        if waiter is not None:
-            waiter.set()
+        await self.acknowledge_all((event,))
+
+    async def acknowledge_all(self, events: Sequence[PlatformEvent]) -> None:
+        """A committed batch: each channel's read position moves once, to the newest
+        message of the batch there (positions only move forward, so that is where
+        acknowledging them one by one would leave it); then those waiting are told."""
+        newest: dict[str, int] = {}
+        channel, key = None, ""
+        synthetic = self._synthetic
+        for event in events:
+            if isinstance(event, IncomingMessage):
+                ident = event.ref.id
+                if synthetic and ident in synthetic:
+                    synthetic.discard(ident)
+                    continue
+                if event.ref.channel is not channel:  # most of a batch: one channel
+                    channel = event.ref.channel
+                    key = cursor_key(channel)
+                number = int(ident)
+                if newest.get(key, 0) < number:
+                    newest[key] = number
+        for key, number in newest.items():
+            await self._advance(key, number)
+        acked, waiting = self._acked, self._waiting
+        for event in events:
+            done = (type(event).__name__, event.ref.id)
+            acked[done] = None
+            if waiting:
+                waiter = waiting.pop(done, None)  # an event only for those who wait
+                if waiter is not None:
+                    waiter.set()
+        while len(acked) > _REMEMBERED:
+            acked.popitem(last=False)
 
     async def acknowledged(self, message_id: str, kind: type[PlatformEvent]) -> None:
         """Wait until that event is stored and acknowledged (tests and tools use it)."""

@@ -75,6 +75,11 @@ class SlashCommands:
             )
         )
 
+    @property
+    def waiting(self) -> bool:
+        """Whether any command is deferred, not yet answered (seldom: no lookup per message)."""
+        return bool(self._open)
+
     def pending(self, message_id: str | None) -> bool:
         return message_id is not None and message_id in self._open
 
