@@ -162,8 +162,6 @@ class App:
             root=self.transcripts_root,
             public_url=settings.public_url,
         )
-        self.publisher = publisher
-        self._exit.push_async_callback(publisher.idle)
         self.rebuilds = Rebuilds(publisher)  # transcripts of chats with late messages
         self._exit.push_async_callback(self.rebuilds.idle)
         self._exit.push_async_callback(self._drain_readers)
@@ -376,7 +374,6 @@ class App:
         await self.writer.flush()
         await self.rebuilds.idle()
         await self.runner.idle()
-        await self.publisher.idle()
 
     async def _caught_up(self) -> None:
         """The platforms' backlog is read (within a bound) and committed."""

@@ -112,7 +112,6 @@ async def seed_history(config: Config, live_start: datetime, *, seed: int = 7) -
             await writer.flush()
             await store.set_state(session_id, "closed")
             await store.set_transcript_url(session_id, await publisher(session_id))
-        await publisher.idle()  # the pages beside each chat link to it
     finally:
         await writer.close()
         await store.close()

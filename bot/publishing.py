@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from bot.background import Background
 from bot.i18n import Messages
 from bot.site.chatnav import ChatNav, chat_nav
 from bot.store import MessageWriter, Store
@@ -34,30 +33,21 @@ class Publisher:
         # for all, a thousand chats closing in the same minute waited for each other's
         # reads and writes, and the last link came half a minute late.
         self._locks: dict[str, asyncio.Lock] = {}
-        self._linking = Background("could not link the chats beside a new one")
 
     async def __call__(self, session_id: int) -> str:
         community = (await self.store.session(session_id)).plan.community
-        lock = self._locks.setdefault(community, asyncio.Lock())
-        async with lock:
+        async with self._locks.setdefault(community, asyncio.Lock()):
             await self.writer.flush()  # every message received so far belongs in the record
             first = (await self.store.session(session_id)).transcript_url is None
             slug, nav = await self._write(session_id, count=not first)
-        if first:
-            # The chats beside a new one link to it from now on; rewritten after its own
-            # page is out, since the link is waited for and each page is a whole render.
-            self._linking.start(self._link_neighbours(lock, session_id, nav))
+            if first:  # the chats beside a new one link to it from now on
+                # Before the link is posted, not beside the close that follows it: both
+                # would bring the site's numbers up to date at once, and a background
+                # rewrite that met the close's count failed on the same new chat's row.
+                for other in (nav.previous, nav.next):
+                    if other is not None:
+                        await self._write(other.session_id, publishing=session_id)
         return transcript_url(self.public_url, slug, self.root)
-
-    async def _link_neighbours(self, lock: asyncio.Lock, session_id: int, nav: ChatNav) -> None:
-        async with lock:  # before any later build of the community's pages
-            for other in (nav.previous, nav.next):
-                if other is not None:
-                    await self._write(other.session_id, publishing=session_id)
-
-    async def idle(self) -> None:
-        """Wait until the pages beside the chats published so far link to them."""
-        await self._linking.idle()
 
     async def _write(
         self, session_id: int, publishing: int | None = None, *, count: bool = True

@@ -113,7 +113,6 @@ async def test_transcripts_link_to_the_chats_before_and_after_them(tmp_path: Pat
             # As the runner does: publish, then store the link.
             await seeder.store.set_transcript_url(session_id, await publisher(session_id))
             ids.append(session_id)
-        await publisher.idle()  # the chats beside each new one link to it
     april, may, june = (
         (root / "hcsmeu" / day / "index.html").read_text(encoding="utf-8")
         for day in ("2026-04-06", "2026-05-06", "2026-06-05")
@@ -163,7 +162,6 @@ async def test_without_a_public_url_transcripts_link_to_each_others_files(tmp_pa
             session_id = await seeder.store.ensure_session(plan, [], NOW)
             await seeder.store.set_state(session_id, "closed")
             await seeder.store.set_transcript_url(session_id, await publisher(session_id))
-        await publisher.idle()
     first = (root / "hcsmeu" / "2026-05-06" / "index.html").read_text(encoding="utf-8")
     assert 'rel="next" href="../2026-06-05/index.html"' in first  # opens from the disk
     assert "_site/site.css" not in first  # no site around it
@@ -184,7 +182,6 @@ async def test_a_chat_purged_after_the_retention_period_is_no_longer_linked(
             session_id = await seeder.store.ensure_session(plan, [], NOW)
             await seeder.store.set_state(session_id, "closed")
             await seeder.store.set_transcript_url(session_id, await publisher(session_id))
-        await publisher.idle()
         may = root / "hcsmeu" / "2026-05-06" / "index.html"
         assert 'rel="prev" href="../2026-04-06/"' in may.read_text(encoding="utf-8")
         assert await purge_expired(config, seeder.store, root, MAY + timedelta(days=10)) == 1
