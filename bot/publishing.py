@@ -69,8 +69,8 @@ async def write_page(
     """Writes one chat's files, linked to the chats published before and after it.
 
     ``count``: bring the site's numbers up to date with the page. Not for a chat's first
-    page, written before it is closed: the site counts a chat once it is published
-    (``SiteFigures.ensure``, when its pages are next read), and the link waits for it.
+    page, written before it is closed and waited for by its link: closing the chat
+    counts it (``set_publication``), and ``SiteFigures.ensure`` checks before any read.
     """
     # Both read at once: at a chat's close its link waits for every trip to the store.
     source, nav = await asyncio.gather(
