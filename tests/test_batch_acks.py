@@ -9,9 +9,11 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given
@@ -21,7 +23,7 @@ from bot import attribution
 from bot.attribution import attribute, may_tag
 from bot.clock import ManualClock
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
-from bot.live import LiveIndex
+from bot.live import LiveIndex, LiveSession
 from bot.platforms.local.platform import LocalPlatform
 from bot.platforms.mastodon import text as mastodon_text
 from bot.platforms.mastodon.intake import Source, newer, order
@@ -270,31 +272,42 @@ class CheckedLocal(LocalPlatform):
         await super().acknowledge_all(events)
 
 
-async def test_a_burst_is_acknowledged_by_the_batch_each_message_only_once_committed(
-    tmp_path: Path,
-) -> None:
+@asynccontextmanager
+async def batch_rig(
+    tmp_path: Path, **writer_options: Any
+) -> AsyncIterator[tuple[Store, LiveSession, CheckedLocal, MessageWriter]]:
+    """A chat under way, a batch-acknowledging local platform and the real tracker and
+    writer reading it; everything is stopped (and committed) when the block ends."""
     store = await Store.open(tmp_path / "chat.db")
     main = plan()
     session_id = await store.ensure_session(main, plan_steps(main), START)
     live = LiveIndex()
-    live.open(session_id, main).announced.add(1)
+    session = live.open(session_id, main)
     clock = ManualClock(START + timedelta(minutes=11))
     platform = CheckedLocal(clock, store)
-    writer = MessageWriter(store.path, max_batch=100)
+    writer = MessageWriter(store.path, **writer_options)
     await writer.start()
     tracker = Tracker(store=store, writer=writer, live=live, clock=clock)
     consuming = asyncio.create_task(tracker.consume(platform))
     try:
-        said = [platform.say(ANNE, "local:main", f"A1: point {i}").id for i in range(450)]
-        said += [platform.say(ANNE, "local:main", "no tag at all").id]
-        await until(lambda: len(platform.acknowledged) == len(said))
+        yield store, session, platform, writer
     finally:
         await platform.close()
         await consuming
         await writer.close()
-    async with store.db.execute("SELECT platform_id, questions FROM messages") as cur:
-        stored = dict(await cur.fetchall())
-    await store.close()
+        await store.close()
+
+
+async def test_a_burst_is_acknowledged_by_the_batch_each_message_only_once_committed(
+    tmp_path: Path,
+) -> None:
+    async with batch_rig(tmp_path, max_batch=100) as (store, session, platform, _writer):
+        session.announced.add(1)
+        said = [platform.say(ANNE, "local:main", f"A1: point {i}").id for i in range(450)]
+        said += [platform.say(ANNE, "local:main", "no tag at all").id]
+        await until(lambda: len(platform.acknowledged) == len(said))
+        async with store.db.execute("SELECT platform_id, questions FROM messages") as cur:
+            stored = dict(await cur.fetchall())  # acknowledged, so committed
 
     assert platform.acknowledged == said  # every one, once, in the order said
     assert platform.uncommitted == []  # none before its batch was committed
@@ -305,18 +318,7 @@ async def test_a_burst_is_acknowledged_by_the_batch_each_message_only_once_commi
 async def test_a_failed_commit_acknowledges_none_of_its_batch_to_a_batch_platform(
     tmp_path: Path,
 ) -> None:
-    store = await Store.open(tmp_path / "chat.db")
-    main = plan()
-    session_id = await store.ensure_session(main, plan_steps(main), START)
-    live = LiveIndex()
-    live.open(session_id, main)
-    clock = ManualClock(START + timedelta(minutes=11))
-    platform = CheckedLocal(clock, store)
-    writer = MessageWriter(store.path, attempts=1)
-    await writer.start()
-    tracker = Tracker(store=store, writer=writer, live=live, clock=clock)
-    consuming = asyncio.create_task(tracker.consume(platform))
-    try:
+    async with batch_rig(tmp_path, attempts=1) as (store, _session, platform, writer):
         await store.db.execute(REFUSE)
         await store.db.commit()
         for i in range(20):
@@ -327,11 +329,6 @@ async def test_a_failed_commit_acknowledges_none_of_its_batch_to_a_batch_platfor
         await store.db.commit()
         kept = platform.say(ANNE, "local:main", "stored").id
         await until(lambda: platform.acknowledged != [])
-    finally:
-        await platform.close()
-        await consuming
-        await writer.close()
-        await store.close()
     assert platform.acknowledged == [kept]
     assert platform.uncommitted == []
 
