@@ -36,11 +36,18 @@ class LiveSession:
     # Set once the chat has closed: the span of time whose messages belong to it.
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    # ``posted`` as last worked out: read for every message, changed by a send.
+    _posted: frozenset[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
-    def posted(self) -> set[int]:
-        """The questions a message may answer."""
-        return self.announced | {number for number, _ in self.in_flight}
+    def posted(self) -> frozenset[int]:
+        """The questions a message may answer. Change them through ``claimed`` and
+        ``settled`` only: the answer is kept until one of them is called."""
+        posted = self._posted
+        if posted is None:
+            posted = frozenset(self.announced.union(number for number, _ in self.in_flight))
+            self._posted = posted
+        return posted
 
     @property
     def locales(self) -> tuple[str, ...]:
@@ -91,6 +98,7 @@ class LiveSession:
 
     def claimed(self, number: int, channel: str) -> None:
         self.in_flight.add((number, channel))
+        self._posted = None
 
     def settled(
         self, number: int, channel: str, *, shown: bool, ref: MessageRef | None = None
@@ -100,6 +108,7 @@ class LiveSession:
         self.in_flight.discard((number, channel))
         if shown:
             self.announced.add(number)
+        self._posted = None
         if ref is not None:
             self.question_posts[(ref.channel.platform, ref.channel.id, ref.id)] = number
 

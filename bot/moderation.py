@@ -41,8 +41,11 @@ _MENTION = re.compile(r"\s*@(?P<bot>[\w.@-]+)\s+/?(?P<name>[A-Za-z]\w*)(?:\s+(?P
 def parse_command(text: str, bot_names: Collection[str]) -> Command | None:
     """``/end``, ``/end@hashchatbot``, ``!end`` or ``@hashchat end``; None for anything
     else, including a command addressed to another bot."""
-    if text.lstrip()[:1] not in _COMMAND_STARTS:
-        return None  # nearly every message: decided without a regex
+    first = text[:1]
+    if first not in _COMMAND_STARTS and (
+        not first.isspace() or text.lstrip()[:1] not in _COMMAND_STARTS
+    ):
+        return None  # nearly every message: decided without a regex, or a copy of the text
     names = {n.casefold().lstrip("@") for n in bot_names}
     if match := _SLASH.fullmatch(text):
         if match["bot"] and match["bot"].casefold() not in names:
@@ -116,12 +119,15 @@ class Moderation:
         author = message.author.key
         if self.services.mutes.is_muted(community.id, author) or author in self.services.optouts:
             return Admission.IGNORE
+        rules = self._rules[community.id]
+        if rules.empty:
+            return Admission.STORE  # most communities: nothing to check, nothing to look up
         channel = message.ref.channel
         live = self.services.live.for_channel(channel)
         live = live or self.services.live.late_for(channel, message.sent_at, self.clock.now())
         if live is None:
             return Admission.STORE
-        verdict = self._rules[community.id].check(author, message.text, message.sent_at)
+        verdict = rules.check(author, message.text, message.sent_at)
         if verdict is None or await is_moderator(
             message.author, message.ref.channel, configured=community.moderators, platform=platform
         ):

@@ -43,6 +43,8 @@ class Rules:
             for f in config.filters
         ]
         self._recent: dict[str, deque[datetime]] = {}
+        # No flood limit and no filter: ``check`` can only say None, so it is not asked.
+        self.empty = self.flood is None and not self.filters
 
     def check(self, author: str, text: str, at: datetime) -> Verdict | None:
         """The first rule ``text`` breaks, or None; every call counts towards flooding."""

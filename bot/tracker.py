@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 from typing import cast
 
 from bot.attribution import NONE, attribute, may_tag
@@ -46,6 +47,13 @@ _RECENT = 50_000
 _ZERO, _MILLISECOND = timedelta(0), timedelta(milliseconds=1)
 # Writes waiting in the writer's queue past which reading pauses (a few batches).
 _BACKLOG = 2_000
+
+
+@lru_cache(maxsize=1024)
+def _encoded(questions: frozenset[int]) -> str:
+    """A message's questions as stored; a chat has few distinct sets ({1}, {2}, ...),
+    so each is written out once rather than sorted and joined for every message."""
+    return encode_questions(questions)
 
 
 class Tracker:
@@ -204,7 +212,7 @@ class Tracker:
             received if msg.sent_at is now else ts(msg.sent_at),
             None,
             ref.url,
-            "" if questions is NONE else encode_questions(questions),
+            "" if questions is NONE else _encoded(questions),
             received,
             ts(now) if hidden else None,
         )
@@ -222,9 +230,12 @@ class Tracker:
     def _questions(self, live: LiveSession, msg: IncomingMessage) -> frozenset[int]:
         channel = msg.ref.channel
         key = (channel.platform, channel.id, msg.ref.id)
-        self._recent[key] = (live.id, msg.reply_to)
-        if len(self._recent) > _RECENT:
-            self._recent.popitem(last=False)
+        recent = self._recent
+        recent[key] = (live.id, msg.reply_to)
+        if len(recent) > _RECENT:
+            recent.popitem(
+                last=False
+            )  # (a dict's first key is found in time linear in its deletions)
         reply_question = (
             None
             if msg.reply_to is None and channel.thread is None

@@ -302,7 +302,7 @@ async def test_a_burst_is_acknowledged_by_the_batch_each_message_only_once_commi
     tmp_path: Path,
 ) -> None:
     async with batch_rig(tmp_path, max_batch=100) as (store, session, platform, _writer):
-        session.announced.add(1)
+        session.settled(1, "local:main", shown=True)
         said = [platform.say(ANNE, "local:main", f"A1: point {i}").id for i in range(450)]
         said += [platform.say(ANNE, "local:main", "no tag at all").id]
         await until(lambda: len(platform.acknowledged) == len(said))
@@ -347,7 +347,7 @@ async def test_the_row_of_the_common_message_is_the_row_of_its_stored_message(
     the writer makes of the ``StoredMessage`` that the general path stores."""
     main = plan()
     live = LiveIndex()
-    live.open(7, main).announced.add(1)
+    live.open(7, main).settled(1, "local:main", shown=True)
     clock = ManualClock(START + timedelta(minutes=11, microseconds=250))
     writer = MessageWriter(tmp_path / "unused.db")
     tracker = Tracker(store=None, writer=writer, live=live, clock=clock)  # type: ignore[arg-type]

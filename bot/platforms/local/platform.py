@@ -27,8 +27,12 @@ from bot.platforms.base import TEXT_LIMITS, Capabilities, Host, PlatformError, S
 BOT = UserRef("local", "hashchat", "hashchat")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LocalMessage:
+    """What the local platform keeps of a message. Changed only by ``replace`` (an edit or
+    a deletion is a new record), yet not frozen: a frozen class sets each field through a
+    call, and a participant's message makes one of these on the core's busiest path."""
+
     ref: MessageRef
     author: UserRef
     text: str
@@ -141,7 +145,7 @@ class LocalPlatform:
             raise PlatformError("local platform refused the message (simulated outage)")
         if len(text) > self.capabilities.max_text_length:
             raise PlatformError(f"message of {len(text)} characters is over the limit")
-        ref = self._add(BOT, channel, text, reply_to)
+        ref = self._add(BOT, channel, text, reply_to).ref
         if idempotency_key is not None:
             self._sent_keys[idempotency_key] = ref
         return ref
@@ -193,9 +197,9 @@ class LocalPlatform:
             self._check_restricted(user, target)
         if self.slow_mode:
             self._check_slow_mode(user, target)
-        ref = self._add(user, target, text, reply_to.id if reply_to else None, sent_at)
-        self._events.put_nowait(self._incoming(self.messages[ref.id]))
-        return ref
+        message = self._add(user, target, text, reply_to.id if reply_to else None, sent_at)
+        self._events.put_nowait(self._incoming(message))
+        return message.ref
 
     def _check_restricted(self, user: UserRef, channel: ChannelRef) -> None:
         key = (channel.id, user.id)
@@ -238,14 +242,14 @@ class LocalPlatform:
         text: str,
         reply_to: str | None,
         sent_at: datetime | None = None,
-    ) -> MessageRef:
+    ) -> LocalMessage:
         ident = str(next(self._ids))
-        ref = MessageRef(channel, ident, url=f"local://{channel.id}/{ident}")
+        ref = MessageRef(channel, ident, f"local://{channel.id}/{ident}")
         message = LocalMessage(ref, author, text, sent_at or self.clock.now(), reply_to)
         self.messages[ident] = message
         if self.view:
             self.view("post", message)
-        return ref
+        return message
 
     def _change(self, ident: str, **changes: object) -> None:
         if ident not in self.messages:
