@@ -264,17 +264,30 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def flat_out(root: Path, spec: Spec, seed: int) -> dict[str, Any]:
-    async with running(root, spec) as chat:
-        msgs = script(spec, chat.local, seed)
-        seconds, latency = await push(chat, msgs, None)
-        r: dict[str, Any] = {**vars(spec), "ingest_s": seconds, "ingest_rate": len(msgs) / seconds}
-        r["index_ms"] = await index_ms(chat)  # before the writer's own catch-up, when quiet
-        r["raw_rate"] = await raw_rate(chat)
-        r["raw_batched_rate"] = await raw_rate(chat, commit_every=500)
-        r["ingest_vs_raw"] = r["ingest_rate"] / r["raw_rate"]
-        r["flat_out"] = pct(latency)
-        r["transcript_s"] = await transcript_seconds(chat)
+async def flat_out(root: Path, spec: Spec, seed: int, repeat: int) -> dict[str, Any]:
+    """Ingest flat out ``repeat`` times, each on a fresh bot and database, and take the
+    median: one run of a tenth of a second moves by a quarter with what else the machine
+    does. The first run's database gives the raw rates, the index and the transcript, so
+    that the peak RSS is that of one chat, as before there were repeats."""
+    rates: list[float] = []
+    r: dict[str, Any] = {**vars(spec), "ingest_runs": rates}
+    for run in range(repeat):
+        async with running(root / f"run{run}", spec) as chat:
+            msgs = script(spec, chat.local, seed)
+            seconds, latency = await push(chat, msgs, None)
+            rates.append(len(msgs) / seconds)
+            if run:
+                continue
+            r["flat_out"] = pct(latency)
+            r["index_ms"] = await index_ms(chat)  # before the writer's own catch-up, when quiet
+            r["raw_rate"] = await raw_rate(chat)
+            r["raw_batched_rate"] = await raw_rate(chat, commit_every=500)
+            r["transcript_s"] = await transcript_seconds(chat)
+    r["ingest_rate"] = statistics.median(rates)
+    r["ingest_s"] = spec.messages / r["ingest_rate"]
+    # Against the faster way of inserting the same rows: one transaction for all of
+    # huge's 12,000 rows outgrows SQLite's page cache and is the slower one.
+    r["ingest_vs_raw"] = r["ingest_rate"] / max(r["raw_rate"], r["raw_batched_rate"])
     return r
 
 
@@ -291,8 +304,10 @@ def report(name: str, r: dict[str, Any]) -> list[bool]:
     lat = "{p50_ms:.1f} / {p99_ms:.1f} / {max_ms:.1f} ms"
     huge, p = name == "huge", r.get("paced")
     rows: list[tuple[str, str, str, bool | None]] = [
-        ("ingest rate, flat out", f"{r['ingest_rate']:,.0f} msg/s ({r['ingest_vs_raw']:.0%})",
+        ("ingest rate, flat out (median)",
+         f"{r['ingest_rate']:,.0f} msg/s ({r['ingest_vs_raw']:.0%})",
          ">= 50% of raw", r["ingest_vs_raw"] >= TARGETS["ingest_vs_raw"]),
+        ("  each run", " ".join(f"{x / 1e3:.1f}k" for x in r["ingest_runs"]), "", None),
         ("raw executemany rate", f"{r['raw_rate']:,.0f} rows/s", "", None),
         ("raw, a commit per 500 rows", f"{r['raw_batched_rate']:,.0f} rows/s", "", None),
         ("recv-to-commit p50/p99/max, flat", lat.format(**r["flat_out"]), "(queueing)", None),
@@ -308,7 +323,8 @@ def report(name: str, r: dict[str, Any]) -> list[bool]:
         ("peak RSS so far", f"{r['rss_mb']:.1f} MB", "<= 150 MB", r["rss_mb"] <= TARGETS["rss_mb"]),
     ]  # fmt: skip
     print(f"\n{name}: {r['messages']:,} messages, {r['people']:,} participants, "
-          f"{r['questions']} questions; flat out in {r['ingest_s']:.2f} s")  # fmt: skip
+          f"{r['questions']} questions; flat out in {r['ingest_s']:.2f} s (median of "
+          f"{len(r['ingest_runs'])}); ingest compared with the faster raw rate")  # fmt: skip
     if p:
         every, x = p["burst_every_s"], p["speed"]
         print(f"  paced replay at x{x:g}: {p['seconds']:.1f} s, {p['rate']:,.0f} msg/s; bursts of "
@@ -331,7 +347,7 @@ async def main(args: argparse.Namespace) -> bool:
     results: dict[str, dict[str, Any]] = {}
     try:
         for n in names:
-            results[n] = await flat_out(root / n, SPECS[n], args.seed)
+            results[n] = await flat_out(root / n, SPECS[n], args.seed, args.repeat)
             if n == "huge":
                 results[n]["paced"] = await paced(root / "paced", SPECS[n], args.seed, args.speed)
             results[n]["rss_mb"] = rss_mb()
@@ -354,6 +370,7 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", default="large,huge", help="comma-separated: large,huge")
     parser.add_argument("--speed", type=float, default=120.0, help="paced replay speed-up")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=5, help="flat-out runs per session (median)")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     cli = parser.parse_args()
