@@ -233,9 +233,8 @@ class Tracker:
         recent = self._recent
         recent[key] = (live.id, msg.reply_to)
         if len(recent) > _RECENT:
-            recent.popitem(
-                last=False
-            )  # (a dict's first key is found in time linear in its deletions)
+            # (Not a plain dict: finding its first key takes time linear in its deletions.)
+            recent.popitem(last=False)
         reply_question = (
             None
             if msg.reply_to is None and channel.thread is None
