@@ -6,7 +6,8 @@ import html
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
-from functools import cache, lru_cache
+from functools import cache
+from typing import NamedTuple
 
 from bot.sentence_words import reads_as_word, word_before
 
@@ -29,7 +30,11 @@ _EMPHASIS = re.compile(r"(?<![^\W_])(\*{1,3}|_{1,3}|~~|`{1,3})(?=\S)([^\n]{0,300
 # address holds what looks like a mention); the mask keeps what surrounds it apart.
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]{0,30}://\S*|\bwww\.\S*", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+")
-_HANDLE = re.compile(r"(?<![\w@#])[@#][\w.-]*\w(?:@[\w.-]*\w)?")
+# The mark comes first and the lookbehind after it, so the scan skips ahead to a mark.
+_HANDLE = re.compile(r"[@#](?<![\w@#][@#])[\w.-]*\w(?:@[\w.-]*\w)?")
+# An address has a word character on both sides of its "@"; looked for from the "@",
+# as _EMAIL tries every word it meets.
+_EMAIL_AT = re.compile(r"@(?<=[\w.+-]@)[\w-]")
 # What replaces masked text: not a space, so the word before a hashtag does not read as the
 # word before the tag after it ("from #hcsmeu A2" keeps its tag).
 _MASK = "\ufffc"
@@ -60,19 +65,42 @@ def answer_letters(locale: str) -> frozenset[str]:
     return frozenset("A" + _ANSWER_WORD_LETTER.get(_language(locale), ""))
 
 
-@lru_cache(maxsize=64)
-def _tag_group(locales: tuple[str, ...]) -> re.Pattern[str]:
-    letters = frozenset().union(*(answer_letters(locale) for locale in locales))
-    return _compile_tag_group("".join(sorted(letters)))
+def _letters(locales: Sequence[str]) -> str:
+    return "".join(sorted(frozenset().union(*(answer_letters(x) for x in locales))))
 
 
-@lru_cache(maxsize=64)
-def _tag_hint(locales: tuple[str, ...]) -> re.Pattern[str]:
+def _tag_hint(letters: str) -> re.Pattern[str]:
     """What every tag holds: an answer letter, maybe a space or tab, then a digit. Masking
     URLs, addresses and handles only puts one mark (neither letter, blank nor digit) in
-    place of a run, so a text without this before masking has no tag after it either."""
-    letters = "".join(sorted(frozenset().union(*(answer_letters(x) for x in locales))))
-    return re.compile(rf"[{letters}{letters.lower()}][ \t]?[0-9]")
+    place of a run, so a text without this before masking has no tag after it either.
+
+    The digit is looked for first and the letter behind it: digits are rare in prose and
+    answer letters common, so the scan skips ahead further. A match ends one digit after
+    the tag's letter, or two with a blank between them."""
+    both = letters + letters.lower()
+    return re.compile(rf"[0-9](?:(?<=[{both}][0-9])|(?<=[{both}][ \t][0-9]))")
+
+
+class _Scan(NamedTuple):
+    """What finds the tags of one set of locales, built once per set: the tracker passes
+    the same locales for every message of a session."""
+
+    hint: re.Pattern[str]
+    group: re.Pattern[str]
+
+
+_SCANS: dict[object, _Scan] = {}
+
+
+def _scan(locale: str | Sequence[str]) -> _Scan:
+    locales = (locale,) if isinstance(locale, str) else tuple(locale)
+    letters = _letters(locales)
+    scan = _Scan(_tag_hint(letters), _compile_tag_group(letters))
+    if len(_SCANS) >= 64:
+        _SCANS.clear()  # only a test or a misuse passes so many sets of locales
+    if isinstance(locale, str | tuple):  # not a list: unhashable, built again each time
+        _SCANS[locale] = scan
+    return scan
 
 
 @cache
@@ -108,6 +136,48 @@ def normalise(text: str) -> str:
     return text
 
 
+def _has_markup(text: str) -> bool:
+    """Whether normalise() could change an ASCII text: ``in`` tests are several times
+    quicker than one regular expression scan of the text for any of these."""
+    return (
+        "<" in text
+        or "&" in text
+        or "*" in text
+        or "_" in text
+        or "~" in text
+        or "`" in text
+        or "\r" in text
+        or "\v" in text
+        or "\f" in text
+    )
+
+
+def _mask_from(prose: str) -> bool:
+    """Whether ``prose`` may hold a URL, an address or a handle: most messages have none."""
+    return (
+        "://" in prose
+        or "@" in prose
+        or "#" in prose
+        or (("w." in prose or "W." in prose) and "www." in prose.lower())
+    )
+
+
+def _masked(prose: str) -> str:
+    if "://" in prose or "www." in prose.lower():
+        prose = _URL.sub(_MASK, prose)
+    if "@" in prose and _EMAIL_AT.search(prose):
+        prose = _EMAIL.sub(_MASK, prose)
+    if "@" in prose or "#" in prose:
+        prose = _HANDLE.sub(_MASK, prose)
+    return prose
+
+
+def _answer(question: int | None) -> frozenset[int]:
+    if question is None:
+        return NONE
+    return _ONE.get(question) or frozenset((question,))
+
+
 def _number(digits: str) -> int | None:
     significant = digits.lstrip("0")
     if not significant or len(significant) > _MAX_DIGITS:
@@ -116,6 +186,10 @@ def _number(digits: str) -> int | None:
 
 
 def _in_answer_position(text: str, start: int, end: int, group: str) -> bool:
+    if start == 0 or text[start - 1] == "\n":  # the start of a line, the usual place
+        return group[1] not in " \t" or not (
+            _SPACED_SINGLE.fullmatch(group) and _SEPARATOR.match(text, end) is None
+        )
     separator = _SEPARATOR.match(text, end)
     if separator is None and _SPACED_SINGLE.fullmatch(group):
         return False
@@ -131,6 +205,12 @@ def _in_answer_position(text: str, start: int, end: int, group: str) -> bool:
 
 
 def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
+    digits = group[1:] if group[1] not in " \t" else group[2:]
+    if digits.isdigit():  # one tag, the usual answer: no connector, so nothing to split
+        number = _number(digits)
+        if number is not None and number in posted:
+            found.add(number)
+        return
     previous: int | None = None
     is_range = False
     for part in _PART.finditer(group):
@@ -147,6 +227,7 @@ def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
 
 
 NONE: frozenset[int] = frozenset()
+_ONE = {n: frozenset((n,)) for n in range(1, 100)}
 
 
 def may_tag(text: str) -> bool:
@@ -191,23 +272,36 @@ def attribute(
     it too.  Only questions in ``posted`` can be answered.  A bilingual community passes
     both its locales, so both languages' tags count.
     """
+    reply = reply_question is not None and reply_question in posted
+    try:
+        scan = _SCANS[locale]
+    except (KeyError, TypeError):
+        scan = _scan(locale)
+    if text.isascii() and not _has_markup(text):
+        prose = text  # what normalise() would return, found without its work
+    elif not _ANY_DIGIT.search(text):
+        return _answer(reply_question if reply else None)  # no number, no tag (\d matches
+        # full-width digits too)
+    else:
+        prose = normalise(text)
+    hint = scan.hint.search(prose)
+    if hint is None:
+        return _answer(reply_question if reply else None)  # a number, but no letter
+        # before it: "@p12", "at 9", "2024"
+    if _mask_from(prose):
+        prose = _masked(prose)
+        hint = scan.hint.search(prose)  # the same tags, further left
     found: set[int] = set()
-    if reply_question is not None and reply_question in posted:
-        found.add(reply_question)
-    if not _ANY_DIGIT.search(text):
-        return frozenset(found)  # no number, no tag (\d matches full-width digits too)
-    prose = normalise(text)
-    locales = (locale,) if isinstance(locale, str) else tuple(locale)
-    if _tag_hint(locales).search(prose) is None:
-        return frozenset(found)  # a number, but no letter before it: "@p12", "at 9", "2024"
-    if "://" in prose or "www." in prose.lower():
-        prose = _URL.sub(_MASK, prose)
-    if "@" in prose:
-        prose = _EMAIL.sub(_MASK, prose)
-    if "@" in prose or "#" in prose:
-        prose = _HANDLE.sub(_MASK, prose)
-    for match in _tag_group(locales).finditer(prose):
+    if reply:
+        found.add(reply_question)  # type: ignore[arg-type]
+    group_pattern, hint_pattern, pos = scan.group, scan.hint, 0
+    while hint is not None:
+        match = group_pattern.search(prose, max(pos, hint.start() - 2))
+        if match is None:
+            break
         group = match.group()
         if _in_answer_position(prose, match.start(), match.end(), group):
             _collect(group, posted, found)
-    return frozenset(found)
+        pos = match.end()
+        hint = hint_pattern.search(prose, pos)
+    return frozenset(found) if found else NONE
