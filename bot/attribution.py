@@ -171,8 +171,28 @@ def _masked(prose: str) -> str:
     if "@" in prose and _EMAIL_AT.search(prose):
         prose = _EMAIL.sub(_MASK, prose)
     if "@" in prose or "#" in prose:
-        prose = _HANDLE.sub(_MASK, prose)
+        prose = _mask_handles(prose)
     return prose
+
+
+def _mask_handles(prose: str) -> str:
+    """``_HANDLE.sub(_MASK, prose)``, with the marks found by ``str.find``: several times
+    quicker than the regular expression's scan for them."""
+    pieces: list[str] = []
+    done = pos = 0
+    while True:
+        at, hashtag = prose.find("@", pos), prose.find("#", pos)
+        if hashtag >= 0 and not 0 <= at < hashtag:
+            at = hashtag
+        if at < 0:
+            break
+        handle = _HANDLE.match(prose, at)
+        if handle is None:
+            pos = at + 1
+            continue
+        pieces += (prose[done:at], _MASK)
+        done = pos = handle.end()
+    return "".join((*pieces, prose[done:])) if pieces else prose
 
 
 def _answer(question: int | None) -> frozenset[int]:
@@ -331,10 +351,15 @@ def _plain_tags(
             at -= 1  # "A 3"
         if classes[at] != "L":
             continue  # a number with no answer letter before it: "@p12", "at 9", "2024"
-        if not plain:
+        if not plain:  # the first tag-like token: mask what may hide one, as _tags() does
+            plain = True
             if "@" in classes or "/" in classes or "w." in classes:
-                return _tags(text, scan, posted, reply)  # maybe a URL, address or handle
-            plain = True  # nothing to mask
+                masked = _masked(text)
+                if masked != text:  # the mark in classes is "x", as for "\0"
+                    text, pos = masked, 1
+                    marked = masked.replace(_MASK, "\0").encode()
+                    classes = marked.translate(scan.classes).decode()
+                    continue
         match = scan.group.match(text, at)
         if match is None:
             continue
