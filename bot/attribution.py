@@ -230,8 +230,8 @@ def _in_answer_position(text: str, start: int, end: int, group: str) -> bool:
 def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
     digits = group[1:] if group[1] not in " \t" else group[2:]
     if digits.isdigit():  # one tag, the usual answer: no connector, so nothing to split
-        number = _number(digits)
-        if number is not None and number in posted:
+        number = int(digits) if len(digits) < 3 else _number(digits)  # "A0"/"A00" are 0
+        if number and number in posted:
             found.add(number)
         return
     previous: int | None = None
@@ -303,6 +303,8 @@ def attribute(
     if scan.classes is not None and text.isascii():
         classes = text.encode().translate(scan.classes).decode()
         if "<" not in classes:  # normalise() would return the text as it is
+            if "0" not in classes:
+                return _answer(reply)  # no number, no tag
             return _plain_tags(text, classes, scan, posted, reply)
     return _general(text, scan, posted, reply)
 
@@ -373,6 +375,7 @@ def _plain_tags(
 def _found(found: set[int], reply: int | None) -> frozenset[int]:
     if reply is not None:
         found.add(reply)
-    if len(found) == 1:
-        return _answer(next(iter(found)))
-    return frozenset(found) if found else NONE
+    if len(found) != 1:
+        return frozenset(found) if found else NONE
+    (number,) = found
+    return _ONE.get(number) or frozenset(found)
