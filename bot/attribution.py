@@ -213,6 +213,11 @@ def _in_answer_position(text: str, start: int, end: int, group: str) -> bool:
         return group[1] not in " \t" or not (
             _SPACED_SINGLE.fullmatch(group) and _SEPARATOR.match(text, end) is None
         )
+    return _in_position_in_line(text, start, end, group)
+
+
+def _in_position_in_line(text: str, start: int, end: int, group: str) -> bool:
+    """_in_answer_position() for any tag, wherever in its line it stands."""
     separator = _SEPARATOR.match(text, end)
     if separator is None and _SPACED_SINGLE.fullmatch(group):
         return False
@@ -234,6 +239,11 @@ def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
         if number and number in posted:
             found.add(number)
         return
+    _collect_parts(group, posted, found)
+
+
+def _collect_parts(group: str, posted: Collection[int], found: set[int]) -> None:
+    """_collect() for any group of tags: a list, a range or a single tag."""
     previous: int | None = None
     is_range = False
     for part in _PART.finditer(group):
