@@ -155,17 +155,8 @@ def normalise(text: str) -> str:
     return text
 
 
-def _mask_from(prose: str) -> bool:
-    """Whether ``prose`` may hold a URL, an address or a handle: most messages have none."""
-    return (
-        "://" in prose
-        or "@" in prose
-        or "#" in prose
-        or (("w." in prose or "W." in prose) and "www." in prose.lower())
-    )
-
-
 def _masked(prose: str) -> str:
+    """``prose`` with its URLs, e-mail addresses and handles masked, in this order."""
     if "://" in prose or "www." in prose.lower():
         prose = _URL.sub(_MASK, prose)
     if "@" in prose and _EMAIL_AT.search(prose):
@@ -330,7 +321,7 @@ def _tags(prose: str, scan: _Scan, posted: Collection[int], reply: int | None) -
     hint = scan.hint.search(prose)
     if hint is None:
         return _answer(reply)  # a number, but no letter before it: "@p12", "at 9", "2024"
-    if _mask_from(prose):
+    if "@" in prose or "#" in prose or "://" in prose or "www." in prose.lower():
         prose = _masked(prose)
         hint = scan.hint.search(prose)  # the same tags, further left
     found: set[int] = set()
@@ -365,7 +356,7 @@ def _plain_tags(
             continue  # a number with no answer letter before it: "@p12", "at 9", "2024"
         if not plain:  # the first tag-like token: mask what may hide one, as _tags() does
             plain = True
-            if "@" in classes or "/" in classes or "w." in classes:
+            if "@" in classes or "/" in classes or "www." in classes:
                 masked = _masked(text)
                 if masked != text:  # the mark in classes is "x", as for "\0"
                     text, pos = masked, 1
