@@ -56,7 +56,11 @@ def calls(seeds: range) -> dict[str, list[Call]]:
     out: dict[str, list[Call]] = {}
     for spec in SPECS.values():
         posts = _Posts(spec.questions)
-        refs = {p.ref: int(p.text[1 : p.text.index(":")]) for ch in CHANNELS for p in posts.bot_posts(ch)}
+        refs = {
+            p.ref: int(p.text[1 : p.text.index(":")])
+            for ch in CHANNELS
+            for p in posts.bot_posts(ch)
+        }
         for seed in seeds:
             for msg in script(spec, posts, seed):  # type: ignore[arg-type]
                 reply = None if msg.reply_to is None else refs[msg.reply_to]  # type: ignore[index]
@@ -81,7 +85,8 @@ def load_at(ref: str) -> ModuleType:
     path = Path(tempfile.mkdtemp()) / "attribution_at_ref.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("attribution_at_ref", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -106,7 +111,7 @@ def main() -> None:
         )
         print(f"answers differing from {args.against}: {differ} of {len(batch)}")
     runs: dict[str, list[float]] = {name: [] for name in sides}
-    for name, module in sides.items():
+    for module in sides.values():
         time_calls(module.attribute, batch, posted)  # warm the caches
     for _ in range(args.reps):
         for name, module in sides.items():
@@ -118,9 +123,7 @@ def main() -> None:
         out["us_per_call"][name] = round(median, 3)
         print(f"  {name:>8}: {median:6.2f} µs/call (min {min(times):.2f}, max {max(times):.2f})")
     if args.against:
-        out["speedup"] = round(
-            out["us_per_call"][args.against] / out["us_per_call"]["now"], 2
-        )
+        out["speedup"] = round(out["us_per_call"][args.against] / out["us_per_call"]["now"], 2)
         print(f"  speed-up against {args.against}: {out['speedup']}x")
     print("BENCH_JSON " + json.dumps(out, sort_keys=True))
 

@@ -73,10 +73,8 @@ def _tag_hint(letters: str) -> re.Pattern[str]:
     """What every tag holds: an answer letter, maybe a space or tab, then a digit. Masking
     URLs, addresses and handles only puts one mark (neither letter, blank nor digit) in
     place of a run, so a text without this before masking has no tag after it either.
-
-    The digit is looked for first and the letter behind it: digits are rare in prose and
-    answer letters common, so the scan skips ahead further. A match ends one digit after
-    the tag's letter, or two with a blank between them."""
+    The digit comes first (the match is the digit): digits are rare in prose, answer
+    letters common, so the scan skips further ahead."""
     both = letters + letters.lower()
     return re.compile(rf"[0-9](?:(?<=[{both}][0-9])|(?<=[{both}][ \t][0-9]))")
 
@@ -106,7 +104,8 @@ def _scan(locale: str | Sequence[str]) -> _Scan:
 
 # What an ASCII character stands for in _plain_tags(): an answer letter, a digit, a blank,
 # something normalise() would change, or the start of what _masked() would mask.
-_CLASSES = {"L": "", "0": "0123456789", " ": " \t", "<": "<&*_~`\r\v\f", "@": "@#", "/": "/"}
+# (``"www."`` in the classes: in the text's lower case, as _masked() looks for it.)
+_CLASSES = {"0": "0123456789", " ": " \t", "<": "<&*_~`\r\v\f", "@": "@#", "/": "/"}
 _CLASSES |= {"w": "wW", ".": "."}
 
 
@@ -256,7 +255,23 @@ _ONE = {n: frozenset((n,)) for n in range(1, 100)}
 
 def may_tag(text: str) -> bool:
     """Whether ``text`` could tag an answer at all: a tag has a number. Most messages of
-    a chat have none, and then only a reply or a question's thread can place them."""
+    a chat have none, and then only a reply or a question's thread can place them.
+
+    The tracker asks this of nearly every message: in ASCII, where ``\\d`` is ``[0-9]``,
+    ten ``in`` tests take a fifth of the time of a regular expression's scan."""
+    if text.isascii():
+        return (
+            "0" in text
+            or "1" in text
+            or "2" in text
+            or "3" in text
+            or "4" in text
+            or "5" in text
+            or "6" in text
+            or "7" in text
+            or "8" in text
+            or "9" in text
+        )
     return _ANY_DIGIT.search(text) is not None
 
 

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot import attribution
-from bot.attribution import attribute, normalise
+from bot.attribution import attribute, may_tag, normalise
 
 # The handle pattern as first written (lookbehind first); _HANDLE and _mask_handles
 # reorder and hand-roll its scan.
@@ -27,8 +27,8 @@ PIECES = (
     "://", "http://x.y/A1", "www.", "WwW.", "w.", "x", "p", "the", "an", "la", "der", "at",
     "exit", "format", " and ", " et ", " y ", " und ", " en ", " or ", "\u200b", "\uff21",
     "\uff11", "\u00b2", "<b>", "</p>", "<br/>", "&amp;", "*", "**", "_", "~~", "`",
-    "e@x.org", "x@y.the", "bob@", "@bob", "#tag", "\u00e9", "\U0001f605", "\ufffc", "A1", "a3 ", "A 2",
-    "R2", "A1-A3", "A1, A2", "A 2: ", "A 3 -", "www.x.org:", "9" * 12, "\\", "=", "$",
+    "e@x.org", "x@y.the", "bob@", "@bob", "#tag", "\u00e9", "\U0001f605", "\ufffc", "A1",
+    "a3 ", "A 2", "R2", "A1-A3", "A1, A2", "A 2: ", "A 3 -", "www.x.org:", "9" * 12, "\\", "=", "$",
 )  # fmt: skip
 TEXTS = st.one_of(
     st.lists(st.sampled_from(PIECES), max_size=24).map("".join),
@@ -114,3 +114,13 @@ def test_a_tag_at_the_start_of_a_line_is_placed_as_anywhere(text: str) -> None:
         assert attribution._in_answer_position(text, start, end, group) == (
             attribution._in_position_in_line(text, start, end, group)
         )
+
+
+@given(TEXTS)
+@example("no digit at all")
+@example("only a 9")
+@example("\uff11 full width")
+@example("\u0663 Arabic-Indic")
+@example("\u00b2 is no digit")
+def test_may_tag_is_whether_the_text_has_a_digit(text: str) -> None:
+    assert may_tag(text) == (re.search(r"\d", text) is not None)
