@@ -1,11 +1,13 @@
 """Attribution micro-benchmark: ``attribute()`` over the messages ``bench/ingest.py`` sends.
 
-The tracker calls ``attribute`` for every message with a digit or a reply (most of a chat's
-answers), so its cost per call is a large part of the core's per-message cost. This times
-exactly those calls, as the tracker makes them (``posted`` a fresh set, ``locale`` the
-session's tuple), median of several repetitions. With ``--against REF`` it also loads
-``bot/attribution.py`` as it is at that git ref and times both, alternating, on the same
-calls (and checks both give the same answers), so machine load hits both alike.
+The tracker asks ``may_tag()`` of every message that replies to nothing and calls
+``attribute`` for every message with a digit or a reply (most of a chat's answers), so
+their cost per call is a large part of the core's per-message cost. This times exactly
+those calls, as the tracker makes them (``posted`` a fresh set, ``locale`` the session's
+tuple; ``may_tag`` over every message's text), median of several repetitions. With
+``--against REF`` it also loads ``bot/attribution.py`` as it is at that git ref and times
+both, alternating, on the same calls (and counts the answers that differ), so machine load
+hits both alike.
 
     PYTHONPATH=. .venv/bin/python bench/attribution.py [--reps 9] [--against main]
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
 import statistics
 import subprocess
@@ -51,9 +54,11 @@ class _Posts:
         return [_Post(f"Q{n}: question", f"{channel}-{n}") for n in range(1, self.questions + 1)]
 
 
-def calls(seeds: range) -> dict[str, list[Call]]:
-    """The attribute() calls the tracker makes for the bench's chats, by message form."""
-    out: dict[str, list[Call]] = {}
+def calls(seeds: range) -> tuple[list[str], list[Call]]:
+    """Every message's text of the bench's chats, and the attribute() calls the tracker
+    makes for them."""
+    texts: list[str] = []
+    out: list[Call] = []
     for spec in SPECS.values():
         posts = _Posts(spec.questions)
         refs = {
@@ -64,18 +69,27 @@ def calls(seeds: range) -> dict[str, list[Call]]:
         for seed in seeds:
             for msg in script(spec, posts, seed):  # type: ignore[arg-type]
                 reply = None if msg.reply_to is None else refs[msg.reply_to]  # type: ignore[index]
-                if reply is None and not may_tag(msg.text):
-                    continue  # the tracker does not call attribute() for it
-                out.setdefault("all", []).append((msg.text, ("en",), reply))
-    return out
+                texts.append(msg.text)
+                if reply is not None or may_tag(msg.text):
+                    out.append((msg.text, ("en",), reply))
+    return texts, out
 
 
-def time_calls(attribute: Callable[..., frozenset[int]], batch: list[Call], posted: range) -> float:
-    """µs per call, one pass (the tracker builds ``posted`` as a fresh set per message)."""
+def time_calls(module: ModuleType, batch: list[Call], posted: range) -> float:
+    """µs per attribute() call, one pass (the tracker builds ``posted`` afresh each time)."""
+    attribute = module.attribute
     t0 = time.perf_counter()
     for text, locales, reply in batch:
         attribute(text, posted=set(posted), locale=locales, reply_question=reply)
     return (time.perf_counter() - t0) / len(batch) * 1e6
+
+
+def time_may_tag(module: ModuleType, texts: list[str]) -> float:
+    may_tag = module.may_tag
+    t0 = time.perf_counter()
+    for text in texts:
+        may_tag(text)
+    return (time.perf_counter() - t0) / len(texts) * 1e6
 
 
 def load_at(ref: str) -> ModuleType:
@@ -98,33 +112,40 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--against", help="a git ref whose bot/attribution.py to time too")
     args = parser.parse_args()
-    batch = calls(range(1, args.seeds + 1))["all"]
+    texts, batch = calls(range(1, args.seeds + 1))
     posted = range(1, 11)
     sides: dict[str, ModuleType] = {"now": attribution}
     if args.against:
-        sides[args.against] = load_at(args.against)
-        base = sides[args.against].attribute
+        base = sides[args.against] = load_at(args.against)
         differ = sum(
             attribution.attribute(t, posted=set(posted), locale=lo, reply_question=r)
-            != base(t, posted=set(posted), locale=lo, reply_question=r)
+            != base.attribute(t, posted=set(posted), locale=lo, reply_question=r)
             for t, lo, r in batch
-        )
-        print(f"answers differing from {args.against}: {differ} of {len(batch)}")
-    runs: dict[str, list[float]] = {name: [] for name in sides}
+        ) + sum(attribution.may_tag(t) != base.may_tag(t) for t in texts)
+        print(f"answers differing from {args.against}: {differ} of {len(batch) + len(texts)}")
+    timers: dict[str, Callable[[ModuleType], float]] = {
+        "attribute": lambda module: time_calls(module, batch, posted),
+        "may_tag": lambda module: time_may_tag(module, texts),
+    }
+    runs: dict[tuple[str, str], list[float]] = {}
     for module in sides.values():
-        time_calls(module.attribute, batch, posted)  # warm the caches
+        time_calls(module, batch, posted)  # warm the caches
     for _ in range(args.reps):
-        for name, module in sides.items():
-            runs[name].append(time_calls(module.attribute, batch, posted))
-    print(f"attribute() over {len(batch)} calls from bench/ingest.py's chats, {args.reps} reps")
-    out: dict[str, Any] = {"calls": len(batch), "reps": args.reps, "us_per_call": {}}
-    for name, times in runs.items():
+        for (what, timer), (name, module) in itertools.product(timers.items(), sides.items()):
+            runs.setdefault((what, name), []).append(timer(module))
+    print(
+        f"{len(batch)} attribute() calls and {len(texts)} may_tag() calls from bench/ingest.py's"
+        f" chats (seeds 1-{args.seeds}), median of {args.reps} reps, µs per call:"
+    )
+    out: dict[str, Any] = {"calls": len(batch), "texts": len(texts), "reps": args.reps}
+    for (what, name), times in runs.items():
         median = statistics.median(times)
-        out["us_per_call"][name] = round(median, 3)
-        print(f"  {name:>8}: {median:6.2f} µs/call (min {min(times):.2f}, max {max(times):.2f})")
+        out.setdefault(what, {})[name] = round(median, 3)
+        print(f"  {what:>9} {name:>8}: {median:6.2f} (min {min(times):.2f}, max {max(times):.2f})")
     if args.against:
-        out["speedup"] = round(out["us_per_call"][args.against] / out["us_per_call"]["now"], 2)
-        print(f"  speed-up against {args.against}: {out['speedup']}x")
+        for what in timers:
+            out[what]["speedup"] = round(out[what][args.against] / out[what]["now"], 2)
+            print(f"  {what} speed-up against {args.against}: {out[what]['speedup']}x")
     print("BENCH_JSON " + json.dumps(out, sort_keys=True))
 
 
