@@ -3,7 +3,7 @@
 The tracker asks ``may_tag()`` of every message that replies to nothing and calls
 ``attribute`` for every message with a digit or a reply (most of a chat's answers), so
 their cost per call is a large part of the core's per-message cost. This times exactly
-those calls, as the tracker makes them (``posted`` a fresh set, ``locale`` the session's
+those calls, as the tracker makes them (``posted`` the session's frozenset, ``locale`` its
 tuple; ``may_tag`` over every message's text), median of several repetitions. With
 ``--against REF`` it also loads ``bot/attribution.py`` as it is at that git ref and times
 both, alternating, on the same calls (and counts the answers that differ), so machine load
@@ -75,12 +75,12 @@ def calls(seeds: range) -> tuple[list[str], list[Call]]:
     return texts, out
 
 
-def time_calls(module: ModuleType, batch: list[Call], posted: range) -> float:
-    """µs per attribute() call, one pass (the tracker builds ``posted`` afresh each time)."""
+def time_calls(module: ModuleType, batch: list[Call], posted: frozenset[int]) -> float:
+    """µs per attribute() call, one pass."""
     attribute = module.attribute
     t0 = time.perf_counter()
     for text, locales, reply in batch:
-        attribute(text, posted=set(posted), locale=locales, reply_question=reply)
+        attribute(text, posted=posted, locale=locales, reply_question=reply)
     return (time.perf_counter() - t0) / len(batch) * 1e6
 
 
@@ -113,13 +113,13 @@ def main() -> None:
     parser.add_argument("--against", help="a git ref whose bot/attribution.py to time too")
     args = parser.parse_args()
     texts, batch = calls(range(1, args.seeds + 1))
-    posted = range(1, 11)
+    posted = frozenset(range(1, 11))
     sides: dict[str, ModuleType] = {"now": attribution}
     if args.against:
         base = sides[args.against] = load_at(args.against)
         differ = sum(
-            attribution.attribute(t, posted=set(posted), locale=lo, reply_question=r)
-            != base.attribute(t, posted=set(posted), locale=lo, reply_question=r)
+            attribution.attribute(t, posted=posted, locale=lo, reply_question=r)
+            != base.attribute(t, posted=posted, locale=lo, reply_question=r)
             for t, lo, r in batch
         ) + sum(attribution.may_tag(t) != base.may_tag(t) for t in texts)
         print(f"answers differing from {args.against}: {differ} of {len(batch) + len(texts)}")
