@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import attribution
 from bot.attribution import attribute, may_tag
 from bot.clock import ManualClock
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, PlatformEvent, UserRef
@@ -365,29 +364,3 @@ async def test_the_row_of_the_common_message_is_the_row_of_its_stored_message(
     assert row is not None
     assert row[8] == "2026-03-04T12:10:59.000000+00:00"  # a whole second keeps its fraction
     assert row[12] == "2026-03-04T12:11:00.000250+00:00"
-
-
-_PIECES = st.sampled_from(
-    ["A", "a", "R", "r", "Q", " ", "\t", "\n", "1", "12", "0", "-", ",", ":", "@", "#", ".",
-     "://", "www.", "x", "p", "\u200b", "\uff21", "\uff11", "<b>", "</p>", "&amp;", "*", "_",
-     "and", "et", "\u2013", "/", "e@x.org"]
-)  # fmt: skip
-
-
-@given(st.lists(_PIECES, max_size=14).map("".join), st.sampled_from(["en", "fr", "de"]))
-@example("A 1: a space", "en")
-@example("R\t12: r\u00e9ponse", "fr")
-@example("\uff21\uff11 full width", "en")
-@example("A\u200b1: hidden joiner", "en")
-@example("<b>A</b>2: markup", "en")
-@example("@p12 A 2 - after a handle", "en")
-def test_the_quick_no_tag_test_changes_no_attribution(text: str, locale: str) -> None:
-    """Attribution skips a text with no answer letter before a digit; with the full
-    scan forced, every text must answer the same questions."""
-    quick = attribute(text, posted={1, 2, 12}, locale=locale)
-    full_scan = attribution._tag_hint
-    try:
-        attribution._tag_hint = lambda locales: re.compile("")  # type: ignore[assignment]
-        assert attribute(text, posted={1, 2, 12}, locale=locale) == quick
-    finally:
-        attribution._tag_hint = full_scan
