@@ -29,6 +29,8 @@ class Mutes:
         self._until = await self._store.all()
 
     def is_muted(self, community: str, user: str) -> bool:
+        if not self._until:
+            return False  # nearly always: no one is muted
         key = (community, user)
         if key not in self._until:
             return False

@@ -202,6 +202,7 @@ class App:
             live=self.live,
             clock=self.clock,
             gate=self._admit,
+            gate_at_once=self._admit_at_once,
             on_late=self.rebuilds.request,
         )
         # Live sessions are restored before any event is read: a message sent while the
@@ -294,6 +295,9 @@ class App:
 
     async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
         return await self.moderation.admit(platform, message)  # the one of the latest reload
+
+    def _admit_at_once(self, message: IncomingMessage) -> Admission | None:
+        return self.moderation.admit_at_once(message)
 
     async def _sync_events(
         self, plans: list[tuple[int, SessionPlan]], only: str | None = None

@@ -33,19 +33,24 @@ class Command:
     explicit: bool  # written as /name: an unknown one deserves an answer
 
 
-_COMMAND_STARTS = frozenset("/!@")
+_COMMAND_PREFIXES = ("/", "!", "@")
 _SLASH = re.compile(r"\s*[/!](?P<name>[A-Za-z]\w*)(?:@(?P<bot>[\w.]+))?(?:\s+(?P<args>.*))?", re.S)
 _MENTION = re.compile(r"\s*@(?P<bot>[\w.@-]+)\s+/?(?P<name>[A-Za-z]\w*)(?:\s+(?P<args>.*))?", re.S)
+
+
+def may_be_command(text: str) -> bool:
+    """Whether ``text`` starts as a command does (after blanks): nearly every message
+    is ruled out by its first character, without a regex or a copy of the text."""
+    return text.startswith(_COMMAND_PREFIXES) or (
+        text[:1].isspace() and text.lstrip().startswith(_COMMAND_PREFIXES)
+    )
 
 
 def parse_command(text: str, bot_names: Collection[str]) -> Command | None:
     """``/end``, ``/end@hashchatbot``, ``!end`` or ``@hashchat end``; None for anything
     else, including a command addressed to another bot."""
-    first = text[:1]
-    if first not in _COMMAND_STARTS and (
-        not first.isspace() or text.lstrip()[:1] not in _COMMAND_STARTS
-    ):
-        return None  # nearly every message: decided without a regex, or a copy of the text
+    if not may_be_command(text):
+        return None
     names = {n.casefold().lstrip("@") for n in bot_names}
     if match := _SLASH.fullmatch(text):
         if match["bot"] and match["bot"].casefold() not in names:
@@ -105,35 +110,54 @@ class Moderation:
                 return community
         return None
 
-    async def admit(self, platform: Platform, message: IncomingMessage) -> Admission:
-        """Every incoming message passes here first: commands are answered, muted people
-        ignored, and during a chat the community's rules applied."""
+    def admit_at_once(self, message: IncomingMessage) -> Admission | None:
+        """``admit``'s answer when it needs nothing awaited, None when only ``admit`` can
+        tell: nearly every message (no command, no rule to apply) is decided here, with
+        no coroutine made for it."""
         community = self.community_for(message.ref.channel)
         if community is None:
             return Admission.STORE
+        if may_be_command(message.text):
+            return None
+        if self._ignored(community, message.author):
+            return Admission.IGNORE
+        return Admission.STORE if self._rules[community.id].empty else None
+
+    async def admit(self, platform: Platform, message: IncomingMessage) -> Admission:
+        """Every incoming message passes here first: commands are answered, muted people
+        ignored, and during a chat the community's rules applied."""
+        at_once = self.admit_at_once(message)
+        if at_once is not None:
+            return at_once
+        community = self.community_for(message.ref.channel)
+        assert community is not None  # else admitted at once
         command = parse_command(message.text, platform.bot_names)
         if command is not None:
             outcome = await self._run(platform, message, community, command)
             await self._say(platform, message, outcome.reply)
             return Admission.ANSWERED
-        author = message.author.key
-        if self.services.mutes.is_muted(community.id, author) or author in self.services.optouts:
+        if self._ignored(community, message.author):
             return Admission.IGNORE
         rules = self._rules[community.id]
         if rules.empty:
-            return Admission.STORE  # most communities: nothing to check, nothing to look up
+            return Admission.STORE
         channel = message.ref.channel
         live = self.services.live.for_channel(channel)
         live = live or self.services.live.late_for(channel, message.sent_at, self.clock.now())
         if live is None:
             return Admission.STORE
-        verdict = rules.check(author, message.text, message.sent_at)
+        verdict = rules.check(message.author.key, message.text, message.sent_at)
         if verdict is None or await is_moderator(
             message.author, message.ref.channel, configured=community.moderators, platform=platform
         ):
             return Admission.STORE
         await self._enforce(platform, message, community, verdict, live.id)
         return Admission.STORE if verdict.action == "warn" else Admission.HIDE
+
+    def _ignored(self, community: CommunityConfig, author: UserRef) -> bool:
+        """A muted participant, or one who opted out of being recorded."""
+        key = author.key
+        return self.services.mutes.is_muted(community.id, key) or key in self.services.optouts
 
     async def _enforce(
         self,

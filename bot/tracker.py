@@ -42,6 +42,8 @@ class Admission(Enum):
 
 
 Gate = Callable[[Platform, IncomingMessage], Awaitable[Admission]]
+# The gate's answer when it needs nothing awaited (most messages), else None.
+GateAtOnce = Callable[[IncomingMessage], Admission | None]
 
 _RECENT = 50_000
 _ZERO, _MILLISECOND = timedelta(0), timedelta(milliseconds=1)
@@ -65,9 +67,11 @@ class Tracker:
         live: LiveIndex,
         clock: Clock,
         gate: Gate | None = None,
+        gate_at_once: GateAtOnce | None = None,
         on_late: Callable[[int], None] | None = None,
     ) -> None:
         self.gate = gate
+        self.gate_at_once = gate_at_once
         # Told the session of each message stored once its transcript is written (a
         # chat closing, or closed), to rebuild it.
         self.on_late = on_late
@@ -92,15 +96,17 @@ class Tracker:
         committed: asyncio.Queue[list[object] | None] = asyncio.Queue()
         sink = committed.put_nowait
         acker = asyncio.create_task(self._acknowledge(platform, committed), name="acknowledge")
-        writer, high, gate = self.writer, _BACKLOG, self.gate
-        store, ignore = Admission.STORE, (Admission.ANSWERED, Admission.IGNORE)
+        writer, high, gate, at_once = self.writer, _BACKLOG, self.gate, self.gate_at_once
+        ignore = (Admission.ANSWERED, Admission.IGNORE)
         try:
             async for event in platform.events():
                 try:
                     if not isinstance(event, IncomingMessage):  # an edit or a deletion
                         writer.enqueue(await self.write_for(event), sink, event)
                     elif (
-                        admission := store if gate is None else await gate(platform, event)
+                        admission := Admission.STORE
+                        if gate is None  # (the gate's answer at once, else awaited)
+                        else (at_once and at_once(event)) or await gate(platform, event)
                     ) in ignore:
                         writer.enqueue(None, sink, event)  # nothing to store
                     elif event.reply_to is None:
