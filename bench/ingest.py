@@ -34,10 +34,11 @@ from bot.i18n import Messages
 from bot.platforms.local.platform import LocalPlatform
 from bot.store.backend.sqlite import SqliteDatabase
 from bot.store.migrations import migrate
-from bot.store.writer import _INSERT
+from bot.store.writer import insert_sql
 from bot.transcript.build import build_transcript
 from bot.transcript.render import render_html, render_json, render_markdown
 
+_INSERT = insert_sql(1)  # the writer's insert, one row
 START = datetime(2030, 1, 9, 13, 0, tzinfo=ZoneInfo("Europe/Paris"))
 CHANNELS = (ChannelRef("local", "main"), ChannelRef("local", "side"))
 BURST = 13  # messages within one second of chat time, then a pause

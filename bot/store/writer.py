@@ -18,7 +18,6 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
-from functools import cache
 from itertools import chain
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -26,6 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
 from bot.store.search_index import catch_up
+from bot.store.writer_sql import DELETE, EDIT, HIDE, cursors_sql, insert_sql
 from bot.store.writes import (
     MessageEdit,
     MessageHide,
@@ -63,48 +63,13 @@ Sink = Callable[[list[object]], None]
 Pending = tuple[Write | None, Row | None, asyncio.Future[None] | None, Sink | None, object]
 CursorKey = tuple[str, str]  # platform, key
 
-_COLUMNS = (
-    "session_id, platform, channel, thread, platform_id, author_key, author_name, text,"
-    " sent_at, reply_to, url, questions, received_at, hidden_at"
-)
-_WIDTH = _COLUMNS.count(",") + 1
 # 500 rows x 13 values stays far below SQLite's limit of 32,766 bound parameters.
 _ROWS_PER_STATEMENT = 500
-
-
-@cache
-def insert_sql(rows: int) -> str:
-    """One statement for many rows.
-
-    ``executemany`` hands the GIL back and forth once per row; while the event loop is
-    busy, each hand-back can wait a whole switch interval, which made a burst of 350
-    messages take half a second to store. Binding a batch at once costs one hand-back.
-    """
-    values = ", ".join(["(" + ", ".join("?" * _WIDTH) + ")"] * rows)
-    return f"INSERT OR IGNORE INTO messages ({_COLUMNS}) VALUES {values}"
-
-
-_INSERT = insert_sql(1)
-
-
-@cache
-def cursors_sql(count: int) -> str:
-    """Save ``count`` read cursors in one statement."""
-    values = ", ".join(["(?, ?, ?)"] * count)
-    return (
-        f"INSERT INTO cursors (platform, key, value) VALUES {values}"
-        " ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value"
-    )
-
-
-_EDIT = (
-    "UPDATE messages SET text = ?, questions = ?, edited_at = ?"
-    " WHERE platform = ? AND channel = ? AND platform_id = ?"
-)
-_HIDE = "UPDATE messages SET hidden_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
-_DELETE = (
-    "UPDATE messages SET deleted_at = ? WHERE platform = ? AND channel = ? AND platform_id = ?"
-)
+# A batch this big means the messages arrive faster than they are stored, so the event
+# loop is busy: then the database thread needs the GIL promptly (``in_a_burst``). A
+# trickle, even of a long burst that a platform's client delivers slowly, leaves the
+# interpreter's switch interval alone (see bot/store/backend/gil.py).
+_BURST_ROWS = 50
 
 
 class MessageWriter:
@@ -330,7 +295,10 @@ class MessageWriter:
                     # (and on PostgreSQL, whose pool connections autocommit),
                     # so one trip to the database thread instead of three (each trip can
                     # wait a whole GIL switch interval while the event loop is busy).
-                    if rows:
+                    if len(rows) >= _BURST_ROWS:
+                        with db.in_a_burst():  # the event loop is busy: see _BURST_ROWS
+                            await _insert(db, rows)
+                    elif rows:
                         await _insert(db, rows)
                     if values:
                         # The cursors name messages of batches committed before this one,
@@ -358,7 +326,7 @@ class MessageWriter:
                 inserts = []
             if isinstance(w, MessageEdit):
                 await db.execute(
-                    _EDIT,
+                    EDIT,
                     (
                         w.text,
                         encode_questions(w.questions),
@@ -369,9 +337,9 @@ class MessageWriter:
                     ),
                 )
             elif isinstance(w, MessageHide):
-                await db.execute(_HIDE, (ts(w.hidden_at), w.platform, w.channel, w.platform_id))
+                await db.execute(HIDE, (ts(w.hidden_at), w.platform, w.channel, w.platform_id))
             elif w is not None:
-                await db.execute(_DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
+                await db.execute(DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
         if inserts:
             await _insert(db, inserts)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Generator, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -68,6 +68,12 @@ class Database(ABC):
     dialect: Dialect
     # Errors worth retrying: the database was busy or the connection dropped.
     transient_errors: tuple[type[BaseException], ...]
+
+    def in_a_burst(self) -> AbstractContextManager[None]:
+        """Around the statements of a burst (the message writer's big batches): whatever
+        keeps this database's work flowing while the event loop is busy. Nothing, unless
+        a backend says otherwise."""
+        return nullcontext()
 
     @abstractmethod
     async def _run(self, sql: str, params: Params) -> Result: ...

@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sys
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import aiosqlite
 
 from bot.store.backend.base import Database, Params, Result
-
-# How long a thread that wants the GIL waits before asking the running one to let go.
-_SWITCH_INTERVAL = 0.0005
-
-
-def share_the_gil_promptly() -> None:
-    """Shorten the interpreter's switch interval (5 ms by default) for the database threads.
-
-    aiosqlite runs each connection's statements on a thread of its own, which needs the
-    GIL to start a statement and to hand its result back. A thread that waits for the GIL
-    asks the running one to let go only once a whole interval passes without a switch;
-    but a busy event loop lets go of it itself for a moment at every turn (its poll of
-    the sockets), and takes it straight back, so the interval restarts at every turn and
-    the database thread waits until the loop has nothing left to do. In a burst of
-    answers the writer's first batch waited some 50 ms while the core worked through
-    3,000 messages, and no insert ran beside the core. With half a millisecond the
-    thread gets its turn within a turn or two of the loop, and SQLite's work (done
-    without the GIL) runs on the other core while the core reads on: ``make bench``'s
-    ``large`` session went from about 33,000 to 43,000 messages a second."""
-    if sys.getswitchinterval() > _SWITCH_INTERVAL:
-        sys.setswitchinterval(_SWITCH_INTERVAL)
+from bot.store.backend.gil import while_a_statement_runs
 
 
 async def connect(path: Path, *, autocommit: bool = False) -> aiosqlite.Connection:
     """``autocommit`` leaves transactions to the caller (``BEGIN`` ... ``COMMIT``)."""
-    share_the_gil_promptly()
     path.parent.mkdir(parents=True, exist_ok=True)
     db = await aiosqlite.connect(path, isolation_level=None if autocommit else "")
     try:
@@ -109,6 +87,10 @@ class SqliteDatabase(Database):
     async def executemany(self, sql: str, rows: Iterable[Params]) -> Result:
         cur = await self.raw.executemany(sql, rows)
         return Result([], cur.rowcount, None)
+
+    def in_a_burst(self) -> AbstractContextManager[None]:
+        """The GIL handed promptly to this connection's thread (bot/store/backend/gil.py)."""
+        return while_a_statement_runs
 
     async def insert_id(self, sql: str, params: Params = ()) -> int:
         return int((await self._run(sql, params)).lastrowid or 0)
