@@ -1,8 +1,8 @@
 """Work that follows an event without holding up whoever reported it, yet is waited for.
 
-A chat's close starts its community's planning, and a published chat's neighbours are
-rewritten to link to it: neither may hold the lock or the post it follows, and both must
-be finished before the bot stops (and before a test looks).
+A chat's close starts its community's planning: that may not hold the chat's lock (the
+planner takes the chats' locks while it holds its own), and it must be finished before
+the bot stops (and before a test looks).
 """
 
 from __future__ import annotations
