@@ -295,10 +295,8 @@ class MessageWriter:
                     # (and on PostgreSQL, whose pool connections autocommit),
                     # so one trip to the database thread instead of three (each trip can
                     # wait a whole GIL switch interval while the event loop is busy).
-                    if len(rows) >= _BURST_ROWS:
-                        with db.in_a_burst():  # the event loop is busy: see _BURST_ROWS
-                            await _insert(db, rows)
-                    elif rows:
+                    # A big batch: the event loop is busy (see _BURST_ROWS).
+                    with db.in_a_burst() if len(rows) >= _BURST_ROWS else contextlib.nullcontext():
                         await _insert(db, rows)
                     if values:
                         # The cursors name messages of batches committed before this one,
