@@ -114,7 +114,11 @@ class Moderation:
         """``admit``'s answer when it needs nothing awaited, None when only ``admit`` can
         tell: nearly every message (no command, no rule to apply) is decided here, with
         no coroutine made for it."""
-        community = self.community_for(message.ref.channel)
+        return self._at_once(self.community_for(message.ref.channel), message)
+
+    def _at_once(
+        self, community: CommunityConfig | None, message: IncomingMessage
+    ) -> Admission | None:
         if community is None:
             return Admission.STORE
         if may_be_command(message.text):
@@ -126,10 +130,10 @@ class Moderation:
     async def admit(self, platform: Platform, message: IncomingMessage) -> Admission:
         """Every incoming message passes here first: commands are answered, muted people
         ignored, and during a chat the community's rules applied."""
-        at_once = self.admit_at_once(message)
+        community = self.community_for(message.ref.channel)
+        at_once = self._at_once(community, message)
         if at_once is not None:
             return at_once
-        community = self.community_for(message.ref.channel)
         assert community is not None  # else admitted at once
         command = parse_command(message.text, platform.bot_names)
         if command is not None:
