@@ -228,6 +228,23 @@ async def test_a_burst_of_a_thousand_messages_is_all_stored(
     assert set(stored) == {str(i) for i in range(1000)}
 
 
+@pytest.mark.parametrize("size", [1, 3, 17, 255, 257, 500, 777])
+async def test_a_batch_of_any_size_stores_exactly_its_messages_in_order(
+    store: Store, session_id: int, writer: MessageWriter, size: int
+) -> None:
+    # Submitted in one go, they are one batch (two past 500); SQLite's insert is padded
+    # up to a size it has compiled before, and the padding must never be stored.
+    futures = [writer.submit(message(session_id, str(i), f"A1: answer {i}")) for i in range(size)]
+    await asyncio.gather(*futures)
+    async with store.db.execute(
+        "SELECT platform_id, text, session_id, url FROM messages ORDER BY id"
+    ) as cur:
+        stored = [tuple(row) for row in await cur.fetchall()]
+    assert stored == [
+        (str(i), f"A1: answer {i}", session_id, f"local://main/{i}") for i in range(size)
+    ]
+
+
 async def test_a_replayed_message_is_stored_once(
     store: Store, session_id: int, writer: MessageWriter
 ) -> None:

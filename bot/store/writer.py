@@ -25,7 +25,15 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from bot.store.backend import Database, Location, open_database
 from bot.store.codec import encode_questions, ts
 from bot.store.search_index import catch_up
-from bot.store.writer_sql import DELETE, EDIT, HIDE, cursors_sql, insert_sql
+from bot.store.writer_sql import (
+    DELETE,
+    EDIT,
+    HIDE,
+    ROWS_PER_STATEMENT,
+    cursors_sql,
+    insert_for,
+    insert_sql,
+)
 from bot.store.writes import (
     MessageEdit,
     MessageHide,
@@ -63,8 +71,6 @@ Sink = Callable[[list[object]], None]
 Pending = tuple[Write | None, Row | None, asyncio.Future[None] | None, Sink | None, object]
 CursorKey = tuple[str, str]  # platform, key
 
-# 500 rows x 13 values stays far below SQLite's limit of 32,766 bound parameters.
-_ROWS_PER_STATEMENT = 500
 # A batch this big means the messages arrive faster than they are stored, so the event
 # loop is busy: then the database thread needs the GIL promptly (``in_a_burst``). A
 # trickle, even of a long burst that a platform's client delivers slowly, leaves the
@@ -290,7 +296,7 @@ class MessageWriter:
                 rows = [row for _, row in writes if row is not None]
                 values = [v for (platform, key), value in cursors.items()
                           for v in (platform, key, value)]  # fmt: skip
-                if len(rows) == len(writes) <= _ROWS_PER_STATEMENT:
+                if len(rows) == len(writes) <= ROWS_PER_STATEMENT:
                     # The common batch: one statement, atomic on its own in autocommit mode
                     # (and on PostgreSQL, whose pool connections autocommit),
                     # so one trip to the database thread instead of three (each trip can
@@ -360,6 +366,7 @@ def _confirm(batch: list[Pending]) -> None:
 
 
 async def _insert(db: Database, rows: list[Row]) -> None:
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        await db.execute(insert_sql(len(chunk)), list(chain.from_iterable(chunk)))
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        sql, padding = insert_for(db.dialect, len(chunk))
+        await db.execute(sql, [*chain.from_iterable(chunk), *[None] * padding])

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from functools import cache
 
+from bot.store.backend.base import Dialect
+
 _COLUMNS = (
     "session_id, platform, channel, thread, platform_id, author_key, author_name, text,"
     " sent_at, reply_to, url, questions, received_at, hidden_at"
 )
 _WIDTH = _COLUMNS.count(",") + 1
+# 500 rows x 14 values stays far below SQLite's limit of 32,766 bound parameters.
+ROWS_PER_STATEMENT = 500
 
 
 @cache
@@ -20,8 +24,40 @@ def insert_sql(rows: int) -> str:
     busy, each hand-back can wait a whole switch interval, which made a burst of 350
     messages take half a second to store. Binding a batch at once costs one hand-back.
     """
-    values = ", ".join(["(" + ", ".join("?" * _WIDTH) + ")"] * rows)
-    return f"INSERT OR IGNORE INTO messages ({_COLUMNS}) VALUES {values}"
+    return f"INSERT OR IGNORE INTO messages ({_COLUMNS}) VALUES {_values(rows)}"
+
+
+# The row counts SQLite's insert is written for; a batch is padded up to the next one.
+_SHAPES = (1, 2, 4, 8, 16, 32, 64, 128, 256, ROWS_PER_STATEMENT)
+
+
+def insert_for(dialect: Dialect, rows: int) -> tuple[str, int]:
+    """The statement that inserts ``rows`` new messages (at most ``ROWS_PER_STATEMENT``),
+    and how many NULLs pad its parameters.
+
+    SQLite compiles every distinct statement before it runs it, and the writer's batches
+    come in every size: compiling a 470-row insert took 1.4 of the 4 ms it ran, and
+    nearly every batch paid it. Padded up to one of ten sizes, each statement is compiled
+    once and kept in the connection's cache; the padding rows (NULL sessions) are
+    filtered out before the insert. PostgreSQL, where this was not measured, gets the
+    exact statement.
+    """
+    if dialect != "sqlite":
+        return insert_sql(rows), 0
+    shape = next(size for size in _SHAPES if size >= rows)
+    return _padded_sql(shape), (shape - rows) * _WIDTH
+
+
+@cache
+def _padded_sql(rows: int) -> str:
+    return (
+        f"INSERT OR IGNORE INTO messages ({_COLUMNS})"
+        f" SELECT * FROM (VALUES {_values(rows)}) WHERE column1 IS NOT NULL"
+    )
+
+
+def _values(rows: int) -> str:
+    return ", ".join(["(" + ", ".join("?" * _WIDTH) + ")"] * rows)
 
 
 @cache
