@@ -66,9 +66,13 @@ class MessageRef:
     url: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class IncomingMessage:
-    """A participant's message as the core needs it, whatever platform it came from."""
+    """A participant's message as the core needs it, whatever platform it came from.
+
+    Treated as immutable (``dataclasses.replace`` makes a changed copy), but not frozen:
+    a frozen class sets each field through a call, which made building one cost 1.0 µs
+    instead of 0.4, and every message a platform delivers is built once."""
 
     ref: MessageRef
     author: UserRef

@@ -28,7 +28,6 @@ from bot.platforms.mastodon import text as mastodon_text
 from bot.platforms.mastodon.intake import Source, newer, order
 from bot.platforms.telegram.intake import OFFSET
 from bot.store import MessageWriter, Store, StoredMessage
-from bot.store.writer import insert_row
 from bot.timeline import plan_steps
 from bot.tracker import Tracker
 from tests.fakes.telegram_api import GROUP, Person, telegram_rig
@@ -336,17 +335,26 @@ async def test_a_failed_commit_acknowledges_none_of_its_batch_to_a_batch_platfor
 
 
 @pytest.mark.parametrize(
-    ("text", "hidden"),
-    [("A1: a tag", False), ("no tag, no number", False), ("A1: hidden by a rule", True)],
+    ("text", "reply_to", "hidden", "questions"),
+    [
+        ("A1: a tag", None, False, "1"),
+        ("no tag, no number", None, False, ""),
+        ("a reply to the question", "q1-post", False, "1"),
+        ("A1: hidden by a rule", None, True, "1"),
+    ],
 )
-async def test_the_row_of_the_common_message_is_the_row_of_its_stored_message(
-    tmp_path: Path, text: str, hidden: bool
+async def test_a_new_message_is_stored_as_the_row_the_transcript_reads(
+    tmp_path: Path, text: str, reply_to: str | None, hidden: bool, questions: str
 ) -> None:
-    """The tracker makes the common message's row directly; it must be the very row
-    the writer makes of the ``StoredMessage`` that the general path stores."""
+    """The tracker makes each new message's row itself (no ``StoredMessage`` between):
+    every column is what the message says, with its answers and the times to the
+    microsecond, a whole second included."""
     main = plan()
     live = LiveIndex()
-    live.open(7, main).settled(1, "local:main", shown=True)
+    session = live.open(7, main)
+    session.settled(
+        1, "local:main", shown=True, ref=MessageRef(ChannelRef("local", "main"), "q1-post")
+    )
     clock = ManualClock(START + timedelta(minutes=11, microseconds=250))
     writer = MessageWriter(tmp_path / "unused.db")
     tracker = Tracker(store=None, writer=writer, live=live, clock=clock)  # type: ignore[arg-type]
@@ -356,11 +364,22 @@ async def test_the_row_of_the_common_message_is_the_row_of_its_stored_message(
         author=UserRef("local", "ann", "Ann"),
         text=text,
         sent_at=sent,
+        reply_to=reply_to,
     )
-    row = tracker._row(msg, hidden)
-    stored = await tracker.write_for(msg, hidden=hidden)
-    assert isinstance(stored, StoredMessage)
-    assert row == insert_row(stored)
-    assert row is not None
-    assert row[8] == "2026-03-04T12:10:59.000000+00:00"  # a whole second keeps its fraction
-    assert row[12] == "2026-03-04T12:11:00.000250+00:00"
+    received = "2026-03-04T12:11:00.000250+00:00"
+    assert tracker._row(session, msg, hidden) == (
+        7,
+        "local",
+        "main",
+        None,
+        "42",
+        "local:ann",
+        "Ann",
+        text,
+        "2026-03-04T12:10:59.000000+00:00",
+        reply_to,
+        "local://main/42",
+        questions,
+        received,
+        received if hidden else None,
+    )

@@ -96,7 +96,7 @@ def new_row(
 ) -> Row:
     """A new message's row, its times and questions already written as the store keeps
     them (``ts``, ``encode_questions``): the one place that knows the columns' order, for
-    ``insert_row`` and for the tracker, which makes the row of the common message
+    ``insert_row`` and for the tracker, which makes the row of every new message
     directly (``enqueue_row``) rather than a ``StoredMessage`` first."""
     return (
         session_id,
