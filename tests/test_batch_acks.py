@@ -371,15 +371,15 @@ async def test_a_new_message_is_stored_as_the_row_the_transcript_reads(
         7,
         "local",
         "main",
-        None,
+        "",  # (no thread: NULL, which the insert writes for '', see new_row)
         "42",
         "local:ann",
         "Ann",
         text,
         "2026-03-04T12:10:59.000000+00:00",
-        reply_to,
+        reply_to or "",
         "local://main/42",
         questions,
         received,
-        received if hidden else None,
+        received if hidden else "",
     )

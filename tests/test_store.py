@@ -233,15 +233,18 @@ async def test_a_batch_of_any_size_stores_exactly_its_messages_in_order(
     store: Store, session_id: int, writer: MessageWriter, size: int
 ) -> None:
     # Submitted in one go, they are one batch (two past 500); SQLite's insert is padded
-    # up to a size it has compiled before, and the padding must never be stored.
+    # up to a size it has compiled before, and the padding must never be stored. The
+    # columns a row holds as '' for NULL (new_row) are NULL in the database.
     futures = [writer.submit(message(session_id, str(i), f"A1: answer {i}")) for i in range(size)]
     await asyncio.gather(*futures)
     async with store.db.execute(
-        "SELECT platform_id, text, session_id, url FROM messages ORDER BY id"
+        "SELECT platform_id, text, session_id, url, thread, reply_to, hidden_at"
+        " FROM messages ORDER BY id"
     ) as cur:
         stored = [tuple(row) for row in await cur.fetchall()]
     assert stored == [
-        (str(i), f"A1: answer {i}", session_id, f"local://main/{i}") for i in range(size)
+        (str(i), f"A1: answer {i}", session_id, f"local://main/{i}", None, None, None)
+        for i in range(size)
     ]
 
 

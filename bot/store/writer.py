@@ -369,4 +369,4 @@ async def _insert(db: Database, rows: list[Row]) -> None:
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         sql, padding = insert_for(db.dialect, len(chunk))
-        await db.execute(sql, [*chain.from_iterable(chunk), *[None] * padding])
+        await db.execute(sql, [*chain.from_iterable(chunk), *[""] * padding])
