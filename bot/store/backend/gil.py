@@ -7,7 +7,7 @@ from types import TracebackType
 
 # How long a thread that wants the GIL waits before asking the running one to let go,
 # while a statement is under way (the interpreter's default is 5 ms).
-PROMPT = 0.0005
+PROMPT = 0.0001
 
 
 class _WhileAStatementRuns:
@@ -20,15 +20,19 @@ class _WhileAStatementRuns:
     the sockets) and takes it straight back, so the interval restarts at every turn and
     the database thread waits until the loop has nothing left to do. In a burst of
     answers the writer's first batch waited some 50 ms while the core worked through
-    3,000 messages, and no insert ran beside the core. With half a millisecond the thread
+    3,000 messages, and no insert ran beside the core. With a short interval the thread
     gets its turn within a turn or two of the loop, and SQLite's own work (done without
     the GIL) runs on the other core while the core reads on: ``make bench``'s ``large``
-    went from about 33,000 to 43,000 messages a second.
+    went from about 33,000 to 43,000 messages a second. A statement asks for the GIL at
+    least twice (to bind its values, and to hand its result back after SQLite's work),
+    and each wait delays the next batch: a tenth of a millisecond took ``large`` from
+    47,800 to 54,100 (interleaved, 30 runs each); 30 µs was no better than 100 (55,300
+    against 53,600).
 
     Only around the statements of a burst (``SqliteDatabase.in_a_burst``, which the
     message writer uses for its batches of 50 rows or more): threads with Python work of
     their own (the Mastodon adapter's streaming readers) lose a tenth of their speed when
-    switched out every half millisecond all the time (``make bench-intake``'s streaming
+    switched out this often all the time (``make bench-intake``'s streaming
     ratio 0.86 -> 0.76). Overlapping statements keep it short until the last one ends.
     """
 
