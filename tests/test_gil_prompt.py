@@ -52,7 +52,7 @@ async def store_with(tmp_path: Path, count: int) -> tuple[set[float], int]:
 async def test_a_burst_is_stored_with_the_gil_handed_over_promptly(tmp_path: Path) -> None:
     seen, stored = await store_with(tmp_path, 3000)
     assert stored == 3000
-    assert PROMPT in seen
+    assert any(v == pytest.approx(PROMPT) for v in seen)  # (kept in whole microseconds)
     assert sys.getswitchinterval() == DEFAULT  # given back once the burst is stored
 
 
@@ -65,8 +65,8 @@ async def test_a_trickle_leaves_the_switch_interval_alone(tmp_path: Path) -> Non
 def test_overlapping_and_failed_statements_give_the_interval_back() -> None:
     with while_a_statement_runs:
         with while_a_statement_runs:
-            assert sys.getswitchinterval() == PROMPT
-        assert sys.getswitchinterval() == PROMPT  # the first is still under way
+            assert sys.getswitchinterval() == pytest.approx(PROMPT)
+        assert sys.getswitchinterval() == pytest.approx(PROMPT)  # the first is still under way
     assert sys.getswitchinterval() == DEFAULT
     with pytest.raises(RuntimeError), while_a_statement_runs:
         raise RuntimeError("the statement failed")
