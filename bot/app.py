@@ -296,8 +296,8 @@ class App:
     async def _admit(self, platform: Platform, message: IncomingMessage) -> Admission:
         return await self.moderation.admit(platform, message)  # the one of the latest reload
 
-    def _admit_at_once(self, message: IncomingMessage) -> Admission | None:
-        return self.moderation.admit_at_once(message)
+    def _admit_at_once(self, platform: Platform, message: IncomingMessage) -> Admission | None:
+        return self.moderation.admit_at_once(platform, message)
 
     async def _sync_events(
         self, plans: list[tuple[int, SessionPlan]], only: str | None = None

@@ -110,18 +110,20 @@ class Moderation:
                 return community
         return None
 
-    def admit_at_once(self, message: IncomingMessage) -> Admission | None:
+    def admit_at_once(self, platform: Platform, message: IncomingMessage) -> Admission | None:
         """``admit``'s answer when it needs nothing awaited, None when only ``admit`` can
         tell: nearly every message (no command, no rule to apply) is decided here, with
-        no coroutine made for it."""
-        return self._at_once(self.community_for(message.ref.channel), message)
+        no coroutine made for it; a message that starts with someone's @name too (every
+        Mastodon reply does), once it is clear the name is not the bot's."""
+        return self._at_once(platform, self.community_for(message.ref.channel), message)
 
     def _at_once(
-        self, community: CommunityConfig | None, message: IncomingMessage
+        self, platform: Platform, community: CommunityConfig | None, message: IncomingMessage
     ) -> Admission | None:
         if community is None:
             return Admission.STORE
-        if may_be_command(message.text):
+        text = message.text
+        if may_be_command(text) and parse_command(text, platform.bot_names) is not None:
             return None
         if self._ignored(community, message.author):
             return Admission.IGNORE
@@ -131,7 +133,7 @@ class Moderation:
         """Every incoming message passes here first: commands are answered, muted people
         ignored, and during a chat the community's rules applied."""
         community = self.community_for(message.ref.channel)
-        at_once = self._at_once(community, message)
+        at_once = self._at_once(platform, community, message)
         if at_once is not None:
             return at_once
         assert community is not None  # else admitted at once

@@ -43,7 +43,7 @@ class Admission(Enum):
 
 Gate = Callable[[Platform, IncomingMessage], Awaitable[Admission]]
 # The gate's answer when it needs nothing awaited (most messages), else None.
-GateAtOnce = Callable[[IncomingMessage], Admission | None]
+GateAtOnce = Callable[[Platform, IncomingMessage], Admission | None]
 
 _RECENT = 50_000
 _ZERO, _MILLISECOND = timedelta(0), timedelta(milliseconds=1)
@@ -106,7 +106,7 @@ class Tracker:
                     elif (
                         admission := Admission.STORE
                         if gate is None  # (the gate's answer at once, else awaited)
-                        else (at_once and at_once(event)) or await gate(platform, event)
+                        else (at_once and at_once(platform, event)) or await gate(platform, event)
                     ) in ignore or (live := self._live_for(event)) is None:
                         writer.enqueue(None, sink, event)  # nothing to store
                     else:

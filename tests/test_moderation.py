@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.commands import COMMANDS, Access
-from bot.domain import UserRef
+from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
 from bot.moderation import Command, parse_command
+from bot.tracker import Admission
 from tests.conftest import MOD, Chat
 from tests.test_session_run import transcript
 
@@ -40,6 +41,28 @@ NAMES = frozenset({"hashchat", "hashchatbot"})
 )
 def test_parse_command(text: str, expected: Command | None) -> None:
     assert parse_command(text, NAMES) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "at_once"),
+    [
+        ("A1: plain answer", Admission.STORE),
+        ("@bob great point, A1: me too", Admission.STORE),  # every Mastodon reply
+        ("@hashchat help", None),  # a command: only admit() answers it
+        ("/status", None),
+    ],
+)
+async def test_a_message_to_someone_else_is_admitted_at_once(
+    chat: Chat, text: str, at_once: Admission | None
+) -> None:
+    assert chat.app is not None
+    message = IncomingMessage(
+        ref=MessageRef(ChannelRef.parse("local:main"), "m1"),
+        author=ANN,
+        text=text,
+        sent_at=chat.clock.now(),
+    )
+    assert chat.app.moderation.admit_at_once(chat.local, message) is at_once
 
 
 def replies(chat: Chat) -> list[str]:
