@@ -179,7 +179,8 @@ class Tracker:
 
     def _row(self, live: LiveSession, msg: IncomingMessage, hidden: bool) -> Row:
         """The row that stores ``msg`` in ``live``'s chat, made directly: every message
-        passes here, and a ``StoredMessage`` in between cost a microsecond and a half."""
+        passes here, and a ``StoredMessage`` in between (a frozen dataclass of fourteen
+        fields, built and then read back) cost over a microsecond."""
         channel, ref = msg.ref.channel, msg.ref
         questions = self._questions(live, msg)
         now, received = self._received()
