@@ -142,17 +142,14 @@ class Moderation:
             outcome = await self._run(platform, message, community, command)
             await self._say(platform, message, outcome.reply)
             return Admission.ANSWERED
-        if self._ignored(community, message.author):
-            return Admission.IGNORE
-        rules = self._rules[community.id]
-        if rules.empty:
-            return Admission.STORE
+        # Not a command, so ``_at_once`` found the author neither muted nor opted out,
+        # and the community with rules to apply.
         channel = message.ref.channel
         live = self.services.live.for_channel(channel)
         live = live or self.services.live.late_for(channel, message.sent_at, self.clock.now())
         if live is None:
             return Admission.STORE
-        verdict = rules.check(message.author.key, message.text, message.sent_at)
+        verdict = self._rules[community.id].check(message.author.key, message.text, message.sent_at)
         if verdict is None or await is_moderator(
             message.author, message.ref.channel, configured=community.moderators, platform=platform
         ):
