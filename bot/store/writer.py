@@ -246,13 +246,17 @@ class MessageWriter:
         refused, commit the writes one by one so it fails alone; a database that cannot
         write at all (after retries) fails them all, and keeps the cursors for later."""
         cursors, self._cursors = self._cursors, {}
-        writes = [(p[0], p[1]) for p in batch if p[0] is not None or p[1] is not None]
+        # Rows taken straight from the pending items (no pair made per message: this runs
+        # for every message of a burst); edits, hides and removals are counted.
+        rows = [p[1] for p in batch if p[1] is not None]
+        changes = sum(1 for p in batch if p[1] is None and p[0] is not None)
+        writes = len(rows) + changes
         try:
             if writes or cursors:
-                await self._commit(writes, cursors)
+                await self._commit(batch, rows, changes, cursors)
         except Exception as exc:
             assert self._db is not None
-            if len(writes) > 1 and not isinstance(exc, self._db.transient_errors):
+            if writes > 1 and not isinstance(exc, self._db.transient_errors):
                 self._keep(cursors)
                 for item in batch:
                     await self._commit_batch([item])
@@ -261,7 +265,7 @@ class MessageWriter:
             log.error(
                 "could not store %d write(s), left unacknowledged for the platform to"
                 " deliver again: %s",
-                len(writes),
+                writes,
                 exc,
             )
             for _, _, future, _, _ in batch:
@@ -271,9 +275,9 @@ class MessageWriter:
         if writes:
             if not self._unindexed:  # (on PostgreSQL a catch-up does nothing: no harm)
                 self._unindexed_since = asyncio.get_running_loop().time()
-            self._unindexed += len(writes)
+            self._unindexed += writes
             if self._on_commit is not None:
-                self._on_commit(len(writes))
+                self._on_commit(writes)
         _confirm(batch)
 
     def _keep(self, cursors: Mapping[CursorKey, str]) -> None:
@@ -282,8 +286,9 @@ class MessageWriter:
             self._cursors.setdefault(key, value)
 
     async def _commit(
-        self, writes: list[tuple[Write | None, Row | None]], cursors: Mapping[CursorKey, str]
+        self, batch: list[Pending], rows: list[Row], changes: int, cursors: Mapping[CursorKey, str]
     ) -> None:
+        """Store the batch's ``rows`` and its ``changes`` (edits, hides, removals), in order."""
         assert self._db is not None, "start() the writer first"
         db = self._db
         async for attempt in AsyncRetrying(
@@ -293,10 +298,9 @@ class MessageWriter:
             reraise=True,
         ):
             with attempt:
-                rows = [row for _, row in writes if row is not None]
                 values = [v for (platform, key), value in cursors.items()
                           for v in (platform, key, value)]  # fmt: skip
-                if len(rows) == len(writes) <= ROWS_PER_STATEMENT:
+                if not changes and len(rows) <= ROWS_PER_STATEMENT:
                     # The common batch: one statement, atomic on its own in autocommit mode
                     # (and on PostgreSQL, whose pool connections autocommit),
                     # so one trip to the database thread instead of three (each trip can
@@ -311,17 +315,19 @@ class MessageWriter:
                         await db.execute(cursors_sql(len(cursors)), values)
                     return
                 async with db.transaction():
-                    await self._apply(db, writes)
+                    await self._apply(db, batch)
                     if values:
                         await db.execute(cursors_sql(len(cursors)), values)
 
     @staticmethod
-    async def _apply(db: Database, writes: list[tuple[Write | None, Row | None]]) -> None:
+    async def _apply(db: Database, batch: list[Pending]) -> None:
         inserts: list[Row] = []
-        for w, row in writes:
+        for w, row, *_ in batch:
             if row is not None:
                 inserts.append(row)
                 continue
+            if w is None:
+                continue  # nothing to store: an item only confirmed in order
             if isinstance(w, StoredMessage):
                 inserts.append(insert_row(w))
                 continue
@@ -342,7 +348,7 @@ class MessageWriter:
                 )
             elif isinstance(w, MessageHide):
                 await db.execute(HIDE, (ts(w.hidden_at), w.platform, w.channel, w.platform_id))
-            elif w is not None:
+            elif isinstance(w, MessageRemoval):
                 await db.execute(DELETE, (ts(w.deleted_at), w.platform, w.channel, w.platform_id))
         if inserts:
             await _insert(db, inserts)
