@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -83,7 +84,13 @@ class LocalPlatform:
         self.restricted: dict[tuple[str, str], datetime | None] = {}  # (channel, user) -> until
         self._ids = itertools.count(1)
         self._sent_keys: dict[str, MessageRef] = {}
-        self._events: asyncio.Queue[PlatformEvent | None] = asyncio.Queue()
+        # A deque and one waiter rather than an asyncio.Queue, whose bookkeeping cost
+        # 0.4 µs of every participant's message; None closes the stream.
+        self._events: deque[PlatformEvent | None] = deque()
+        self._arrived: asyncio.Future[None] | None = None  # events() waits on it
+        self._unhandled = 0  # queued, and not yet handled by the core
+        self._all_handled = asyncio.Event()
+        self._all_handled.set()
         # Events queued while the bot was stopped, still to be handed to the core.
         self._backlog = 0
         self._backlog_read = asyncio.Event()
@@ -92,26 +99,34 @@ class LocalPlatform:
 
     async def start(self, host: Host) -> None:
         # What participants said while the bot was stopped is this platform's backlog.
-        self._backlog = self._events.qsize()
+        self._backlog = len(self._events)
         self._backlog_read.clear()
         if not self._backlog:
             self._backlog_read.set()
 
     async def close(self) -> None:
-        self._events.put_nowait(None)
+        self._put(None)
 
     async def events(self) -> AsyncIterator[PlatformEvent]:
         queue = self._events
         while True:
-            # Taken at once while there are some (no coroutine per event in a burst).
-            event = queue.get_nowait() if queue.qsize() else await queue.get()
+            if not queue:  # taken at once while there are some: no coroutine per event
+                self._arrived = asyncio.get_running_loop().create_future()
+                try:
+                    await self._arrived
+                finally:
+                    self._arrived = None
+                continue
+            event = queue.popleft()
             try:
                 if event is None:
                     return
                 yield event
             finally:
                 # Resumed only when the consumer asks for more, i.e. has handled this one.
-                self._events.task_done()
+                self._unhandled -= 1
+                if not self._unhandled:
+                    self._all_handled.set()
                 self._backlog -= 1
                 if self._backlog <= 0:
                     self._backlog_read.set()
@@ -122,7 +137,7 @@ class LocalPlatform:
 
     async def drained(self) -> None:
         """Wait until the core has taken every event so far (tests and the demo use it)."""
-        await self._events.join()
+        await self._all_handled.wait()
 
     async def acknowledge(self, event: PlatformEvent) -> None:
         self.acknowledged.append(event.ref.id)
@@ -198,7 +213,7 @@ class LocalPlatform:
         if self.slow_mode:
             self._check_slow_mode(user, target)
         message = self._add(user, target, text, reply_to.id if reply_to else None, sent_at)
-        self._events.put_nowait(self._incoming(message))
+        self._put(self._incoming(message))
         return message.ref
 
     def _check_restricted(self, user: UserRef, channel: ChannelRef) -> None:
@@ -223,17 +238,26 @@ class LocalPlatform:
 
     def edit(self, ref: MessageRef, text: str) -> None:
         self._change(ref.id, text=text, edited=True)
-        self._events.put_nowait(MessageEdited(ref=ref, text=text, edited_at=self.clock.now()))
+        self._put(MessageEdited(ref=ref, text=text, edited_at=self.clock.now()))
 
     def remove(self, ref: MessageRef) -> None:
         self._change(ref.id, deleted=True)
-        self._events.put_nowait(MessageDeleted(ref=ref, deleted_at=self.clock.now()))
+        self._put(MessageDeleted(ref=ref, deleted_at=self.clock.now()))
 
     def bot_posts(self, channel: ChannelRef | str) -> list[LocalMessage]:
         target = ChannelRef.parse(channel) if isinstance(channel, str) else channel
         return [m for m in self.messages.values() if m.by_bot and m.ref.channel == target]
 
     # internals --------------------------------------------------------------------------
+
+    def _put(self, event: PlatformEvent | None) -> None:
+        self._events.append(event)
+        if not self._unhandled:
+            self._all_handled.clear()
+        self._unhandled += 1
+        arrived = self._arrived
+        if arrived is not None and not arrived.done():
+            arrived.set_result(None)
 
     def _add(
         self,
