@@ -5,16 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+# "YYYY-MM-DDTHH:MM:" of the minutes written lately, by minute (see ``ts``).
+_MINUTES: dict[int, str] = {}
+_MINUTES_KEPT = 4096
+
 
 def ts(value: datetime) -> str:
+    """``value`` as stored: ISO-8601 in UTC, always with microseconds, so that the text
+    sorts as the time does.
+
+    This runs for every stored message, and ``isoformat()`` of an aware time took 0.9 µs
+    of the event loop's 12 a message (the offset is asked of the time zone and formatted
+    each time). The messages of a burst fall in the same minute: its date, hour and
+    minute are written once, and each time only its seconds (0.5 µs in all)."""
     if value.tzinfo is not UTC:
         if value.tzinfo is None:
             raise ValueError(f"refusing to store naive datetime {value!r}")
         value = value.astimezone(UTC)
-    # isoformat() without a timespec is a quarter faster (this runs twice per stored
-    # message); it leaves the fraction out only when it is zero.
-    text = value.isoformat()
-    return text if value.microsecond else f"{text[:-6]}.000000+00:00"
+    minute = value.toordinal() * 1440 + value.hour * 60 + value.minute
+    prefix = _MINUTES.get(minute)
+    if prefix is None:
+        if len(_MINUTES) >= _MINUTES_KEPT:
+            _MINUTES.clear()
+        prefix = _MINUTES[minute] = value.isoformat()[:17]
+    # (A %-format: a quarter quicker here than the f-string with two format specs.)
+    return "%s%02d.%06d+00:00" % (prefix, value.second, value.microsecond)  # noqa: UP031
 
 
 def ts_or_none(value: datetime | None) -> str | None:
