@@ -321,6 +321,10 @@ def attribute(
         if "<" not in classes:  # normalise() would return the text as it is
             if "0" not in classes:
                 return _answer(reply)  # no number, no tag
+            if classes.startswith("L0"):  # a letter and a digit: "A3: ...", "a3 ..."
+                opening = _opening_tag(text, classes, posted, reply)
+                if opening is not None:
+                    return opening
             return _plain_tags(text, classes, scan, posted, reply)
     return _general(text, scan, posted, reply)
 
@@ -386,6 +390,42 @@ def _plain_tags(
         if _in_answer_position(text, at, pos, group):
             _collect(group, posted, found)
     return _found(found, reply)
+
+
+def _opening_tag(
+    text: str, classes: str, posted: Collection[int], reply: int | None
+) -> frozenset[int] | None:
+    """_plain_tags() for the commonest answer, a text that opens with its one tag ("A3:
+    ...", "a3 ...") and has no other digit, nor anything to mask (a URL, an address or a
+    handle may swallow a tag); None for any other text, which _plain_tags() reads.
+
+    At the start of the text a tag needs no look behind it, and with no other digit it is
+    no list or range: only what follows it decides, as the tag group's closing lookahead
+    does (no word character or "@" after it, nor one of -.'/ before one)."""
+    end = 2
+    while classes[end : end + 1] == "0":
+        end += 1
+    if classes.find("0", end) >= 0 or "@" in classes or "/" in classes or "www." in classes:
+        return None
+    after = text[end : end + 1]
+    if (
+        _word_char(after)
+        or after == "@"
+        or (after in ("-", ".", "'") and _word_char(text[end + 1 : end + 2]))
+    ):
+        return _answer(reply)  # glued to a word ("A3b", "A3.x"): no tag, and no other
+    digits = text[1:end]
+    number = int(digits) if len(digits) < 3 else _number(digits)  # as _collect() reads it
+    if not number or number not in posted:
+        return _answer(reply)
+    if reply is None or reply == number:
+        return _ONE.get(number) or frozenset((number,))
+    return frozenset((number, reply))
+
+
+def _word_char(char: str) -> bool:
+    r"""``\w`` for one ASCII character (or none)."""
+    return char.isalnum() or char == "_"
 
 
 def _found(found: set[int], reply: int | None) -> frozenset[int]:

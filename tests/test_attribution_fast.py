@@ -88,6 +88,37 @@ def test_attribute_answers_what_the_plain_reading_answers(
     )
 
 
+@settings(max_examples=400)
+@given(
+    text=st.from_regex(
+        r"[AaRrQ][0-9]{1,12}[-.'_:,;)\] \ta-zA-Z@#/!?]{0,4}[^0-9]{0,12}", fullmatch=True
+    ),
+    posted=POSTED,
+    locale=LOCALES,
+    reply=REPLY,
+)
+@example("A3-x: glued", frozenset({3}), "en", None)
+@example("A3- x", frozenset({3}), "en", None)
+@example("A3.x", frozenset({3}), "en", None)
+@example("A3. Yes", frozenset({3}), "en", None)
+@example("a3'x", frozenset({3}), "en", None)
+@example("A3_x", frozenset({3}), "en", None)
+@example("A3", frozenset({3}), "en", 2)
+@example("A007 yes", frozenset({7}), "en", None)
+@example("A0 yes", frozenset({0}), "en", 1)
+@example("R2: oui", frozenset({2}), "fr", None)
+@example("R2: no R in English", frozenset({2}), "en", None)
+@example("A1://x", frozenset({1}), "en", None)
+@example("A1+x@y.org", frozenset({1}), "en", None)
+def test_a_text_that_opens_with_its_tag_is_read_as_any_text(
+    text: str, posted: Collection[int], locale: str | Sequence[str], reply: int | None
+) -> None:
+    """The quick reading of "A3: ..." (_opening_tag) against the plain reading."""
+    assert attribute(text, posted=posted, locale=locale, reply_question=reply) == (
+        plain_reading(text, posted, locale, reply)
+    )
+
+
 @given(TEXTS)
 @example("@a #b c@d.e @@x ##y a#b #A1@x.org")
 def test_handles_are_masked_as_the_pattern_masks_them(text: str) -> None:
