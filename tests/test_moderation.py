@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bot.commands import COMMANDS, Access
 from bot.domain import ChannelRef, IncomingMessage, MessageRef, UserRef
@@ -171,3 +173,69 @@ async def test_permission_table(chat: Chat, name: str, who: str) -> None:
 
 def _everyone(name: str) -> bool:
     return COMMANDS[name].access is Access.EVERYONE and name != "next"
+
+
+def full_match_reading(text: str, bot_names: frozenset[str]) -> Command | None:
+    """parse_command() as first written: both patterns matched against the whole text."""
+    from bot.moderation import _MENTION, _SLASH, may_be_command
+
+    if not may_be_command(text):
+        return None
+    names = {n.casefold().lstrip("@") for n in bot_names}
+    if match := _SLASH.fullmatch(text):
+        if match["bot"] and match["bot"].casefold() not in names:
+            return None
+        explicit = text.lstrip().startswith("/")
+    elif (match := _MENTION.fullmatch(text)) and (
+        match["bot"].casefold() in names or match["bot"].split("@")[0].casefold() in names
+    ):
+        explicit = True
+    else:
+        return None
+    name = match["name"].lower()
+    if name not in COMMANDS and not explicit:
+        return None
+    return Command(name, (match["args"] or "").strip(), explicit)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "@",
+                "@hashchat",
+                "@HashChat",
+                "@hashchat@bots.social",
+                "@hashchatbot",
+                "@bob",
+                "@bob@x.org",
+                "hashchat",
+                " ",
+                "\t",
+                "\n",
+                "/",
+                "!",
+                "help",
+                "status",
+                "end",
+                "frobnicate",
+                ",",
+                ".",
+                "-",
+                "@@",
+                "A1:",
+                "x",
+                "/end",
+                "@hashchat.x",
+            ]
+        ),
+        max_size=8,
+    ).map("".join)
+)
+@example("@hashchat, help")
+@example("  @hashchat   status now")
+@example("@hashchat@bots.social end")
+def test_a_command_is_read_as_the_whole_text_reads(text: str) -> None:
+    """The @name is looked at first (a reply to someone else is no command)."""
+    assert parse_command(text, NAMES) == full_match_reading(text, NAMES)
