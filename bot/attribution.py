@@ -396,18 +396,23 @@ def _opening_tag(
     text: str, classes: str, posted: Collection[int], reply: int | None
 ) -> frozenset[int] | None:
     """_plain_tags() for the commonest answer, a text that opens with its one tag ("A3:
-    ...", "a3 ...") and has no other digit, nor anything to mask (a URL, an address or a
-    handle may swallow a tag); None for any other text, which _plain_tags() reads.
+    ...", "a3 ... #hcsmeu") and has no other digit and no URL; None for any other text,
+    which _plain_tags() reads.
 
     At the start of the text a tag needs no look behind it, and with no other digit it is
     no list or range: only what follows it decides, as the tag group's closing lookahead
-    does (no word character or "@" after it, nor one of -.'/ before one)."""
+    does (no word character or "@" after it, nor one of -.'/ before one). Handles and
+    addresses elsewhere in the text are masked before the tags are read, but a mask
+    covers the tag, or changes what follows it, only if one starts at the tag or right
+    after it: with a blank or a separator after the tag (``_CLEAR_AFTER``), none can."""
     end = 2
     while classes[end : end + 1] == "0":
         end += 1
-    if classes.find("0", end) >= 0 or "@" in classes or "/" in classes or "www." in classes:
+    if classes.find("0", end) >= 0 or "/" in classes or "www." in classes:
         return None
     after = text[end : end + 1]
+    if "@" in classes and after not in _CLEAR_AFTER:
+        return None  # an address or a handle might start at the tag, or right after it
     if (
         _word_char(after)
         or after == "@"
@@ -421,6 +426,11 @@ def _opening_tag(
     if reply is None or reply == number:
         return _ONE.get(number) or frozenset((number,))
     return frozenset((number, reply))
+
+
+# What may follow a tag when the text holds an "@" or a "#": neither an address nor a
+# handle can run through it, and the tag's closing lookahead accepts it as it is.
+_CLEAR_AFTER = frozenset(("", " ", "\t", "\n", ":", ",", ";", ")", "]", "!", "?"))
 
 
 def _word_char(char: str) -> bool:

@@ -110,6 +110,14 @@ def test_attribute_answers_what_the_plain_reading_answers(
 @example("R2: no R in English", frozenset({2}), "en", None)
 @example("A1://x", frozenset({1}), "en", None)
 @example("A1+x@y.org", frozenset({1}), "en", None)
+@example("A3'x@y.org", frozenset({3}), "en", None)
+@example("A3: great chat #hcsmeu", frozenset({3}), "en", None)
+@example("a3 @bob agreed", frozenset({3}), "en", 5)
+@example("A3#tag", frozenset({3}), "en", None)
+@example("A3:#tag", frozenset({3}), "en", None)
+@example("A3 x@y.org", frozenset({3}), "en", None)
+@example("A3.x@y.org", frozenset({3}), "en", None)
+@example("A3@bob", frozenset({3}), "en", None)
 def test_a_text_that_opens_with_its_tag_is_read_as_any_text(
     text: str, posted: Collection[int], locale: str | Sequence[str], reply: int | None
 ) -> None:
