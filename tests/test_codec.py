@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.store import codec
@@ -21,15 +21,21 @@ EARLIEST, LATEST = datetime(1, 1, 2), datetime(9999, 12, 30)  # noqa: DTZ001
 TIMES = st.datetimes(min_value=EARLIEST, max_value=LATEST, timezones=ZONES)
 
 
+# (Compared in UTC: by PEP 495, a time in a repeated hour, 01:30 on the night the clocks
+# go back, is never equal to a time in another zone, not even the same instant.)
+
+
 @given(TIMES)
+@example(datetime(2000, 10, 29, 1, 0, tzinfo=ZoneInfo("America/Toronto")))  # the repeated hour
 def test_a_time_is_written_as_iso_8601_in_utc_with_microseconds(value: datetime) -> None:
     text = ts(value)
     assert text == value.astimezone(UTC).isoformat(timespec="microseconds")
-    assert parse_ts(text) == value
+    assert parse_ts(text) == value.astimezone(UTC)
 
 
 @given(TIMES, TIMES)
 def test_the_text_sorts_as_the_times_do(a: datetime, b: datetime) -> None:
+    a, b = a.astimezone(UTC), b.astimezone(UTC)
     assert (ts(a) < ts(b)) == (a < b)
     assert (ts(a) == ts(b)) == (a == b)
 
