@@ -388,7 +388,7 @@ async def main(args: argparse.Namespace) -> bool:
             spec = SPECS[n]
             results[n] = await flat_out(root / n, spec, args.seed, args.repeat or spec.runs)
             if n == "huge":
-                results[n]["paced"] = await paced(root / "paced", SPECS[n], args.seed, args.speed)
+                results[n]["paced"] = await paced(root / "paced", spec, args.seed, args.speed)
             results[n]["rss_mb"] = rss_mb()
     finally:
         if args.keep:

@@ -192,6 +192,9 @@ def _answer(question: int | None) -> frozenset[int]:
 
 
 def _number(digits: str) -> int | None:
+    """A tag's number; None for zero ("A0", "A00") or over nine significant digits."""
+    if len(digits) < 3:  # nearly every tag: no zeros to strip, never too long
+        return int(digits) or None
     significant = digits.lstrip("0")
     if not significant or len(significant) > _MAX_DIGITS:
         return None
@@ -225,7 +228,7 @@ def _in_position_in_line(text: str, start: int, end: int, group: str) -> bool:
 def _collect(group: str, posted: Collection[int], found: set[int]) -> None:
     digits = group[1:] if group[1] not in " \t" else group[2:]
     if digits.isdigit():  # one tag, the usual answer: no connector, so nothing to split
-        number = int(digits) if len(digits) < 3 else _number(digits)  # "A0"/"A00" are 0
+        number = _number(digits)
         if number and number in posted:
             found.add(number)
         return
@@ -413,18 +416,14 @@ def _opening_tag(
     after = text[end : end + 1]
     if "@" in classes and after not in _CLEAR_AFTER:
         return None  # an address or a handle might start at the tag, or right after it
-    if (
-        _word_char(after)
-        or after == "@"
-        or (after in ("-", ".", "'") and _word_char(text[end + 1 : end + 2]))
-    ):
+    # (An "@" after the tag was turned away above: it is in the text, and not clear.)
+    if _word_char(after) or (after in ("-", ".", "'") and _word_char(text[end + 1 : end + 2])):
         return _answer(reply)  # glued to a word ("A3b", "A3.x"): no tag, and no other
-    digits = text[1:end]
-    number = int(digits) if len(digits) < 3 else _number(digits)  # as _collect() reads it
-    if not number or number not in posted:
+    number = _number(text[1:end])
+    if number is None or number not in posted:
         return _answer(reply)
     if reply is None or reply == number:
-        return _ONE.get(number) or frozenset((number,))
+        return _answer(number)
     return frozenset((number, reply))
 
 
